@@ -1,0 +1,14 @@
+"""Shared test set-up: Hypothesis profiles chosen by HYPOTHESIS_PROFILE (default ``dev``)."""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
+
+# ``ci`` draws more examples and is derandomized so a CI failure reproduces; ``dev`` is quick.
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, derandomize=True, suppress_health_check=_SUPPRESS
+)
+settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=_SUPPRESS)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

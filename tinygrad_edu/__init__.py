@@ -1,0 +1,77 @@
+"""tinygrad_edu: an educational reverse-mode autograd framework on NumPy, in PyTorch's names.
+
+    import tinygrad_edu as tg
+    w = tg.randn(3, requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward()          # w.grad == 2 * w
+"""
+
+from . import (
+    autograd,
+    nn,  # noqa: E402  (nn builds on Tensor)
+    ops,
+)
+from .autograd import (
+    Function,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .gradcheck import gradcheck  # noqa: E402
+from .tensor import (
+    Tensor,
+    abs,
+    arange,
+    argmax,
+    as_tensor,
+    bool_,
+    cat,
+    clamp,
+    clip,
+    concat,
+    concatenate,
+    empty,
+    exp,
+    eye,
+    flatten,
+    float16,
+    float32,
+    float64,
+    from_numpy,
+    full,
+    full_like,
+    get_rng,
+    int32,
+    int64,
+    linspace,
+    log,
+    log_softmax,
+    logsumexp,
+    manual_seed,
+    matmul,
+    maximum,
+    minimum,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    relu,
+    sigmoid,
+    softmax,
+    sqrt,
+    stack,
+    tanh,
+    tensor,
+    uint8,
+    where,
+    zeros,
+    zeros_like,
+)
+
+__version__ = "0.1.0"

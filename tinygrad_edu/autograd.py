@@ -1,0 +1,317 @@
+"""The autograd engine: graph nodes, grad mode, and the backward pass.
+
+How reverse mode works here, in one paragraph. Every differentiable op is a ``Function``
+subclass with two NumPy functions side by side: ``forward(ctx, *arrays)`` computes the output
+and stashes on ``ctx`` what the derivative will need; ``backward(ctx, grad)`` turns the gradient
+of the output into one gradient per input (the chain rule, one local derivative at a time).
+``Function.apply`` runs ``forward`` and, when grad mode is on and some input requires grad,
+keeps ``ctx`` as the output's ``grad_fn``: a node holding its parents. ``backward()`` sorts the
+nodes that lead to the loss (an explicit stack, never recursion), walks them from the loss
+back to the leaves, sums each incoming gradient down to its input's shape (the one place where
+broadcasting is undone), accumulates into the leaves' ``.grad`` and frees the graph.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+Array = np.ndarray
+
+_grad_enabled = True  # the grad mode; switched by no_grad()/enable_grad()
+_anomaly = False  # detect_anomaly(): check every output and gradient for NaN/inf
+# A clock that ticks on every in-place change of a tensor. A node remembers the tick at which it
+# was created; a saved input whose tensor changed after that tick makes backward() refuse.
+_clock = 0
+
+
+
+def _make_tensor(data: Array, requires_grad: bool) -> Tensor:
+    """Replaced by tensor.py's fast constructor when it is imported (Tensor lives there and
+    imports this module, so this module cannot import it)."""
+    raise RuntimeError("import tinygrad_edu before using the engine")
+
+_new = object.__new__
+
+
+class Function:
+    """A differentiable op; once applied with grad on, also a node of the graph (``grad_fn``).
+
+    Subclasses define two staticmethods working on NumPy arrays:
+
+    * ``forward(ctx, *arrays, **kwargs) -> array`` -- compute the output; put the arrays that
+      backward needs in ``ctx.saved`` (a tuple; it is dropped when the graph is freed) and any
+      small settings (axes, shapes) as attributes of ``ctx``.
+    * ``backward(ctx, grad) -> gradient or tuple of gradients`` -- one per input of ``forward``
+      (``None`` where an input needs none). A gradient may keep a broadcast shape: the engine
+      sums it down to the input's shape.
+    """
+
+    __slots__ = ("parents", "saved", "created_at", "__dict__")
+
+    parents: tuple[Tensor, ...] | None
+    saved: tuple[Any, ...] | None
+    created_at: int
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
+        """Run ``forward`` on the inputs' arrays and record the node if a gradient is needed."""
+        ctx = _new(cls)
+        try:
+            out = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+        except ValueError as e:  # NumPy's shape errors, with the op's name in front
+            raise ValueError(f"{cls.__name__}: {e}") from None
+        if type(out) is not np.ndarray:  # NumPy reductions return scalars, not 0-d arrays
+            out = np.asarray(out)
+        if _anomaly:
+            _check_finite(out, f"forward of {cls.__name__}")
+        track = False
+        if _grad_enabled:
+            for t in inputs:
+                if t._requires_grad:
+                    track = True
+                    break
+        result = _make_tensor(out, track)
+        if track:
+            ctx.parents = inputs
+            ctx.created_at = _clock
+            result._ctx = ctx
+        return result
+
+    @staticmethod
+    def forward(ctx: Any, *arrays: Any, **kwargs: Any) -> Array:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Any:
+        raise NotImplementedError
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """Which inputs want a gradient, so backward can skip work for constants."""
+        return tuple(p._requires_grad for p in self.parents or ())
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+# --------------------------------------------------------------------------- grad mode
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Base of no_grad/enable_grad: a context manager that is also a decorator (re-entrant)."""
+
+    _mode = True
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous.append(_grad_enabled)
+        _grad_enabled = self._mode
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous.pop()
+
+
+class no_grad(_GradMode):
+    """Context manager / decorator: ops inside record no graph (inference, optimizer steps)."""
+
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    """Context manager / decorator: turn graph recording back on inside a ``no_grad`` block."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(False)`` as a context manager, like PyTorch's."""
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__()
+        self._mode = bool(mode)
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Any:
+    """Raise ``FloatingPointError`` on the first op whose output or gradient is NaN or inf."""
+    global _anomaly
+    previous, _anomaly = _anomaly, True
+    try:
+        yield
+    finally:
+        _anomaly = previous
+
+
+def _check_finite(array: Array, where: str) -> None:
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        bad = "NaN" if np.isnan(array).any() else "inf"
+        raise FloatingPointError(f"detect_anomaly: {where} produced {bad} values")
+
+
+def bump_version(tensor: Tensor) -> None:
+    """Mark ``tensor`` as changed in place (called by every in-place method)."""
+    global _clock
+    _clock += 1
+    tensor._version = _clock
+
+
+# --------------------------------------------------------------------------- backward
+
+
+def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
+    """Sum ``grad`` down to ``shape``: the backward of NumPy broadcasting.
+
+    Broadcasting prepends axes and stretches size-1 axes; each stretched copy of an input
+    element received a gradient, and the input's gradient is their sum.
+    """
+    extra = grad.ndim - len(shape)
+    if extra > 0:
+        grad = grad.sum(axis=tuple(range(extra)))
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)
+    return grad
+
+
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Non-leaf tensors reachable from ``root``, each after every tensor computed from it.
+
+    Depth-first with an explicit stack (deep graphs must not hit the recursion limit); visited
+    tensors are keyed by id(), so a tensor used twice (a diamond) is visited once.
+    """
+    order: list[Tensor] = []
+    visited: set[int] = set()
+    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    while stack:
+        tensor, children_done = stack.pop()
+        if children_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        node = tensor._ctx
+        assert node is not None  # only non-leaf tensors are pushed
+        if node.parents is None:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time: the graph of {node} "
+                "was freed by an earlier backward(). Pass retain_graph=True to the first "
+                "backward() if you need to call it again."
+            )
+        for parent in node.parents:
+            if parent._ctx is not None and id(parent) not in visited:
+                stack.append((parent, False))
+    order.reverse()
+    return order
+
+
+def _accumulate(tensor: Tensor, grad: Array) -> None:
+    """Add ``grad`` into ``tensor.grad`` (leaf accumulation, PyTorch semantics)."""
+    if grad.dtype != tensor.data.dtype:
+        grad = grad.astype(tensor.data.dtype)
+    if tensor.grad is None:
+        # Copy: an op may hand the same array to several inputs (Add does), and the user may
+        # change .grad in place (clipping, zero_grad(set_to_none=False)).
+        tensor.grad = _make_tensor(np.array(grad, copy=True), False)
+    else:
+        tensor.grad.data = tensor.grad.data + grad
+
+
+def _check_saved_unchanged(node: Function, tensor: Tensor) -> None:
+    """Refuse to use an array saved for backward that was changed in place since."""
+    saved = node.saved or ()
+    if any(isinstance(s, np.ndarray) and np.may_share_memory(s, tensor.data) for s in saved):
+        raise RuntimeError(
+            f"one of the tensors needed by {node} for gradient computation (shape "
+            f"{tensor.shape}, dtype {tensor.dtype}) was modified by an in-place operation "
+            "after it was saved; the gradient would be wrong. Do the in-place change after "
+            "backward(), or use an out-of-place op."
+        )
+
+
+def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
+    """Reverse-mode autodiff from ``root``: fill ``.grad`` of every leaf that requires grad."""
+    if not root._requires_grad:
+        raise RuntimeError(
+            "backward() on a tensor that does not require grad: it was not computed from a "
+            "tensor with requires_grad=True, or it was computed under no_grad()"
+        )
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"backward() without a gradient needs a scalar (one-element) output, but this "
+                f"tensor has shape {root.shape}; pass gradient= of that shape, or reduce first "
+                "(e.g. loss.sum() or loss.mean())"
+            )
+        seed = np.ones_like(root.data)
+    else:
+        seed = np.asarray(getattr(gradient, "data", gradient), dtype=root.data.dtype)
+        if seed.shape != root.data.shape:
+            raise RuntimeError(
+                f"backward(): gradient has shape {seed.shape} but the tensor has shape "
+                f"{root.shape}; they must match"
+            )
+    if root._ctx is None:  # a leaf: d root / d root = 1
+        _accumulate(root, seed)
+        return
+
+    grads: dict[int, Array] = {id(root): seed}
+    for tensor in _topological_order(root):
+        node = tensor._ctx
+        assert node is not None
+        grad = grads.pop(id(tensor), None)
+        if grad is None:  # no path carried a gradient here (an op returned None)
+            continue
+        if tensor._retains_grad:
+            _accumulate(tensor, grad)
+        parents = node.parents
+        assert parents is not None
+        if tensor._version > node.created_at:
+            _check_saved_unchanged(node, tensor)
+        for parent in parents:
+            if parent._version > node.created_at:
+                _check_saved_unchanged(node, parent)
+        if _anomaly:
+            _check_finite(grad, f"the gradient flowing into {node}")
+        input_grads = node.backward(node, grad)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        for parent, parent_grad in zip(parents, input_grads, strict=False):
+            if parent_grad is None or not parent._requires_grad:
+                continue
+            if parent_grad.shape != parent.data.shape:
+                parent_grad = unbroadcast(parent_grad, parent.data.shape)
+                if parent_grad.shape != parent.data.shape:
+                    raise RuntimeError(
+                        f"{node} returned a gradient of shape {parent_grad.shape} for an input "
+                        f"of shape {parent.shape}"
+                    )
+            if _anomaly:
+                _check_finite(parent_grad, f"backward of {node}")
+            if parent._ctx is None:
+                _accumulate(parent, parent_grad)
+            else:
+                key = id(parent)
+                previous = grads.get(key)
+                grads[key] = parent_grad if previous is None else previous + parent_grad
+        if not retain_graph:  # free the saved arrays and the links to the parents
+            node.parents = None
+            node.saved = None

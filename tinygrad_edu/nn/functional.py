@@ -1,0 +1,180 @@
+"""Functional forms of activations and losses (``import tinygrad_edu.nn.functional as F``).
+
+The losses check their inputs here (shapes, dtypes, class range) so that the fused ops in
+``ops/loss.py`` stay pure math.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..ops import activation as A
+from ..ops import loss as Loss
+from ..ops import shape as S
+from ..tensor import Tensor, _as_tensor, _make
+
+__all__ = [
+    "relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "linear", "pad",
+    "cross_entropy", "nll_loss", "mse_loss", "l1_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "l1_penalty", "l2_penalty",
+]
+
+
+# ---------------------------------------------------------------------- activations
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0); derivative 0 at 0 (as PyTorch; seed 001 uses 1 there)."""
+    return A.ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return A.LeakyReLU.apply(x, negative_slope=negative_slope)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    return A.Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    return A.Tanh.apply(x)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return A.Softmax.apply(x, dim=dim)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    return A.LogSoftmax.apply(x, dim=dim)
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight^T + bias, with weight of shape (out_features, in_features) as PyTorch."""
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def pad(x: Tensor, pad: tuple[int, ...], value: float = 0.0) -> Tensor:
+    """Constant padding in PyTorch's order: (left, right) of the last dim, then of the one
+    before it, and so on."""
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad needs pairs for at most {x.ndim} dims, got {pad}")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+    if any(w < 0 for pair in widths for w in pair):
+        raise ValueError(f"pad widths must be >= 0, got {pad}")
+    return S.Pad.apply(x, widths=tuple(widths), value=value)
+
+
+# ---------------------------------------------------------------------- losses
+
+
+def _check_reduction(reduction: str) -> None:
+    if reduction not in Loss.REDUCTIONS:
+        raise ValueError(f"reduction must be one of {Loss.REDUCTIONS}, got {reduction!r}")
+
+
+def _class_indices(target: Any, n: int, classes: int, fn: str) -> np.ndarray:
+    """Validate integer class targets: shape (N,) and every value in [0, C)."""
+    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if t.shape != (n,):
+        raise ValueError(f"{fn}: class-index target must have shape ({n},), got {t.shape}")
+    if n and (t.min() < 0 or t.max() >= classes):
+        bad = t[(t < 0) | (t >= classes)][0]
+        raise IndexError(f"{fn}: target {bad} is out of range for {classes} classes [0, {classes})")
+    return t
+
+
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax + negative log-likelihood in one stable node.
+
+    ``input``: logits (N, C), or (C,) for a single sample (seed 001). ``target``: class indices
+    (N,) (a scalar for one sample), or class probabilities / one-hot rows of the input's shape.
+    Gradient: (softmax(input) - onehot(target)) / N for reduction='mean'.
+    """
+    _check_reduction(reduction)
+    logits = _as_tensor(input)
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"cross_entropy: input must be (N, C) or (C,), got shape {logits.shape}")
+    single = logits.ndim == 1
+    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if single:
+        logits = logits.reshape(1, -1)
+        target = _as_tensor(target).reshape(1, -1) if target_data.ndim == 1 else target
+        target_data = target_data.reshape((1, -1) if target_data.ndim == 1 else (1,))
+    n, classes = logits.shape
+    if target_data.dtype.kind in "iu":
+        indices = _class_indices(target_data, n, classes, "cross_entropy")
+        out = Loss.CrossEntropyIndex.apply(logits, _make(indices, False), reduction=reduction)
+    elif target_data.dtype.kind == "f":
+        if target_data.shape != logits.shape:
+            raise ValueError(
+                f"cross_entropy: probability target must have the input's shape {logits.shape}, "
+                f"got {target_data.shape} (class indices must be an integer array)"
+            )
+        probs = target if isinstance(target, Tensor) else _make(target_data, False)
+        if probs.dtype != logits.dtype:
+            probs = probs.to(logits.dtype)
+        out = Loss.CrossEntropy.apply(logits, probs, reduction=reduction)
+    else:
+        raise TypeError(f"cross_entropy: target dtype {target_data.dtype} is neither int nor float")
+    return out.reshape(()) if single and reduction == "none" else out
+
+
+def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """-input[n, target[n]] for log-probabilities ``input`` (N, C) and class indices (N,)."""
+    _check_reduction(reduction)
+    if input.ndim != 2:
+        raise ValueError(f"nll_loss: input must be (N, C), got shape {input.shape}")
+    indices = _class_indices(target, input.shape[0], input.shape[1], "nll_loss")
+    return Loss.NLLLoss.apply(input, _make(indices, False), reduction=reduction)
+
+
+def _pair(input: Any, target: Any, fn: str) -> tuple[Tensor, Tensor]:
+    x = _as_tensor(input)
+    y = x._operand(target)
+    if x.shape != y.shape:
+        raise ValueError(f"{fn}: input shape {x.shape} and target shape {y.shape} differ")
+    return x, y
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """(input - target)^2, averaged (or summed) over all elements."""
+    _check_reduction(reduction)
+    return Loss.MSELoss.apply(*_pair(input, target, "mse_loss"), reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """|input - target|, averaged (or summed) over all elements."""
+    _check_reduction(reduction)
+    return Loss.L1Loss.apply(*_pair(input, target, "l1_loss"), reduction=reduction)
+
+
+def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
+                         eps: float = 1e-10) -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)) for probabilities p, with p and 1 - p clipped below at
+    ``eps`` (seed 004 clips at 1e-10; PyTorch instead clamps the log at -100)."""
+    _check_reduction(reduction)
+    p, y = _pair(input, target, "binary_cross_entropy")
+    return Loss.BinaryCrossEntropy.apply(p, y, reduction=reduction, eps=eps)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any,
+                                     reduction: str = "mean") -> Tensor:
+    """Sigmoid + binary cross-entropy in one stable node; gradient sigmoid(x) - y."""
+    _check_reduction(reduction)
+    x, y = _pair(input, target, "binary_cross_entropy_with_logits")
+    return Loss.BinaryCrossEntropyWithLogits.apply(x, y, reduction=reduction)
+
+
+def l1_penalty(weight: Tensor, lam: float = 1.0) -> Tensor:
+    """lam * sum |w| (seed 003). Gradient: lam * sign(w)."""
+    return weight.abs().sum() * lam
+
+
+def l2_penalty(weight: Tensor, lam: float = 1.0) -> Tensor:
+    """lam * sum w^2 (seed 003). Gradient: 2 lam w."""
+    return (weight * weight).sum() * lam

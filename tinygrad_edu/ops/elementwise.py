@@ -1,0 +1,264 @@
+"""Elementwise ops. Each backward returns the incoming gradient times the local derivative;
+broadcast inputs get their gradient summed back to shape by the engine, not here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Array, Function
+
+
+class Add(Function):
+    """z = a + b.   dz/da = 1,  dz/db = 1."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array) -> Array:
+        return a + b
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
+        return grad, grad
+
+
+class Sub(Function):
+    """z = a - b.   dz/da = 1,  dz/db = -1."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array) -> Array:
+        return a - b
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array, Array | None]:
+        return grad, (-grad if ctx.parents[1]._requires_grad else None)
+
+
+class Mul(Function):
+    """z = a * b.   dz/da = b,  dz/db = a."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array) -> Array:
+        ctx.saved = (a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
+        a, b = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
+
+class Div(Function):
+    """z = a / b.   dz/da = 1 / b,  dz/db = -a / b^2 = -z / b."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array) -> Array:
+        out = a / b
+        ctx.saved = (b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
+        b, out = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad / b
+        return (grad_a if need_a else None), (-grad_a * out if need_b else None)
+
+
+class Neg(Function):
+    """z = -a.   dz/da = -1."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array) -> Array:
+        return -a
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return -grad
+
+
+class PowScalar(Function):
+    """z = a^p for a number p.   dz/da = p * a^(p-1)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, exponent: float) -> Array:
+        ctx.saved = (a,)
+        ctx.exponent = exponent
+        return a**exponent
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        (a,) = ctx.saved
+        p = ctx.exponent
+        if p == 2:  # the common square: skip the power
+            return grad * (2 * a)
+        return grad * (p * a ** (p - 1))
+
+
+class Pow(Function):
+    """z = a^b for tensors.   dz/da = b * a^(b-1),  dz/db = z * ln(a)  (0 where a = 0)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array) -> Array:
+        out = a**b
+        ctx.saved = (a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
+        a, b, out = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad * b * a ** (b - 1) if need_a else None
+        grad_b = None
+        if need_b:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # as PyTorch: a^b is constant in b where a = 0 (for b > 0), so no gradient there
+                grad_b = np.where(a == 0, 0, grad * out * np.log(a)).astype(out.dtype)
+        return grad_a, grad_b
+
+
+class Exp(Function):
+    """z = e^a.   dz/da = e^a = z."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array) -> Array:
+        out = np.exp(a)
+        ctx.saved = (out,)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad * ctx.saved[0]
+
+
+class Log(Function):
+    """z = ln(a).   dz/da = 1 / a."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array) -> Array:
+        ctx.saved = (a,)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad / ctx.saved[0]
+
+
+class Sqrt(Function):
+    """z = sqrt(a).   dz/da = 1 / (2 sqrt(a)) = 1 / (2 z)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array) -> Array:
+        out = np.sqrt(a)
+        ctx.saved = (out,)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad / (2 * ctx.saved[0])
+
+
+class Abs(Function):
+    """z = |a|.   dz/da = sign(a)  (0 at a = 0, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array) -> Array:
+        ctx.saved = (a,)
+        return np.abs(a)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad * np.sign(ctx.saved[0])
+
+
+class Maximum(Function):
+    """z = max(a, b) elementwise.   dz/da = [a > b],  dz/db = [b > a];  at ties each gets 1/2
+    (as PyTorch's ``maximum``)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array) -> Array:
+        ctx.saved = (a, b)
+        return np.maximum(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
+        a, b = ctx.saved
+        share_a = (a > b) + 0.5 * (a == b)
+        return grad * share_a.astype(grad.dtype), grad * (1 - share_a).astype(grad.dtype)
+
+
+class Minimum(Function):
+    """z = min(a, b) elementwise.   dz/da = [a < b],  dz/db = [b < a];  ties split 1/2 each."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array) -> Array:
+        ctx.saved = (a, b)
+        return np.minimum(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
+        a, b = ctx.saved
+        share_a = (a < b) + 0.5 * (a == b)
+        return grad * share_a.astype(grad.dtype), grad * (1 - share_a).astype(grad.dtype)
+
+
+class Clamp(Function):
+    """z = min(max(a, low), high).   dz/da = [low <= a <= high]  (1 on the bounds, as PyTorch)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, low: float | None, high: float | None) -> Array:
+        ctx.saved = (a,)
+        ctx.bounds = (low, high)
+        return np.clip(a, low, high)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        (a,) = ctx.saved
+        low, high = ctx.bounds
+        inside = np.ones(a.shape, dtype=bool)
+        if low is not None:
+            inside &= a >= low
+        if high is not None:
+            inside &= a <= high
+        return grad * inside
+
+
+class Where(Function):
+    """z = a where cond else b.   dz/da = [cond],  dz/db = [not cond]  (cond gets no gradient)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array, condition: Array) -> Array:
+        ctx.saved = (condition,)
+        return np.where(condition, a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
+        (condition,) = ctx.saved
+        zero = np.zeros((), dtype=grad.dtype)
+        return np.where(condition, grad, zero), np.where(condition, zero, grad)
+
+
+class Clone(Function):
+    """z = a copy of a.   dz/da = 1."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array) -> Array:
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad
+
+
+class Cast(Function):
+    """z = a converted to another float dtype.   dz/da = 1 (the gradient is cast back)."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, dtype: np.dtype) -> Array:
+        ctx.source_dtype = a.dtype
+        return a.astype(dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad.astype(ctx.source_dtype)

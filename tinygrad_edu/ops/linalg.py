@@ -1,0 +1,60 @@
+"""Matrix product, with NumPy's ``@`` rules: 1-D operands, batches and broadcast batch dims."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Array, Function
+
+
+def _swap_last(x: Array) -> Array:
+    return np.swapaxes(x, -1, -2)
+
+
+class MatMul(Function):
+    """Z = A @ B.   dL/dA = G @ B^T,   dL/dB = A^T @ G.
+
+    A 1-D A is a row vector (1, k) and a 1-D B a column (k, 1), as in NumPy; the gradient
+    formulas run on those 2-D forms and the added axis is dropped again. Gradients of
+    broadcast batch dims are summed back by the engine.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array) -> Array:
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"both arguments to matmul need at least 1 dimension, got "
+                             f"shapes {a.shape} and {b.shape}")
+        k_a, k_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
+        if k_a != k_b:
+            raise ValueError(
+                f"shapes {a.shape} and {b.shape} cannot be multiplied: the last dim of the "
+                f"first ({k_a}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} "
+                f"dim of the second ({k_b})"
+            )
+        ctx.saved = (a, b)
+        return a @ b
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
+        a, b = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:  # dot product: grad is a scalar
+            return (grad * b if need_a else None), (grad * a if need_b else None)
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        if a.ndim == 1:
+            grad = np.expand_dims(grad, -2)
+        if b.ndim == 1:
+            grad = grad[..., None]
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = grad @ _swap_last(b2)
+            if a.ndim == 1:
+                grad_a = grad_a[..., 0, :]
+        if need_b:
+            grad_b = _swap_last(a2) @ grad
+            if b.ndim == 1:
+                grad_b = grad_b[..., 0]
+        return grad_a, grad_b

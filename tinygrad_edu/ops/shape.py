@@ -1,0 +1,145 @@
+"""Shape ops: they move elements without changing them, so each backward moves the gradient
+back to where the elements came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..autograd import Array, Function
+
+
+class Reshape(Function):
+    """z = x with a new shape (same elements, same order).   dL/dx = g reshaped back."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, shape: tuple[int, ...]) -> Array:
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad.reshape(ctx.shape)
+
+
+class View(Reshape):
+    """``view``: a reshape (NumPy decides whether it can avoid a copy)."""
+
+
+class Flatten(Reshape):
+    """``flatten``: a reshape that merges a range of dims."""
+
+
+class Squeeze(Reshape):
+    """``squeeze``: a reshape that drops size-1 dims."""
+
+
+class Unsqueeze(Reshape):
+    """``unsqueeze``: a reshape that inserts a size-1 dim."""
+
+
+class Permute(Function):
+    """z = x with its axes reordered by ``dims``.   dL/dx = g with the inverse order."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, dims: tuple[int, ...]) -> Array:
+        ctx.inverse = tuple(np.argsort(dims))
+        return x.transpose(dims)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad.transpose(ctx.inverse)
+
+
+class Transpose(Permute):
+    """``transpose(d0, d1)`` / ``.T``: a permutation swapping two dims."""
+
+
+class Expand(Function):
+    """z = x broadcast to a larger shape (a read-only view, as PyTorch's ``expand``).
+
+    dL/dx = g summed over the copies -- exactly what the engine does for every broadcast, so
+    this backward hands g over unchanged.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, shape: tuple[int, ...]) -> Array:
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad
+
+
+class Cat(Function):
+    """z = the inputs joined along ``dim``.   dL/dx_k = the slice of g where x_k landed."""
+
+    @staticmethod
+    def forward(ctx: Any, *arrays: Array, dim: int) -> Array:
+        ctx.dim = dim
+        ctx.splits = np.cumsum([a.shape[dim] for a in arrays])[:-1]
+        return np.concatenate(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array, ...]:
+        return tuple(np.split(grad, ctx.splits, axis=ctx.dim))
+
+
+class Stack(Function):
+    """z = the inputs stacked along a new ``dim``.   dL/dx_k = g[..., k, ...] along that dim."""
+
+    @staticmethod
+    def forward(ctx: Any, *arrays: Array, dim: int) -> Array:
+        ctx.dim = dim
+        return np.stack(arrays, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array, ...]:
+        return tuple(np.moveaxis(grad, ctx.dim, 0))
+
+
+class Pad(Function):
+    """z = x with constant borders (``widths`` as NumPy's pad).   dL/dx = g without the borders."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, widths: tuple[tuple[int, int], ...], value: float) -> Array:
+        starts = [before for before, _ in widths]
+        ctx.inside = tuple(slice(b, b + n) for b, n in zip(starts, x.shape, strict=True))
+        return np.pad(x, widths, constant_values=value)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        return grad[ctx.inside]
+
+
+def is_basic_index(index: Any) -> bool:
+    """True for ints, slices, None and Ellipsis (NumPy basic indexing: a view, no repeats)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        isinstance(p, (int, np.integer, slice)) or p is None or p is Ellipsis for p in parts
+    )
+
+
+class GetItem(Function):
+    """z = x[index].   dL/dx = zeros with g added at the indexed places.
+
+    With advanced (integer-array) indexing an element may be picked several times; its
+    gradient is then the sum of those picks (``np.add.at``, not plain assignment).
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, index: Any) -> Array:
+        ctx.shape = x.shape
+        ctx.saved = (index,)
+        return x[index]
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        (index,) = ctx.saved
+        full = np.zeros(ctx.shape, dtype=grad.dtype)
+        if is_basic_index(index):
+            full[index] = grad
+        else:
+            np.add.at(full, index, grad)
+        return full
