@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .softmax_regression import _as_float
+from .softmax_regression import _as_float, _col_sums
 
 # sigmoid lives with the XOR net of seed 002, the first document that defines it.
 from .xor_mlp import sigmoid
@@ -150,7 +150,7 @@ def loss_and_grads(
     w, b = params["W"], params["b"]
     x = _as_float(X, w.dtype)
     loss, g = _loss_and_dz(params, x, y, float(eps), 1.0)
-    return loss, {"W": x.T @ g, "b": g.sum(axis=0).reshape(b.shape)}
+    return loss, {"W": x.T @ g, "b": _col_sums(g).reshape(b.shape)}
 
 
 def sgd_step(
@@ -161,7 +161,7 @@ def sgd_step(
     x = _as_float(X, w.dtype)
     loss, g = _loss_and_dz(params, x, y, float(eps), float(lr))  # g = lr (p - y) / N
     w -= x.T @ g
-    b -= g.sum(axis=0).reshape(b.shape)
+    b -= _col_sums(g).reshape(b.shape)
     return loss
 
 

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .softmax_regression import _as_float, _xent_inplace, softmax
+from .softmax_regression import _as_float, _col_sums, _xent_inplace, softmax
 
 FloatArray = npt.NDArray[np.floating[Any]]
 Params = dict[str, FloatArray]
@@ -120,9 +120,9 @@ def _backprop(
     da1 = np.multiply(dz1, deriv, out=dz1)
     grads = {
         "W1": x.T @ da1,
-        "b1": da1.sum(axis=0).reshape(b1.shape),
+        "b1": _col_sums(da1).reshape(b1.shape),
         "W2": z1.T @ dy,
-        "b2": dy.sum(axis=0).reshape(b2.shape),
+        "b2": _col_sums(dy).reshape(b2.shape),
     }
     return loss, grads
 
