@@ -14,6 +14,7 @@ broadcasting is undone), accumulates into the leaves' ``.grad`` and frees the gr
 from __future__ import annotations
 
 import contextlib
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -30,13 +31,14 @@ _anomaly = False  # detect_anomaly(): check every output and gradient for NaN/in
 _clock = 0
 
 
-
 def _make_tensor(data: Array, requires_grad: bool) -> Tensor:
     """Replaced by tensor.py's fast constructor when it is imported (Tensor lives there and
     imports this module, so this module cannot import it)."""
     raise RuntimeError("import tinygrad_edu before using the engine")
 
+
 _new = object.__new__
+_data = operator.attrgetter("data")
 
 
 class Function:
@@ -63,7 +65,7 @@ class Function:
         """Run ``forward`` on the inputs' arrays and record the node if a gradient is needed."""
         ctx = _new(cls)
         try:
-            out = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+            out = cls.forward(ctx, *map(_data, inputs), **kwargs)
         except ValueError as e:  # NumPy's shape errors, with the op's name in front
             raise ValueError(f"{cls.__name__}: {e}") from None
         if type(out) is not np.ndarray:  # NumPy reductions return scalars, not 0-d arrays

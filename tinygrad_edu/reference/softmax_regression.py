@@ -13,7 +13,7 @@ Seed 003 derives the gradient column by column; in matrix form it is::
     dL/db = mean_n (P - Y)
 
 The formulas assume each row of ``Y`` sums to 1 (one-hot or smoothed labels). For a general
-non-negative ``Y`` the exact gradient is ``(P * rowsum(Y) - Y) / N``, which is what the code
+``Y`` the exact gradient is ``(P * rowsum(Y) - Y) / N``, which is what the code
 computes: it costs one (N, C) multiply and stays exact for any target.
 
 The loss is computed with log-sum-exp, ``log P_nc = Z_nc - m_n - log sum_c exp(Z_nc - m_n)`` with
