@@ -6,11 +6,7 @@
     loss.backward()          # w.grad == 2 * w
 """
 
-from . import (
-    autograd,
-    nn,  # noqa: E402  (nn builds on Tensor)
-    ops,
-)
+from . import autograd, nn, ops
 from .autograd import (
     Function,
     detect_anomaly,
@@ -19,7 +15,8 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .gradcheck import gradcheck  # noqa: E402
+from .gradcheck import gradcheck
+from .serialization import CheckpointError, load, save
 from .tensor import (
     Tensor,
     abs,

@@ -14,11 +14,16 @@ values, so finite differences are accurate and a suite of many properties stays 
   (reductions such as max/min away from ties, sorting-like ops).
 * ``tie_floats``: a handful of values, so ties are common (tie-handling semantics).
 * ``arrays``: float64 arrays of a given shape (or drawn shape) from any element strategy.
+
+The strategy factories are memoized (their arguments must be hashable: tuples, not lists):
+building and validating a fresh strategy object for every example costs more than drawing
+from it, and a test that draws its shape first asks for ``arrays(shape, ...)`` every time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 
 import numpy as np
 from hypothesis import strategies as st
@@ -33,12 +38,14 @@ Shape = tuple[int, ...]
 # ---------------------------------------------------------------------- elements
 
 
+@cache
 def floats(low: float = -DEFAULT_BOUND, high: float = DEFAULT_BOUND) -> st.SearchStrategy[float]:
     """Finite float64 values in [low, high] (no NaN, no inf, no subnormal surprises)."""
     return st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False,
                      width=64)
 
 
+@cache
 def positive_floats(low: float = 0.2, high: float = DEFAULT_BOUND) -> st.SearchStrategy[float]:
     """Values in [low, high] with low > 0 (domains of log, sqrt, pow with a real exponent)."""
     if low <= 0:
@@ -46,11 +53,13 @@ def positive_floats(low: float = 0.2, high: float = DEFAULT_BOUND) -> st.SearchS
     return floats(low, high)
 
 
+@cache
 def nonzero_floats(margin: float = 0.1, bound: float = DEFAULT_BOUND) -> st.SearchStrategy[float]:
     """Values with margin <= |x| <= bound (away from the kink of abs, relu, leaky_relu)."""
     return floats(margin, bound) | floats(-bound, -margin)
 
 
+@cache
 def grid_floats(offset: float = 0.0, k_max: int = 3, jitter: float = 0.1
                 ) -> st.SearchStrategy[float]:
     """``k + offset + j`` with integer |k| <= k_max and |j| <= jitter.
@@ -61,6 +70,7 @@ def grid_floats(offset: float = 0.0, k_max: int = 3, jitter: float = 0.1
                      st.integers(-k_max, k_max), floats(-jitter, jitter))
 
 
+@cache
 def tie_floats(values: Sequence[float] = (-1.0, 0.0, 0.5, 1.0)) -> st.SearchStrategy[float]:
     """A few exact values, so equal elements (ties) turn up often."""
     return st.sampled_from(tuple(float(v) for v in values))
@@ -69,6 +79,7 @@ def tie_floats(values: Sequence[float] = (-1.0, 0.0, 0.5, 1.0)) -> st.SearchStra
 # ---------------------------------------------------------------------- shapes
 
 
+@cache
 def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
            max_side: int = MAX_SIDE) -> st.SearchStrategy[Shape]:
     """Array shapes with every side in [min_side, max_side] (<= 5)."""
@@ -76,6 +87,7 @@ def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1,
                             max_side=min(max_side, MAX_SIDE))
 
 
+@cache
 def broadcast_pairs(num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3,
                     min_side: int = 1, max_side: int = 4
                     ) -> st.SearchStrategy[tuple[Shape, ...]]:
@@ -90,6 +102,7 @@ def broadcast_pairs(num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3,
 # ---------------------------------------------------------------------- arrays
 
 
+@cache
 def arrays(shape: Shape | st.SearchStrategy[Shape] | None = None,
            elements: st.SearchStrategy[float] | None = None) -> st.SearchStrategy[np.ndarray]:
     """float64 arrays of ``shape`` (a shape, a shape strategy, or None for ``shapes()``)."""
@@ -113,6 +126,7 @@ def separated_arrays(draw: st.DrawFn, shape: Shape | st.SearchStrategy[Shape] | 
     return values.reshape(shape)
 
 
+@cache
 def probabilities(shape: Shape | st.SearchStrategy[Shape], low: float = 0.05,
                   high: float = 0.95) -> st.SearchStrategy[np.ndarray]:
     """Elementwise probabilities strictly inside (0, 1) (binary cross-entropy inputs)."""

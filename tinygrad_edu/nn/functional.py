@@ -178,3 +178,38 @@ def l1_penalty(weight: Tensor, lam: float = 1.0) -> Tensor:
 def l2_penalty(weight: Tensor, lam: float = 1.0) -> Tensor:
     """lam * sum w^2 (seed 003). Gradient: 2 lam w."""
     return (weight * weight).sum() * lam
+
+
+# ---------------------------------------------------------------------- dropout
+
+__all__ += ["dropout"]
+
+
+def _check_dropout_p(p: float) -> None:
+    if not 0.0 <= p <= 1.0:  # also rejects NaN
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: y = x * m / (1 - p), m_i ~ Bernoulli(1 - p), when ``training``;
+    y = x (the same tensor) otherwise.
+
+    The mask is one constant operand of a multiply, so the gradient is the incoming gradient
+    times m / (1 - p): dropped elements get none, kept ones are scaled like the forward. The
+    mask comes from ``tinygrad_edu.tensor.get_rng()`` (seed it with ``manual_seed``).
+    p = 1 zeroes everything (and its gradient); p = 0 returns the input unchanged.
+    """
+    from ..tensor import get_rng  # the current Generator (manual_seed replaces it)
+
+    _check_dropout_p(p)
+    x = _as_tensor(input)
+    if not training or p == 0.0:
+        return x
+    if x.dtype.kind != "f":
+        raise TypeError(f"dropout needs a floating point tensor, got dtype {x.dtype}")
+    if p == 1.0:
+        return x * 0.0
+    draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
+    keep = get_rng().random(x.shape, dtype=draw_dtype) >= p  # P(keep) = 1 - p
+    scaled_mask = keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)  # m / (1 - p), x's dtype
+    return x * _make(scaled_mask.astype(x.dtype, copy=False), False)
