@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import operator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -79,6 +80,11 @@ class Function:
                     track = True
                     break
         result = _make_tensor(out, track)
+        if out.base is not None:  # maybe a view of an input: share its version (in-place checks)
+            for t in inputs:
+                if np.may_share_memory(out, t.data):
+                    result._base = t if t._base is None else t._base
+                    break
         if track:
             ctx.parents = inputs
             ctx.created_at = _clock
@@ -109,9 +115,17 @@ class Function:
 
 
 class _GradMode(contextlib.ContextDecorator):
-    """Base of no_grad/enable_grad: a context manager that is also a decorator (re-entrant)."""
+    """Base of no_grad/enable_grad: a context manager that is also a decorator (re-entrant),
+    with or without parentheses (``@no_grad()`` and ``@no_grad``)."""
 
     _mode = True
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        _GradMode.__init__(self)  # bare decorator: @no_grad
+        return self(func)
 
     def __init__(self) -> None:
         self._previous: list[bool] = []
@@ -139,11 +153,30 @@ class enable_grad(_GradMode):
 
 
 class set_grad_enabled(_GradMode):
-    """``set_grad_enabled(False)`` as a context manager, like PyTorch's."""
+    """``set_grad_enabled(mode)``: as PyTorch's, it switches the mode at once when called, and
+    also works as a context manager (restoring the mode on exit) or a decorator."""
+
+    def __new__(cls, mode: bool) -> Any:
+        return object.__new__(cls)
 
     def __init__(self, mode: bool) -> None:
+        global _grad_enabled
         super().__init__()
         self._mode = bool(mode)
+        self._mode_before_call: bool | None = _grad_enabled
+        _grad_enabled = self._mode
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        before, self._mode_before_call = self._mode_before_call, None
+        self._previous.append(_grad_enabled if before is None else before)
+        _grad_enabled = self._mode
+
+    def __call__(self, func: Callable[..., Any]) -> Any:
+        global _grad_enabled
+        if self._mode_before_call is not None:  # decorating: undo the immediate switch
+            _grad_enabled, self._mode_before_call = self._mode_before_call, None
+        return super().__call__(func)
 
 
 def is_grad_enabled() -> bool:
@@ -168,10 +201,20 @@ def _check_finite(array: Array, where: str) -> None:
 
 
 def bump_version(tensor: Tensor) -> None:
-    """Mark ``tensor`` as changed in place (called by every in-place method)."""
+    """Mark ``tensor`` as changed in place (called by every in-place method).
+
+    The tick is recorded on the tensor that owns the memory (``_base`` for views), so a change
+    through a view and a change of its base are both seen by every view.
+    """
     global _clock
     _clock += 1
-    tensor._version = _clock
+    owner = tensor if tensor._base is None else tensor._base
+    owner._version = _clock
+
+
+def _changed_since(tensor: Tensor, tick: int) -> bool:
+    owner = tensor if tensor._base is None else tensor._base
+    return owner._version > tick
 
 
 # --------------------------------------------------------------------------- backward
@@ -239,7 +282,7 @@ def _accumulate(tensor: Tensor, grad: Array) -> None:
 
 def _check_saved_unchanged(node: Function, tensor: Tensor) -> None:
     """Refuse to use an array saved for backward that was changed in place since."""
-    saved = node.saved or ()
+    saved = getattr(node, "saved", None) or ()  # ops that save nothing never set it
     if any(isinstance(s, np.ndarray) and np.may_share_memory(s, tensor.data) for s in saved):
         raise RuntimeError(
             f"one of the tensors needed by {node} for gradient computation (shape "
@@ -286,11 +329,10 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
             _accumulate(tensor, grad)
         parents = node.parents
         assert parents is not None
-        if tensor._version > node.created_at:
-            _check_saved_unchanged(node, tensor)
-        for parent in parents:
-            if parent._version > node.created_at:
-                _check_saved_unchanged(node, parent)
+        if _clock > node.created_at:  # something changed in place since this node was made
+            for changed in (tensor, *parents):
+                if _changed_since(changed, node.created_at):
+                    _check_saved_unchanged(node, changed)
         if _anomaly:
             _check_finite(grad, f"the gradient flowing into {node}")
         input_grads = node.backward(node, grad)

@@ -94,6 +94,7 @@ def _make(data: Array, requires_grad: bool) -> Tensor:
     t._requires_grad = requires_grad
     t._ctx = None
     t._version = 0
+    t._base = None
     t._retains_grad = False
     return t
 
@@ -116,8 +117,8 @@ class Tensor:
     ``tensor(...)`` to infer integer dtypes from Python data (like ``torch.tensor``).
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_version", "_retains_grad",
-                 "__weakref__")
+    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_version", "_base",
+                 "_retains_grad", "__weakref__")
     # NumPy operators with a Tensor on the right defer to ours, so np.float32(2) * t is a Tensor.
     __array_ufunc__ = None
 
@@ -125,7 +126,8 @@ class Tensor:
     grad: Tensor | None
     _requires_grad: bool
     _ctx: Function | None
-    _version: int
+    _version: int  # clock tick of the last in-place change (kept on the memory's owner)
+    _base: Tensor | None  # for views: the tensor that owns the memory
     _retains_grad: bool
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
@@ -136,6 +138,7 @@ class Tensor:
         self._requires_grad = bool(requires_grad)
         self._ctx = None
         self._version = 0
+        self._base = None
         self._retains_grad = False
 
     # ------------------------------------------------------------------ properties
@@ -208,8 +211,10 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self) -> Tensor:
-        """The same data, cut off from the graph (no copy)."""
-        return _make(self.data, False)
+        """The same data, cut off from the graph (no copy; in-place changes are shared)."""
+        t = _make(self.data, False)
+        t._base = self if self._base is None else self._base
+        return t
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph (gradient flows through unchanged)."""
@@ -316,8 +321,12 @@ class Tensor:
     __hash__ = object.__hash__  # == is elementwise, so hash by identity (as PyTorch)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec_equal")
+        data = self.data
+        finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
+        whole = data.dtype.kind != "f" or bool(np.all(finite == np.round(finite)))
+        # as PyTorch: 4 fixed decimals, unless every value is a whole number ("1., 2.")
+        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                               floatmode="maxprec" if whole else "fixed")
         extras = []
         if self.data.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={self.data.dtype}")
@@ -375,6 +384,9 @@ class Tensor:
 
     def __pow__(self, exponent: Any) -> Tensor:
         if isinstance(exponent, (PyInt, PyFloat, np.number)):
+            # a Python number keeps float32 float32 (a NumPy float64 scalar would upcast)
+            if isinstance(exponent, np.number):
+                exponent = exponent.item()
             return E.PowScalar.apply(self, exponent=exponent)
         return E.Pow.apply(self, self._operand(exponent))
 
@@ -425,7 +437,9 @@ class Tensor:
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         if min is None and max is None:
             raise ValueError("clamp needs at least one of min and max")
-        return E.Clamp.apply(self, low=min, high=max)
+        low = None if min is None else PyFloat(min)  # Python floats: no upcast of float32
+        high = None if max is None else PyFloat(max)
+        return E.Clamp.apply(self, low=low, high=high)
 
     clip = clamp
 

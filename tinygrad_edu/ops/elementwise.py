@@ -55,6 +55,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
         out = a / b
+        if a.dtype.kind != "f" and b.dtype.kind != "f":  # int / int: float32, as PyTorch
+            out = out.astype(np.float32)
         ctx.saved = (b, out)
         return out
 
