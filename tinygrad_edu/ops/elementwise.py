@@ -81,7 +81,7 @@ class Neg(Function):
 
 
 class PowScalar(Function):
-    """z = a^p for a number p.   dz/da = p * a^(p-1)."""
+    """z = a^p for a number p.   dz/da = p * a^(p-1)  (0 for p = 0, also at a = 0, as PyTorch)."""
 
     @staticmethod
     def forward(ctx: Any, a: Array, exponent: float) -> Array:
@@ -93,13 +93,19 @@ class PowScalar(Function):
     def backward(ctx: Any, grad: Array) -> Array:
         (a,) = ctx.saved
         p = ctx.exponent
+        if p == 0:  # a^0 = 1 is constant; p * a^(p-1) would be 0 * inf at a = 0
+            return np.zeros_like(grad)
         if p == 2:  # the common square: skip the power
             return grad * (2 * a)
         return grad * (p * a ** (p - 1))
 
 
 class Pow(Function):
-    """z = a^b for tensors.   dz/da = b * a^(b-1),  dz/db = z * ln(a)  (0 where a = 0)."""
+    """z = a^b for tensors.   dz/da = b * a^(b-1),  dz/db = z * ln(a).
+
+    As PyTorch: dz/da = 0 where b = 0, and dz/db = 0 where a = 0 and b >= 0 (there 0^b does
+    not change with b), instead of the nan that 0 * inf would give.
+    """
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
@@ -111,12 +117,13 @@ class Pow(Function):
     def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
         a, b, out = ctx.saved
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad * b * a ** (b - 1) if need_a else None
-        grad_b = None
-        if need_b:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                # as PyTorch: a^b is constant in b where a = 0 (for b > 0), so no gradient there
-                grad_b = np.where(a == 0, 0, grad * out * np.log(a)).astype(out.dtype)
+        grad_a = grad_b = None
+        zero = np.zeros((), dtype=out.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:
+                grad_a = np.where(b == 0, zero, grad * b * a ** (b - 1))
+            if need_b:
+                grad_b = np.where((a == 0) & (b >= 0), zero, grad * out * np.log(a))
         return grad_a, grad_b
 
 

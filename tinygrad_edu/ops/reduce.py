@@ -66,16 +66,9 @@ class Mean(Function):
         return np.broadcast_to(grad, ctx.shape)
 
 
-class Amax(Function):
-    """z = max over axes of x.   dz/dx = [x == z] / (number of maxima): ties share evenly,
-    as PyTorch's ``max()`` without ``dim`` and ``amax`` do."""
-
-    @staticmethod
-    def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
-        out = x.max(axis=axes, keepdims=True)
-        ctx.saved = (x, out)
-        ctx.axes, ctx.keepdim = axes, keepdim
-        return out if keepdim else np.squeeze(out, axis=axes)
+class _Extreme(Function):
+    """Shared backward of amax/amin: dz/dx = [x == z] / (number of extremes), so ties share
+    the gradient evenly, as PyTorch's ``max()`` without ``dim`` and ``amax`` do."""
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
@@ -85,7 +78,18 @@ class Amax(Function):
         return (restore_axes(grad, ctx.axes, ctx.keepdim) * share).astype(grad.dtype)
 
 
-class Amin(Function):
+class Amax(_Extreme):
+    """z = max over axes of x.   dz/dx = [x == z] / (number of maxima)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
+        out = x.max(axis=axes, keepdims=True)
+        ctx.saved = (x, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out if keepdim else np.squeeze(out, axis=axes)
+
+
+class Amin(_Extreme):
     """z = min over axes of x.   dz/dx = [x == z] / (number of minima)."""
 
     @staticmethod
@@ -94,8 +98,6 @@ class Amin(Function):
         ctx.saved = (x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
         return out if keepdim else np.squeeze(out, axis=axes)
-
-    backward = Amax.backward
 
 
 class TakeAlongDim(Function):
