@@ -12,3 +12,10 @@ settings.register_profile(
 )
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=_SUPPRESS)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+try:  # one torch thread: on 2 shared cores more threads only wait for each other
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # torch is optional; its tests skip
+    pass

@@ -581,7 +581,14 @@ class Tensor:
     def flatten(self, start_dim: PyInt = 0, end_dim: PyInt = -1) -> Tensor:
         if self.ndim == 0:
             return S.Flatten.apply(self, shape=(1,))
-        start, end = start_dim % self.ndim, end_dim % self.ndim
+        n = self.ndim
+        for d in (start_dim, end_dim):
+            if not -n <= d < n:
+                raise IndexError(f"flatten: dim {d} out of range for a tensor with {n} dims "
+                                 f"(expected [-{n}, {n - 1}])")
+        start, end = start_dim % n, end_dim % n
+        if start > end:
+            raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim})")
         shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
         return S.Flatten.apply(self, shape=shape)
 

@@ -1,0 +1,224 @@
+"""``nn.init``: fans, gains, and the distribution each initializer draws, checked statistically
+against its formula (bounds, mean, variance within 5 standard errors)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+from tinygrad_edu import nn
+from tinygrad_edu.nn import init
+
+# (out, in) for matrices and (out, in, kh, kw) for conv-like weights; never square, so that
+# mixing up fan_in and fan_out changes the expected variance
+SHAPES = [(300, 400), (40, 16, 5, 5)]
+
+
+def _torch() -> Any:
+    torch = pytest.importorskip("torch", reason="PyTorch is the optional oracle")
+    torch.set_num_threads(1)  # tiny tensors: extra threads only contend on a 2-core machine
+    return torch
+
+
+def _fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    receptive = int(np.prod(shape[2:]))
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _check_uniform(w: np.ndarray, bound: float) -> None:
+    """U(-bound, bound): inside the bounds, reaching close to them, mean 0, E[w^2] = b^2/3."""
+    w = w.astype(np.float64)
+    n = w.size
+    assert np.abs(w).max() <= bound * (1 + 1e-6)
+    assert np.abs(w).max() > bound * (1 - 20 / n)  # the largest of n draws is near the bound
+    assert abs(w.mean()) < 5 * bound / math.sqrt(3 * n)
+    # the mean of n squares has relative standard error sqrt(0.8 / n) for a uniform
+    assert abs(np.mean(w**2) / (bound**2 / 3) - 1) < 5 * math.sqrt(0.8 / n)
+
+
+def _check_normal(w: np.ndarray, mean: float, std: float) -> None:
+    """N(mean, std^2): sample mean and variance within 5 standard errors, normal-ish tails."""
+    w = w.astype(np.float64)
+    n = w.size
+    assert abs(w.mean() - mean) < 5 * std / math.sqrt(n)
+    # the variance estimate has relative standard error sqrt(2 / n) for a normal
+    assert abs(w.var() / std**2 - 1) < 5 * math.sqrt(2 / n)
+    assert np.abs(w - mean).max() > 2.5 * std  # not a uniform of the same variance
+
+
+# ---------------------------------------------------------------------- fans and gains
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (300, 400), (40, 16, 5, 5), (2, 3, 4), (7, 1, 1, 1, 2)])
+def test_fans(shape: tuple[int, ...]) -> None:
+    t = tg.zeros(*shape)
+    assert init._calculate_fan_in_and_fan_out(t) == _fans(shape)
+    assert init._calculate_correct_fan(t, "fan_in") == _fans(shape)[0]
+    assert init._calculate_correct_fan(t, "FAN_OUT") == _fans(shape)[1]
+
+
+def test_fans_match_torch() -> None:
+    torch = _torch()
+    for shape in [(3, 5), (40, 16, 5, 5), (2, 3, 4)]:
+        expected = torch.nn.init._calculate_fan_in_and_fan_out(torch.zeros(*shape))
+        assert init._calculate_fan_in_and_fan_out(tg.zeros(*shape)) == expected
+
+
+def test_fan_errors() -> None:
+    for shape in [(5,), ()]:
+        with pytest.raises(ValueError, match="fewer than 2 dimensions"):
+            init._calculate_fan_in_and_fan_out(tg.zeros(*shape))
+    with pytest.raises(ValueError, match="fan_avg not supported"):
+        init.kaiming_uniform_(tg.zeros(2, 3), mode="fan_avg")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="fewer than 2"):
+        init.xavier_uniform_(tg.zeros(4))
+
+
+GAINS = [("linear", None, 1.0), ("conv2d", None, 1.0), ("conv_transpose3d", None, 1.0),
+         ("sigmoid", None, 1.0), ("tanh", None, 5 / 3), ("relu", None, math.sqrt(2)),
+         ("selu", None, 0.75), ("leaky_relu", None, math.sqrt(2 / (1 + 0.01**2))),
+         ("leaky_relu", 0.2, math.sqrt(2 / 1.04)), ("leaky_relu", 1, 1.0),
+         ("leaky_relu", math.sqrt(5), math.sqrt(1 / 3))]
+
+
+@pytest.mark.parametrize(("nonlinearity", "param", "gain"), GAINS)
+def test_gain_table(nonlinearity: str, param: float | None, gain: float) -> None:
+    assert init.calculate_gain(nonlinearity, param) == pytest.approx(gain, rel=1e-12)
+
+
+def test_gain_table_matches_torch() -> None:
+    torch = _torch()
+    for nonlinearity, param, _ in GAINS:
+        assert init.calculate_gain(nonlinearity, param) == pytest.approx(
+            torch.nn.init.calculate_gain(nonlinearity, param), rel=1e-12)
+    for bad_nonlinearity, bad_param in [("leaky_relu", True), ("leaky_relu", "0.1"),
+                                        ("softplus", None)]:
+        with pytest.raises(ValueError):
+            torch.nn.init.calculate_gain(bad_nonlinearity, bad_param)
+        with pytest.raises(ValueError):
+            init.calculate_gain(bad_nonlinearity, bad_param)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------- distributions
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_xavier_uniform(shape: tuple[int, ...]) -> None:
+    """Seed 004's Glorot uniform: limit = gain * sqrt(6 / (fan_in + fan_out))."""
+    tg.manual_seed(0)
+    fan_in, fan_out = _fans(shape)
+    for gain in (1.0, 5 / 3):
+        w = init.xavier_uniform_(tg.zeros(*shape), gain=gain)
+        _check_uniform(w.data, gain * math.sqrt(6 / (fan_in + fan_out)))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_xavier_normal(shape: tuple[int, ...]) -> None:
+    tg.manual_seed(1)
+    fan_in, fan_out = _fans(shape)
+    for gain in (1.0, 2.0):
+        w = init.xavier_normal_(tg.zeros(*shape), gain=gain)
+        _check_normal(w.data, 0.0, gain * math.sqrt(2 / (fan_in + fan_out)))
+
+
+KAIMING_CASES = [(0.0, "fan_in", "leaky_relu"), (0.0, "fan_out", "relu"),
+                 (math.sqrt(5), "fan_in", "leaky_relu"), (0.2, "fan_out", "leaky_relu"),
+                 (0.0, "fan_in", "tanh")]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("a", "mode", "nonlinearity"), KAIMING_CASES)
+def test_kaiming_uniform(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str) -> None:
+    """bound = gain * sqrt(3 / fan)."""
+    tg.manual_seed(2)
+    fan = _fans(shape)[0 if mode == "fan_in" else 1]
+    gain = init.calculate_gain(nonlinearity, a)
+    w = init.kaiming_uniform_(tg.zeros(*shape), a=a, mode=mode,  # type: ignore[arg-type]
+                              nonlinearity=nonlinearity)
+    _check_uniform(w.data, gain * math.sqrt(3 / fan))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("a", "mode", "nonlinearity"), KAIMING_CASES)
+def test_kaiming_normal(shape: tuple[int, ...], a: float, mode: str, nonlinearity: str) -> None:
+    """std = gain / sqrt(fan)."""
+    tg.manual_seed(3)
+    fan = _fans(shape)[0 if mode == "fan_in" else 1]
+    gain = init.calculate_gain(nonlinearity, a)
+    w = init.kaiming_normal_(tg.zeros(*shape), a=a, mode=mode,  # type: ignore[arg-type]
+                             nonlinearity=nonlinearity)
+    _check_normal(w.data, 0.0, gain / math.sqrt(fan))
+
+
+def test_kaiming_defaults_are_he_relu_and_linear_uses_a_sqrt5() -> None:
+    tg.manual_seed(4)
+    w = init.kaiming_uniform_(tg.zeros(300, 400))  # a=0, leaky_relu: gain sqrt(2)
+    _check_uniform(w.data, math.sqrt(2) * math.sqrt(3 / 400))
+    w = init.kaiming_uniform_(tg.zeros(300, 400), a=math.sqrt(5))
+    _check_uniform(w.data, 1 / math.sqrt(400))  # what Linear's default init is
+
+
+def test_uniform_and_normal() -> None:
+    tg.manual_seed(5)
+    w = init.uniform_(tg.zeros(300, 400), -0.08, 0.08)  # seed 000's initialisation
+    _check_uniform(w.data, 0.08)
+    w = init.uniform_(tg.zeros(100, 1000))
+    assert 0 <= w.data.min() and w.data.max() <= 1
+    _check_uniform(w.data - 0.5, 0.5)
+    _check_normal(init.normal_(tg.zeros(300, 400), 1.5, 0.3).data, 1.5, 0.3)
+    _check_normal(init.normal_(tg.zeros(300, 400)).data, 0.0, 1.0)
+
+
+def test_constants() -> None:
+    t = tg.randn(3, 4)
+    assert init.zeros_(t) is t and not t.data.any()
+    np.testing.assert_array_equal(init.ones_(t).data, 1.0)
+    np.testing.assert_array_equal(init.constant_(t, -2.5).data, -2.5)
+
+
+# ---------------------------------------------------------------------- in place, dtype, rng
+
+INITIALIZERS: list[Callable[[tg.Tensor], tg.Tensor]] = [
+    init.uniform_, init.normal_, init.zeros_, init.ones_, lambda t: init.constant_(t, 0.3),
+    init.xavier_uniform_, init.xavier_normal_, init.kaiming_uniform_, init.kaiming_normal_,
+]
+
+
+@pytest.mark.parametrize("fn", INITIALIZERS)
+@given(dtype=st.sampled_from([np.float32, np.float64]), rows=st.integers(1, 5),
+       cols=st.integers(1, 5))
+def test_in_place_on_parameters_keeping_dtype(fn: Callable[[tg.Tensor], tg.Tensor], dtype: Any,
+                                             rows: int, cols: int) -> None:
+    p = nn.Parameter(np.full((rows, cols), 7.0, dtype=dtype))
+    array = p.data
+    assert fn(p) is p  # returns the tensor itself, filled in place (no in-place grad error)
+    assert p.data is array and p.dtype == dtype
+    assert p.is_leaf and p.requires_grad and p.grad_fn is None  # no graph was recorded
+    assert not (p.data == 7.0).any()
+
+
+@pytest.mark.parametrize("fn", [init.uniform_, init.normal_, init.xavier_uniform_,
+                                init.xavier_normal_, init.kaiming_uniform_,
+                                init.kaiming_normal_])
+def test_draws_come_from_the_seeded_generator(fn: Callable[..., tg.Tensor]) -> None:
+    tg.manual_seed(11)
+    a = fn(tg.zeros(4, 5)).data.copy()
+    b = fn(tg.zeros(4, 5)).data.copy()
+    tg.manual_seed(11)
+    np.testing.assert_array_equal(fn(tg.zeros(4, 5)).data, a)
+    assert not np.array_equal(a, b)
+    c = fn(tg.zeros(4, 5), generator=np.random.default_rng(0)).data
+    np.testing.assert_array_equal(fn(tg.zeros(4, 5), generator=np.random.default_rng(0)).data, c)
+
+
+def test_zero_element_tensors_are_left_alone_with_a_warning() -> None:
+    for fn in (init.xavier_uniform_, init.kaiming_normal_):
+        with pytest.warns(UserWarning, match="zero-element"):
+            assert fn(tg.zeros(0, 3)).shape == (0, 3)

@@ -1,0 +1,181 @@
+"""Weight initialisation, as ``torch.nn.init``: every function fills a tensor IN PLACE (under
+``no_grad``, so it works on parameters), keeps the tensor's dtype, returns the tensor, and
+draws from ``tinygrad_edu.tensor.get_rng()`` (or the NumPy ``generator`` given), so
+``manual_seed`` makes an initialisation reproducible. The draws themselves differ from
+PyTorch's (another generator); the distributions are the same.
+
+Fans, for a weight of shape (out, in, *kernel): fan_in = in * prod(kernel), fan_out = out *
+prod(kernel) (a ``Linear`` weight is (out_features, in_features)).
+
+=======================  ==================================================================
+``uniform_(t, a, b)``    U(a, b). Seed 000's init is ``uniform_(w, -0.08, 0.08)``.
+``normal_(t, m, s)``     N(m, s^2).
+``xavier_uniform_``      U(-l, l), l = gain * sqrt(6 / (fan_in + fan_out))  (Glorot; seed 004)
+``xavier_normal_``       N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))
+``kaiming_uniform_``     U(-l, l), l = gain * sqrt(3 / fan)   (He; fan = fan_in or fan_out)
+``kaiming_normal_``      N(0, s^2), s = gain / sqrt(fan)
+=======================  ==================================================================
+
+For Kaiming, gain = ``calculate_gain(nonlinearity, a)``: with the default 'leaky_relu' it is
+sqrt(2 / (1 + a^2)), so a = 0 is He's ReLU gain sqrt(2), and a = sqrt(5) (what ``Linear`` uses)
+gives the bound 1/sqrt(fan_in).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Literal
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..tensor import Tensor, get_rng
+
+__all__ = [
+    "calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_",
+    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+]
+
+FanMode = Literal["fan_in", "fan_out"]
+_LINEAR_FNS = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+               "conv_transpose3d")
+
+
+def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float:
+    """The recommended scale for weights followed by ``nonlinearity`` (PyTorch's table):
+
+    linear / conv* / sigmoid: 1;  tanh: 5/3;  relu: sqrt(2);  selu: 3/4;
+    leaky_relu: sqrt(2 / (1 + slope^2)), slope = ``param`` (0.01 if None).
+    """
+    if nonlinearity in _LINEAR_FNS or nonlinearity == "sigmoid":
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            slope: float = 0.01
+        elif isinstance(param, (int, float)) and not isinstance(param, bool):
+            slope = param
+        else:
+            raise ValueError(f"negative_slope {param} not a valid number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
+    """(fan_in, fan_out) = (in * receptive, out * receptive) for shape (out, in, *kernel),
+    receptive = prod(kernel) (1 for a matrix)."""
+    if tensor.ndim < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than 2 "
+                         f"dimensions (got shape {tensor.shape})")
+    receptive = math.prod(tensor.shape[2:])
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"Mode {mode} not supported, please use one of ['fan_in', 'fan_out']")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
+    """Copy ``values`` into ``tensor`` in place, cast to its dtype, without recording a graph."""
+    with no_grad():
+        tensor.copy_(values)
+    return tensor
+
+
+def _rng(generator: np.random.Generator | None) -> np.random.Generator:
+    return get_rng() if generator is None else generator
+
+
+def _empty(tensor: Tensor) -> bool:
+    if tensor.data.size == 0:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+        return True
+    return False
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: np.random.Generator | None = None) -> Tensor:
+    """Fill with draws from U(a, b). Seed 000's initialisation is ``uniform_(w, -0.08, 0.08)``.
+
+    (Values are drawn in float64 and rounded to the tensor's dtype, so a float32 value can
+    land exactly on b.)
+    """
+    return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: np.random.Generator | None = None) -> Tensor:
+    """Fill with draws from N(mean, std^2)."""
+    return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill with ``val``."""
+    with no_grad():
+        tensor.fill_(val)
+    return tensor
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 1.0)
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 0.0)
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
+                    generator: np.random.Generator | None = None) -> Tensor:
+    """Glorot & Bengio (2010): U(-l, l) with l = gain * sqrt(6 / (fan_in + fan_out)); the
+    variance is gain^2 * 2 / (fan_in + fan_out). Seed 004's "Glorot uniform" init."""
+    if _empty(tensor):
+        return tensor
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    limit = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -limit, limit, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0,
+                   generator: np.random.Generator | None = None) -> Tensor:
+    """N(0, s^2) with s = gain * sqrt(2 / (fan_in + fan_out))."""
+    if _empty(tensor):
+        return tensor
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: FanMode = "fan_in",
+                     nonlinearity: str = "leaky_relu",
+                     generator: np.random.Generator | None = None) -> Tensor:
+    """He et al. (2015): U(-l, l) with l = gain * sqrt(3 / fan), gain =
+    ``calculate_gain(nonlinearity, a)``, fan = fan_in ('fan_in', keeps the forward variance) or
+    fan_out ('fan_out', keeps the backward variance). ``a`` is the negative slope of the
+    leaky ReLU that follows (only used with 'leaky_relu')."""
+    if _empty(tensor):
+        return tensor
+    fan = _calculate_correct_fan(tensor, mode)
+    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: FanMode = "fan_in",
+                    nonlinearity: str = "leaky_relu",
+                    generator: np.random.Generator | None = None) -> Tensor:
+    """He et al. (2015): N(0, s^2) with s = gain / sqrt(fan) (gain and fan as in
+    ``kaiming_uniform_``)."""
+    if _empty(tensor):
+        return tensor
+    fan = _calculate_correct_fan(tensor, mode)
+    std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    return normal_(tensor, 0.0, std, generator)
