@@ -30,6 +30,9 @@ _anomaly = False  # detect_anomaly(): check every output and gradient for NaN/in
 # A clock that ticks on every in-place change of a tensor. A node remembers the tick at which it
 # was created; a saved input whose tensor changed after that tick makes backward() refuse.
 _clock = 0
+# The chains of modules whose forward is running (pushed by Module.__call__). Nodes recorded
+# inside keep the innermost chain as ``module_scope``, so graph pictures can cluster by module.
+module_scope: list[tuple[Any, ...]] = []
 
 
 def _make_tensor(data: Array, requires_grad: bool) -> Tensor:
@@ -55,11 +58,12 @@ class Function:
       sums it down to the input's shape.
     """
 
-    __slots__ = ("parents", "saved", "created_at", "__dict__")
+    __slots__ = ("parents", "saved", "created_at", "module_scope", "__dict__")
 
     parents: tuple[Tensor, ...] | None
     saved: tuple[Any, ...] | None
     created_at: int
+    module_scope: tuple[Any, ...]  # set only for nodes recorded inside a Module's forward
 
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
@@ -88,6 +92,8 @@ class Function:
         if track:
             ctx.parents = inputs
             ctx.created_at = _clock
+            if module_scope:
+                ctx.module_scope = module_scope[-1]
             result._ctx = ctx
         return result
 

@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import no_grad
 from ..tensor import Tensor, _dtype
 
@@ -118,7 +119,14 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the "forward" method')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        # Push the chain of modules we run inside; graph nodes recorded during forward keep it,
+        # so a picture of the graph can group them by module (viz.graph).
+        scope = autograd.module_scope
+        scope.append(scope[-1] + (self,) if scope else (self,))
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            scope.pop()
 
     # ------------------------------------------------------------------ registration
 
