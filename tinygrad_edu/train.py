@@ -12,7 +12,7 @@ import csv
 import json
 import math
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,7 +190,7 @@ def fit(
                 model.train()
             totals = dict.fromkeys(["loss", *fns], 0.0)
             count = 0
-            total_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
+            total_batches = len(train_loader) if isinstance(train_loader, Sized) else None
             with tqdm(train_loader, total=total_batches, disable=not show, leave=False,
                       desc=f"epoch {epoch}/{epochs}", unit="batch") as bar:
                 for batch in bar:
