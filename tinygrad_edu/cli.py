@@ -1,0 +1,270 @@
+"""The ``tinygrad-edu`` command (also ``python -m tinygrad_edu``).
+
+    tinygrad-edu train                      # seed 000's job: softmax regression on Fashion-MNIST
+    tinygrad-edu train --model mlp --hidden 512,128 --optimizer sgd --lr 0.1 --dataset mnist \
+        --data-dir ../shared/data/mnist-10k
+    tinygrad-edu data                       # where each dataset was found or would go
+    tinygrad-edu data download fashion-mnist
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+from . import data, nn, optim
+from .tensor import manual_seed
+from .train import accuracy, binary_accuracy, evaluate, fit
+
+MODELS = ("softmax", "logistic", "mlp", "autoencoder")
+DATASETS = ("fashion-mnist", "mnist", "xor", "spiral")
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
+ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "leaky_relu": nn.LeakyReLU}
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3,
+              "adagrad": 1e-2, "adadelta": 1.0}
+
+
+class CLIError(Exception):
+    """A problem to report in one line, with exit code 2."""
+
+
+def _fail(message: str) -> NoReturn:
+    raise CLIError(" ".join(line.strip() for line in message.splitlines() if line.strip()))
+
+
+# ---------------------------------------------------------------------- pieces of a run
+
+
+def load_dataset(name: str, data_dir: str | None, seed: int) -> tuple[np.ndarray, ...]:
+    """(X_train, y_train, X_test, y_test) as float32 rows and int64 labels."""
+    if name in ("fashion-mnist", "mnist"):
+        cls = data.FashionMNIST if name == "fashion-mnist" else data.MNIST
+        try:
+            X_train, y_train = cls(root=data_dir, train=True).arrays()
+            X_test, y_test = cls(root=data_dir, train=False).arrays()
+        except (FileNotFoundError, ValueError) as e:
+            _fail(f"{e}")
+        return X_train, y_train, X_test, y_test
+    if name == "xor":
+        X, y = data.make_xor()
+        y = y.reshape(-1).astype(np.int64)
+        return X, y, X, y
+    X, y = data.make_spiral(200, 3, seed=seed)
+    X_train, X_test, y_train, y_test = data.train_test_split(X, y, test_size=0.25, seed=seed)
+    return X_train, y_train, X_test, y_test
+
+
+def build_model(args: argparse.Namespace, in_features: int, classes: int) -> nn.Module:
+    activation = ACTIVATIONS[args.activation]
+    if args.model == "softmax":
+        return nn.Linear(in_features, classes)
+    if args.model == "logistic":
+        return nn.Linear(in_features, 1)
+    widths = [in_features, *args.hidden]
+    layers: list[nn.Module] = []
+    if args.model == "autoencoder":
+        code = args.hidden[0]
+        return nn.Sequential(nn.Linear(in_features, code), activation(),
+                             nn.Linear(code, in_features), nn.Sigmoid())
+    for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True):
+        layers += [nn.Linear(fan_in, fan_out), activation()]
+        if args.dropout > 0:
+            layers.append(nn.Dropout(args.dropout))
+    layers.append(nn.Linear(widths[-1], classes))
+    return nn.Sequential(*layers)
+
+
+def build_optimizer(args: argparse.Namespace, params: Any) -> optim.Optimizer:
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    wd = args.weight_decay
+    try:
+        if args.optimizer == "sgd":
+            return optim.SGD(params, lr=lr, weight_decay=wd)
+        if args.optimizer == "momentum":
+            return optim.SGD(params, lr=lr, momentum=args.momentum, weight_decay=wd)
+        if args.optimizer in ("adam", "adamw"):
+            cls = optim.Adam if args.optimizer == "adam" else optim.AdamW
+            return cls(params, lr=lr, betas=tuple(args.betas), weight_decay=wd)
+        if args.optimizer == "rmsprop":
+            return optim.RMSprop(params, lr=lr, momentum=args.momentum if args.momentum else 0,
+                                 weight_decay=wd)
+        if args.optimizer == "adagrad":
+            return optim.Adagrad(params, lr=lr, weight_decay=wd)
+        return optim.Adadelta(params, lr=lr, weight_decay=wd)
+    except ValueError as e:
+        _fail(f"--{args.optimizer}: {e}")
+
+
+def task(args: argparse.Namespace, y_train: np.ndarray) -> tuple[Callable[..., Any], dict, Any]:
+    """(loss function, metrics, target transform) for the model."""
+    if args.model == "logistic":
+        def one_vs_rest(y: np.ndarray) -> np.ndarray:
+            return (y == args.positive).astype(np.float32).reshape(-1, 1)
+        metric = partial(binary_accuracy, threshold=0.0)  # the model outputs logits
+        return nn.BCEWithLogitsLoss(), {"accuracy": metric}, one_vs_rest
+    if args.model == "autoencoder":
+        return nn.MSELoss(), {}, None
+    return nn.CrossEntropyLoss(), {"accuracy": accuracy}, lambda y: y
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    manual_seed(args.seed)
+    X_train, y_train, X_test, y_test = load_dataset(args.dataset, args.data_dir, args.seed)
+    classes = int(max(y_train.max(), y_test.max())) + 1
+    loss_fn, metrics, target = task(args, y_train)
+    if target is None:  # autoencoder: the target is the input
+        train_set = data.TensorDataset(X_train, X_train)
+        test_set = data.TensorDataset(X_test, X_test)
+    else:
+        train_set = data.TensorDataset(X_train, target(y_train))
+        test_set = data.TensorDataset(X_test, target(y_test))
+    train_loader = data.DataLoader(train_set, batch_size=args.batch_size, shuffle=True,
+                                   seed=args.seed)
+    test_loader = data.DataLoader(test_set, batch_size=1000)
+
+    model = build_model(args, X_train.shape[1], classes)
+    optimizer = build_optimizer(args, model.parameters())
+    out = Path(args.out or f"runs/{args.model}-{args.dataset}")
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"{args.model} on {args.dataset}: {len(X_train)} train / {len(X_test)} test samples, "
+          f"{sum(p.numel() for p in model.parameters())} parameters, {args.optimizer} "
+          f"lr={optimizer.param_groups[0]['lr']}, writing to {out}/")
+    history = fit(model, loss_fn, optimizer, train_loader, epochs=args.epochs,
+                  val_loader=test_loader, metrics=metrics,
+                  progress=None if args.progress else False,
+                  metrics_file=out / "metrics.csv", checkpoint_path=out / "checkpoint.npz")
+    for row in history.epochs:
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "lr"))
+        print(f"epoch {int(row['epoch'])}: {shown}")
+    try:
+        from .viz.plots import plot_history
+
+        plot_history(history.epochs, out / "history.png")
+        print(f"plot: {out / 'history.png'}")
+    except ImportError:
+        print("(install matplotlib for the loss/accuracy plot: pip install tinygrad_edu[plot])")
+    final = evaluate(model, loss_fn, test_loader, metrics)
+    if history.interrupted:
+        print("interrupted: checkpoint saved")
+    if "accuracy" in final:
+        print(f"test accuracy: {final['accuracy']:.2%}")
+    else:
+        print(f"test loss: {final['loss']:.5f}")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    if args.action == "download":
+        if args.name is None:
+            _fail("data download needs a dataset name: mnist or fashion-mnist")
+        try:
+            path = data.download(args.name, args.dir)
+        except (OSError, ValueError) as e:
+            _fail(f"download of {args.name} failed: {e}")
+        print(f"{args.name}: downloaded to {path}")
+        return 0
+    for location in data.where(args.name, verify=False):
+        print(location)
+    return 0
+
+
+# ---------------------------------------------------------------------- argument parsing
+
+
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def _float_pair(text: str) -> list[float]:
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected two comma-separated numbers, got {text!r}") from None
+    if len(values) != 2:
+        raise argparse.ArgumentTypeError(f"expected two comma-separated numbers, got {text!r}")
+    return values
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tinygrad-edu", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    train = commands.add_parser("train", help="train a model and report its test accuracy",
+                                description="Train a preset model; writes metrics.csv, "
+                                "checkpoint.npz and history.png into --out.")
+    train.add_argument("--model", choices=MODELS, default="softmax")
+    train.add_argument("--hidden", type=_int_list, default=[64],
+                       help="hidden widths for mlp (e.g. 512,128) or the code size of the "
+                       "autoencoder (default 64)")
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
+    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
+    train.add_argument("--positive", type=int, default=1,
+                       help="the positive class of --model logistic (one vs rest)")
+    train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
+    train.add_argument("--lr", type=_positive(float), default=None,
+                       help="learning rate (default depends on the optimizer)")
+    train.add_argument("--momentum", type=float, default=0.9)
+    train.add_argument("--betas", type=_float_pair, default=[0.9, 0.999])
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--epochs", type=_positive(int), default=10)
+    train.add_argument("--batch-size", type=_positive(int), default=100)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--data-dir", default=None,
+                       help="directory holding the IDX files (default: search the usual places)")
+    train.add_argument("--out", default=None, help="output directory (default runs/MODEL-DATA)")
+    train.add_argument("--no-progress", dest="progress", action="store_false",
+                       help="no progress bar")
+    train.set_defaults(func=cmd_train)
+
+    data_cmd = commands.add_parser("data", help="show where datasets are, or download one")
+    data_cmd.add_argument("action", nargs="?", choices=["where", "download"], default="where")
+    data_cmd.add_argument("name", nargs="?", choices=["mnist", "fashion-mnist"], default=None)
+    data_cmd.add_argument("--dir", default=None, help="download into this directory")
+    data_cmd.set_defaults(func=cmd_data)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "dropout", 0) and not 0 <= args.dropout < 1:
+        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
+    try:
+        return int(args.func(args))
+    except CLIError as e:
+        print(f"tinygrad-edu: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
