@@ -181,35 +181,38 @@ class Abs(Function):
         return grad * np.sign(ctx.saved[0])
 
 
-class Maximum(Function):
-    """z = max(a, b) elementwise.   dz/da = [a > b],  dz/db = [b > a];  at ties each gets 1/2
-    (as PyTorch's ``maximum``)."""
+class _Pick(Function):
+    """Shared backward of maximum/minimum: the gradient goes to the input whose value was
+    picked; at ties each input gets half (as PyTorch).
 
-    @staticmethod
-    def forward(ctx: Any, a: Array, b: Array) -> Array:
-        ctx.saved = (a, b)
-        return np.maximum(a, b)
+    share_a = [a == z] - [a == b] / 2 is 1 where a was picked, 0 where b was, 1/2 at ties.
+    """
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
-        a, b = ctx.saved
-        share_a = (a > b) + 0.5 * (a == b)
-        return grad * share_a.astype(grad.dtype), grad * (1 - share_a).astype(grad.dtype)
+        a, b, out = ctx.saved
+        share_a = ((a == out) - 0.5 * (a == b)).astype(grad.dtype)
+        return grad * share_a, grad * (1 - share_a)
 
 
-class Minimum(Function):
+class Maximum(_Pick):
+    """z = max(a, b) elementwise.   dz/da = [a > b],  dz/db = [b > a];  ties split 1/2 each."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Array, b: Array) -> Array:
+        out = np.maximum(a, b)
+        ctx.saved = (a, b, out)
+        return out
+
+
+class Minimum(_Pick):
     """z = min(a, b) elementwise.   dz/da = [a < b],  dz/db = [b < a];  ties split 1/2 each."""
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
-        ctx.saved = (a, b)
-        return np.minimum(a, b)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
-        a, b = ctx.saved
-        share_a = (a < b) + 0.5 * (a == b)
-        return grad * share_a.astype(grad.dtype), grad * (1 - share_a).astype(grad.dtype)
+        out = np.minimum(a, b)
+        ctx.saved = (a, b, out)
+        return out
 
 
 class Clamp(Function):

@@ -67,8 +67,17 @@ class Mean(Function):
 
 
 class _Extreme(Function):
-    """Shared backward of amax/amin: dz/dx = [x == z] / (number of extremes), so ties share
+    """z = max (or min) over axes of x.   dz/dx = [x == z] / (number of extremes): ties share
     the gradient evenly, as PyTorch's ``max()`` without ``dim`` and ``amax`` do."""
+
+    pick = staticmethod(np.max)
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
+        out = type(ctx).pick(x, axis=axes, keepdims=True)
+        ctx.saved = (x, out)
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return out if keepdim else np.squeeze(out, axis=axes)
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
@@ -79,25 +88,15 @@ class _Extreme(Function):
 
 
 class Amax(_Extreme):
-    """z = max over axes of x.   dz/dx = [x == z] / (number of maxima)."""
+    """z = max over axes of x (``amax``, ``max()`` without dim)."""
 
-    @staticmethod
-    def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
-        out = x.max(axis=axes, keepdims=True)
-        ctx.saved = (x, out)
-        ctx.axes, ctx.keepdim = axes, keepdim
-        return out if keepdim else np.squeeze(out, axis=axes)
+    pick = staticmethod(np.max)
 
 
 class Amin(_Extreme):
-    """z = min over axes of x.   dz/dx = [x == z] / (number of minima)."""
+    """z = min over axes of x (``amin``, ``min()`` without dim)."""
 
-    @staticmethod
-    def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
-        out = x.min(axis=axes, keepdims=True)
-        ctx.saved = (x, out)
-        ctx.axes, ctx.keepdim = axes, keepdim
-        return out if keepdim else np.squeeze(out, axis=axes)
+    pick = staticmethod(np.min)
 
 
 class TakeAlongDim(Function):
