@@ -6,7 +6,7 @@
     loss.backward()          # w.grad == 2 * w
 """
 
-from . import autograd, data, nn, ops
+from . import autograd, data, nn, ops, optim, viz
 from .autograd import (
     Function,
     detect_anomaly,

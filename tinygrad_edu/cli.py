@@ -19,7 +19,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import data, nn, optim
-from .tensor import manual_seed
+from .tensor import manual_seed, randint
+from .tensor import rand as tensor_rand
 from .train import accuracy, binary_accuracy, evaluate, fit
 
 MODELS = ("softmax", "logistic", "mlp", "autoencoder")
@@ -162,6 +163,49 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def graph_of_one_step(args: argparse.Namespace) -> tuple[Any, dict[str, Any], nn.Module]:
+    """The loss of one training step of a preset model on a random batch, before backward."""
+    in_features, classes, batch = 784, 10, args.batch_size
+    x = tensor_rand(batch, in_features)
+    model = build_model(args, in_features, classes)
+    names: dict[str, Any] = {"images": x}
+    if args.model == "logistic":
+        y = (randint(0, 10, (batch, 1)) == args.positive).float()
+        loss = nn.BCEWithLogitsLoss()(model(x), y)
+        names["labels (1 vs rest)"] = y
+    elif args.model == "autoencoder":
+        loss = nn.MSELoss()(model(x), x)
+    else:
+        y = randint(0, classes, (batch,))
+        loss = nn.CrossEntropyLoss()(model(x), y)
+        names["labels"] = y
+    names["loss"] = loss
+    return loss, names, model
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    from .viz.graph import GraphvizNotFoundError, render, to_dot
+
+    manual_seed(args.seed)
+    loss, names, model = graph_of_one_step(args)
+    dot = to_dot(loss, params=names, model=model, show_values=args.values, rankdir=args.rankdir)
+    out = Path(args.out)
+    fmt = args.format or (out.suffix.lstrip(".") or "svg")
+    if fmt not in ("svg", "png", "pdf", "dot"):
+        _fail(f"--format must be svg, png, pdf or dot, got {fmt!r}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "dot":
+        out.write_text(dot)
+        print(f"graph: {out}")
+        return 0
+    try:
+        written = render(dot, out.with_suffix(f".{fmt}"), format=fmt)
+    except GraphvizNotFoundError as e:
+        _fail(str(e))
+    print(f"graph: {written}")
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     if args.action == "download":
         if args.name is None:
@@ -245,6 +289,24 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-progress", dest="progress", action="store_false",
                        help="no progress bar")
     train.set_defaults(func=cmd_train)
+
+    graph = commands.add_parser("graph", help="draw the graph of one training step",
+                                description="Draw the computation graph that autograd records "
+                                "for one training step of a preset model (batch of random "
+                                "784-pixel images).")
+    graph.add_argument("--model", choices=MODELS, default="mlp")
+    graph.add_argument("--hidden", type=_int_list, default=[64])
+    graph.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
+    graph.add_argument("--dropout", type=float, default=0.0)
+    graph.add_argument("--positive", type=int, default=1)
+    graph.add_argument("--batch-size", type=_positive(int), default=100)
+    graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default=None,
+                       help="default: from the --out suffix, else svg")
+    graph.add_argument("--values", action="store_true", help="show value summaries")
+    graph.add_argument("--rankdir", choices=["TB", "LR"], default="TB")
+    graph.add_argument("--seed", type=int, default=0)
+    graph.add_argument("--out", required=True, help="output file, e.g. graph.svg")
+    graph.set_defaults(func=cmd_graph)
 
     data_cmd = commands.add_parser("data", help="show where datasets are, or download one")
     data_cmd.add_argument("action", nargs="?", choices=["where", "download"], default="where")

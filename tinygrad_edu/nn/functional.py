@@ -108,7 +108,10 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     n, classes = logits.shape
     if target_data.dtype.kind in "iu":
         indices = _class_indices(target_data, n, classes, "cross_entropy")
-        out = Loss.CrossEntropyIndex.apply(logits, _make(indices, False), reduction=reduction)
+        # keep the caller's tensor when it is one (a graph picture can then show its name)
+        if not (isinstance(target, Tensor) and target.shape == (n,)):
+            target = _make(indices, False)
+        out = Loss.CrossEntropy.apply(logits, target, reduction=reduction)
     elif target_data.dtype.kind == "f":
         if target_data.shape != logits.shape:
             raise ValueError(
@@ -118,7 +121,7 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
         probs = target if isinstance(target, Tensor) else _make(target_data, False)
         if probs.dtype != logits.dtype:
             probs = probs.to(logits.dtype)
-        out = Loss.CrossEntropy.apply(logits, probs, reduction=reduction)
+        out = Loss.CrossEntropyWithProbs.apply(logits, probs, reduction=reduction)
     else:
         raise TypeError(f"cross_entropy: target dtype {target_data.dtype} is neither int nor float")
     return out.reshape(()) if single and reduction == "none" else out

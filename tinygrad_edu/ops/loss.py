@@ -28,14 +28,13 @@ def reduction_scale(grad: Array, shape: tuple[int, ...], reduction: str) -> Arra
     return grad
 
 
-class CrossEntropy(Function):
-    """L_n = logsumexp(x_n) - sum_c t_nc x_nc  (= -sum_c t_nc log softmax(x_n)_c).
+class CrossEntropyWithProbs(Function):
+    """Cross-entropy with class-probability (or one-hot) targets t of shape (N, C):
+    L_n = logsumexp(x_n) - sum_c t_nc x_nc  (= -sum_c t_nc log softmax(x_n)_c).
 
-    dL_n/dx_n = softmax(x_n) * sum_c t_nc - t_n, which is softmax(x_n) - onehot(y_n) for class
-    indices (the formula of seeds 001 and 003); with reduction='mean' it is divided by N.
-    ``target`` is either class indices (N,) or class probabilities / one-hot (N, C); both
-    arrive here as a dense (N, C) array ``t`` prepared by ``nn.functional.cross_entropy``.
-    dL/dt_nc = -log softmax(x_n)_c (only when probability targets require grad).
+    dL_n/dx_n = softmax(x_n) * sum_c t_nc - t_n, which is softmax(x_n) - t_n for rows that sum
+    to 1 (the formula of seeds 001 and 003); with reduction='mean' it is divided by N.
+    dL/dt_nc = -log softmax(x_n)_c (computed only when the targets require grad).
     """
 
     @staticmethod
@@ -60,11 +59,11 @@ class CrossEntropy(Function):
         return grad_logits, grad_target
 
 
-class CrossEntropyIndex(Function):
+class CrossEntropy(Function):
     """Cross-entropy with class indices y: L_n = logsumexp(x_n) - x_n[y_n].
 
     dL_n/dx_n = softmax(x_n) - onehot(y_n)  (divided by N for reduction='mean').
-    The indices are not an input of the graph; they ride along as an argument.
+    The indices are an integer tensor input that gets no gradient; no one-hot matrix is built.
     """
 
     @staticmethod

@@ -1,0 +1,164 @@
+"""Plumbing shared by the example scripts: command line, data paths, timing and ``results.md``.
+
+Every example reproduces one source document and ends with a small results table: our figure
+beside the document's figure and the target we hold ourselves to. This module keeps that
+table in one format so ``benchmarks/bench_accuracy.py`` can collect the rows of every example::
+
+    from _common import Row, Timer, make_parser, write_results
+
+    parser = make_parser("seed004_logistic_one_vs_rest", __doc__)
+    args = parser.parse_args()                   # args.out, args.quick, args.seed, args.data_dir
+    with Timer() as t:
+        acc = train(...)
+    write_results(args.out, "Seed 004: ...", [
+        Row("1 vs rest, test accuracy", "99.3 %", ">= 99.2 %", f"{acc:.2%}", t.seconds,
+            met=acc >= 0.992),
+    ])
+
+Scripts import it as ``_common`` (Python puts the script's own folder on ``sys.path``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+# Examples draw on matplotlib's Agg canvas: no window, works on a machine without a display.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+__all__ = [
+    "DEFAULT_MNIST_DIR",
+    "REPO_ROOT",
+    "RESULTS_COLUMNS",
+    "Row",
+    "Timer",
+    "format_seconds",
+    "make_parser",
+    "read_results",
+    "write_results",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The MNIST subset of this machine (first 10k training images + the official test set).
+DEFAULT_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist-10k"
+#: The columns of every results.md table, in order.
+RESULTS_COLUMNS = ("experiment", "document", "target", "ours", "run time", "met")
+
+
+def make_parser(name: str, description: str | None,
+                data_dir: Path | None = DEFAULT_MNIST_DIR) -> argparse.ArgumentParser:
+    """The options every example takes: ``--data-dir``, ``--out``, ``--quick``, ``--seed``.
+
+    ``name`` is the example's name (the default output folder is ``runs/<name>``, relative to
+    the current directory). ``data_dir=None`` means the dataset is found by the library's own
+    search path (Fashion-MNIST in ``/usr/share/datasets``), so ``--data-dir`` defaults to None.
+    Add the example's own options to the returned parser before ``parse_args()``.
+    """
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data-dir", type=Path, default=data_dir,
+                        help=f"folder holding the IDX files (default: {data_dir or 'search'})")
+    parser.add_argument("--out", type=Path, default=Path("runs") / name,
+                        help="folder for the PNGs, metrics and results.md (default: %(default)s)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a few seconds on tiny subsets (smoke test); targets not expected")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    return parser
+
+
+class Timer:
+    """``with Timer() as t: ...`` then ``t.seconds`` (wall clock, ``time.perf_counter``)."""
+
+    def __enter__(self) -> Timer:
+        self.start = time.perf_counter()
+        self.seconds = 0.0
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def format_seconds(seconds: float) -> str:
+    """``0.42 s``, ``12.3 s``, ``2 min 05 s``."""
+    if seconds < 10:
+        return f"{seconds:.2f} s"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"
+
+
+@dataclass
+class Row:
+    """One line of a results table.
+
+    ``document``: the figure the source document reports ("-" when it reports none);
+    ``target``: what we require, e.g. ">= 85.4 %"; ``ours``: our figure as text;
+    ``seconds``: the run time of what produced it; ``met``: whether the target is reached
+    (None when the row has no target).
+    """
+
+    experiment: str
+    document: str
+    target: str
+    ours: str
+    seconds: float
+    met: bool | None = None
+
+    def cells(self) -> list[str]:
+        met = "-" if self.met is None else ("yes" if self.met else "NO")
+        return [self.experiment, self.document, self.target, self.ours,
+                format_seconds(self.seconds), met]
+
+
+def _markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    cells = [[c.replace("|", "\\|") for c in row] for row in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+             for row in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def write_results(out: Path, title: str, rows: list[Row], notes: list[str] | tuple = (),
+                  quick: bool = False) -> Path:
+    """Write ``out/results.md`` (a title, the table, then notes as bullets), print it, return
+    its path. ``quick`` adds a line saying the figures come from a smoke-test run."""
+    out.mkdir(parents=True, exist_ok=True)
+    parts = [f"# {title}", ""]
+    if quick:
+        parts += ["*Quick run (`--quick`): tiny subsets and few steps, for smoke tests only; "
+                  "the targets are for the full run.*", ""]
+    parts.append(_markdown_table(list(RESULTS_COLUMNS), [r.cells() for r in rows]))
+    if notes:
+        parts += ["", *(f"- {n}" for n in notes)]
+    text = "\n".join(parts) + "\n"
+    path = out / "results.md"
+    path.write_text(text, encoding="utf-8")
+    print("\n" + text)
+    return path
+
+
+def read_results(path: Path) -> list[dict[str, str]]:
+    """The rows of the first table in a ``results.md``, as dicts keyed by its header cells
+    (lower-cased). Works for any Markdown pipe table, not only ones ``write_results`` wrote."""
+    header: list[str] | None = None
+    rows: list[dict[str, str]] = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line.startswith("|"):
+            if header is not None:
+                break  # the first table ended
+            continue
+        cells = [c.strip().replace("\\|", "|")
+                 for c in re.split(r"(?<!\\)\|", line.strip("|"))]
+        if header is None:
+            header = [c.lower() for c in cells]
+        elif not all(set(c) <= set("-: ") for c in cells):  # skip the |---|---| line
+            rows.append(dict(zip(header, cells, strict=False)))
+    return rows

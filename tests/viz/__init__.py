@@ -1,0 +1,1 @@
+"""``tinygrad_edu.viz``: the computation-graph picture (DOT, Graphviz) and the matplotlib plots."""

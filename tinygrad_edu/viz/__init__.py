@@ -1,0 +1,35 @@
+"""Pictures for teaching: the computation graph autograd recorded (``graph``, needs Graphviz's
+``dot`` only to render) and training curves / decision boundaries / image grids (``plots``,
+needs matplotlib: ``pip install tinygrad_edu[plot]``)."""
+
+from .graph import (
+    GraphTooLargeError,
+    GraphvizNotFoundError,
+    draw_graph,
+    render,
+    to_dot,
+)
+from .plots import (
+    grid_xy,
+    image_grid,
+    load_history,
+    plot_decision_boundary,
+    plot_grid_contour,
+    plot_history,
+    plot_sweep,
+)
+
+__all__ = [
+    "GraphTooLargeError",
+    "GraphvizNotFoundError",
+    "draw_graph",
+    "grid_xy",
+    "image_grid",
+    "load_history",
+    "plot_decision_boundary",
+    "plot_grid_contour",
+    "plot_history",
+    "plot_sweep",
+    "render",
+    "to_dot",
+]
