@@ -75,3 +75,23 @@ def test_data_command_lists_both_datasets():
     result = run("data")
     assert result.returncode == 0
     assert "mnist:" in result.stdout and "fashion-mnist:" in result.stdout
+
+
+def test_graph_command_writes_an_svg_that_parses(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    out = tmp_path / "mlp.svg"
+    result = run("graph", "--model", "mlp", "--hidden", "16", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    svg = ET.parse(out).getroot()
+    texts = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"MatMul", "ReLU", "CrossEntropy", "0.weight", "loss"} <= texts
+
+
+def test_graph_without_dot_program_writes_dot_and_names_the_package(tmp_path):
+    out = tmp_path / "g.png"
+    result = run("graph", "--model", "softmax", "--out", str(out), env={"PATH": str(tmp_path)})
+    assert result.returncode == 2
+    assert "apt-get install graphviz" in result.stderr and "Traceback" not in result.stderr
+    assert len([line for line in result.stderr.splitlines() if line.strip()]) == 1
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
