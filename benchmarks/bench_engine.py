@@ -72,13 +72,13 @@ def bench_softmax_step(rounds: int, batch: int = 100, lr: float = 0.1) -> dict:
     b = tg.Tensor(params["b"].copy(), requires_grad=True)
     X_t, y_t = tg.Tensor(X), tg.tensor(labels)
 
-    def ours() -> None:
+    optimizer = tg.optim.SGD([W, b], lr=lr)
+
+    def ours() -> None:  # the step as a user writes it
         loss = F.cross_entropy(X_t @ W + b, y_t)
-        W.grad = b.grad = None
+        optimizer.zero_grad()
         loss.backward()
-        with tg.no_grad():
-            W.sub_(W.grad, alpha=lr)
-            b.sub_(b.grad, alpha=lr)
+        optimizer.step()
 
     closed_params = {k: v.copy() for k, v in params.items()}
 
@@ -95,13 +95,13 @@ def bench_softmax_step(rounds: int, batch: int = 100, lr: float = 0.1) -> dict:
         b_t = torch.tensor(params["b"].copy(), requires_grad=True)
         X_tt, y_tt = torch.from_numpy(X), torch.from_numpy(labels)
 
+        torch_optimizer = torch.optim.SGD([W_t, b_t], lr=lr)
+
         def torch_step() -> None:
             loss = torch.nn.functional.cross_entropy(X_tt @ W_t + b_t, y_tt)
-            W_t.grad = b_t.grad = None
+            torch_optimizer.zero_grad()
             loss.backward()
-            with torch.no_grad():
-                W_t.sub_(W_t.grad, alpha=lr)
-                b_t.sub_(b_t.grad, alpha=lr)
+            torch_optimizer.step()
 
         contenders["torch"] = torch_step
     return interleaved(contenders, number=200, rounds=rounds)

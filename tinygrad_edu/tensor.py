@@ -658,11 +658,16 @@ class Tensor:
         return self
 
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
-        return self._inplace("add_", np.add, other if alpha == 1 else self._operand(other) * alpha)
+        """self += alpha * other."""
+        if alpha != 1:  # scale as an array: no graph node, and a Python alpha keeps the dtype
+            other = self._operand(other).data * alpha
+        return self._inplace("add_", np.add, other)
 
     def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
-        return self._inplace("sub_", np.subtract,
-                             other if alpha == 1 else self._operand(other) * alpha)
+        """self -= alpha * other."""
+        if alpha != 1:
+            other = self._operand(other).data * alpha
+        return self._inplace("sub_", np.subtract, other)
 
     def mul_(self, other: Any) -> Tensor:
         return self._inplace("mul_", np.multiply, other)
