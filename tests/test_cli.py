@@ -85,7 +85,7 @@ def test_graph_command_writes_an_svg_that_parses(tmp_path):
     assert result.returncode == 0, result.stderr
     svg = ET.parse(out).getroot()
     texts = {t.text for t in svg.iter("{http://www.w3.org/2000/svg}text")}
-    assert {"MatMul", "ReLU", "CrossEntropy", "0.weight", "loss"} <= texts
+    assert {"Linear", "ReLU", "CrossEntropy", "0.weight", "loss"} <= texts
 
 
 def test_graph_without_dot_program_writes_dot_and_names_the_package(tmp_path):

@@ -207,9 +207,11 @@ def test_sequential_mlp_frames_names_and_counts() -> None:
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     loss = F.cross_entropy(model(tg.randn(5, 4)), tg.tensor([0, 1, 1, 0, 1]))
     g = dot_of(loss, model=model)
-    # leaves: input, 4 parameters, target; ops: (Transpose, MatMul, Add) x 2, ReLU, loss
-    assert len(g.order) == 6 + 8 + 1
-    assert len(g.edges) == 1 + 2 + 2 + 1 + 1 + 2 + 2 + 2 + 1
+    # leaves: input, 4 parameters, target; ops: Linear x 2 (one fused node each), ReLU, loss;
+    # and the output
+    assert len(g.order) == 6 + 4 + 1
+    # 3 into each Linear, Linear -> ReLU -> Linear, Linear and target -> loss op -> output
+    assert len(g.edges) == 3 + 1 + 1 + 2 + 2 + 1
     by_label = {c.label: name for name, c in g.clusters.items()}
     assert set(by_label) == {"Sequential", "0 (Linear)", "1 (ReLU)", "2 (Linear)"}
     top = by_label["Sequential"]
@@ -219,10 +221,10 @@ def test_sequential_mlp_frames_names_and_counts() -> None:
     assert g.cluster_of(g.find("0.weight")[0]) == "0 (Linear)"
     assert g.cluster_of(g.find("2.bias")[0]) == "2 (Linear)"
     assert g.cluster_of(g.find("ReLU")[0]) == "1 (ReLU)"
-    assert [g.cluster_of(n) for n in g.find("MatMul")] == ["0 (Linear)", "2 (Linear)"]
+    assert [g.cluster_of(n) for n in g.find("Linear")] == ["0 (Linear)", "2 (Linear)"]
     for outside in ("CrossEntropy", "input", "target"):
         assert g.cluster_of(g.find(outside)[0]) is None
-    assert "in module: 0 (Linear)" in g.tooltips[g.find("MatMul")[0]]
+    assert "in module: 0 (Linear)" in g.tooltips[g.find("Linear")[0]]
     # layer 2 is stacked below layer 1 by an invisible edge, which is not a real edge
     assert (g.find("ReLU")[0], g.find("2.weight")[0]) in g.hidden
 
@@ -257,7 +259,7 @@ def test_module_called_twice_is_one_frame_and_no_scope_means_no_frame() -> None:
     g = dot_of(y)
     assert len(g.clusters) == 1
     (frame,) = g.clusters.values()
-    assert len([n for n in frame.nodes if g.labels[n].startswith("MatMul")]) == 2
+    assert len([n for n in frame.nodes if g.labels[n].startswith("Linear")]) == 2
     assert len(g.find("weight")) == 1
     plain = dot_of(F.linear(x, layer.weight, layer.bias))
     assert not plain.clusters
@@ -382,10 +384,10 @@ def test_render_svg_parses_as_xml_with_every_node(tmp_path: Path) -> None:
     ns = {"svg": "http://www.w3.org/2000/svg"}
     nodes = root.findall(".//svg:g[@class='node']", ns)
     clusters = root.findall(".//svg:g[@class='cluster']", ns)
-    assert len(nodes) == 15 + 1  # 15 nodes and the legend
+    assert len(nodes) == 11 + 1  # 11 nodes and the legend
     assert len(clusters) == 4
     texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
-    assert "MatMul" in texts and "CrossEntropy" in texts and ODD in texts
+    assert "Linear" in texts and "CrossEntropy" in texts and ODD in texts
     assert "0" in texts and "(Linear)" in " ".join(texts)
 
 

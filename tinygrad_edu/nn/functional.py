@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..ops import activation as A
+from ..ops import linalg as Lin
 from ..ops import loss as Loss
 from ..ops import shape as S
 from ..tensor import Tensor, _as_tensor, _make
@@ -51,9 +52,11 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight^T + bias, with weight of shape (out_features, in_features) as PyTorch."""
-    out = x @ weight.T
-    return out if bias is None else out + bias
+    """x @ weight^T + bias, with weight of shape (out_features, in_features) as PyTorch; one
+    fused node (ops.linalg.Linear)."""
+    if bias is None:
+        return Lin.Linear.apply(_as_tensor(x), weight)
+    return Lin.Linear.apply(_as_tensor(x), weight, bias)
 
 
 def pad(x: Tensor, pad: tuple[int, ...], value: float = 0.0) -> Tensor:

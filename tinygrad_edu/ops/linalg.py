@@ -58,3 +58,35 @@ class MatMul(Function):
             if b.ndim == 1:
                 grad_b = grad_b[..., 0]
         return grad_a, grad_b
+
+
+class Linear(Function):
+    """y = x W^T + b (``nn.Linear``): one node instead of transpose, matmul and add.
+
+    dL/dx = G W,   dL/dW = G^T x,   dL/db = sum of G over all rows.
+    W has shape (out, in) as in PyTorch; x is (..., in), and its leading dims are flattened
+    into rows for the weight gradient.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, weight: Array, bias: Array | None = None) -> Array:
+        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"input of shape {x.shape} does not fit a weight of shape {weight.shape}: "
+                f"the input's last dim must be in_features = {weight.shape[1]}"
+            )
+        out = x @ weight.T
+        if bias is not None:
+            out += bias  # out is new: add in place
+        ctx.saved = (x, weight)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> tuple[Array | None, ...]:
+        x, weight = ctx.saved
+        needs = ctx.needs_input_grad
+        rows = grad.reshape(-1, grad.shape[-1])  # (rows, out)
+        grad_x = grad @ weight if needs[0] else None
+        grad_w = rows.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        grad_b = rows.sum(axis=0) if len(needs) > 2 and needs[2] else None
+        return grad_x, grad_w, grad_b
