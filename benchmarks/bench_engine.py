@@ -68,14 +68,16 @@ def bench_softmax_step(rounds: int, batch: int = 100, lr: float = 0.1) -> dict:
 
     params = ref.init_params(784, 10, rng=np.random.default_rng(1), dtype=np.float32)
 
-    W = tg.Tensor(params["W"].copy(), requires_grad=True)
-    b = tg.Tensor(params["b"].copy(), requires_grad=True)
+    # the PyTorch-style step: an nn.Linear (weight (10, 784)), fused cross-entropy, optim.SGD
+    model = tg.nn.Linear(784, 10)
+    with tg.no_grad():
+        model.weight.copy_(params["W"].T.copy())
+        model.bias.copy_(params["b"])
     X_t, y_t = tg.Tensor(X), tg.tensor(labels)
+    optimizer = tg.optim.SGD(model.parameters(), lr=lr)
 
-    optimizer = tg.optim.SGD([W, b], lr=lr)
-
-    def ours() -> None:  # the step as a user writes it
-        loss = F.cross_entropy(X_t @ W + b, y_t)
+    def ours() -> None:
+        loss = F.cross_entropy(model(X_t), y_t)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -91,14 +93,15 @@ def bench_softmax_step(rounds: int, batch: int = 100, lr: float = 0.1) -> dict:
     }
     if torch is not None:
         torch.set_num_threads(1)
-        W_t = torch.tensor(params["W"].copy(), requires_grad=True)
-        b_t = torch.tensor(params["b"].copy(), requires_grad=True)
+        torch_model = torch.nn.Linear(784, 10)
+        with torch.no_grad():
+            torch_model.weight.copy_(torch.from_numpy(params["W"].T.copy()))
+            torch_model.bias.copy_(torch.from_numpy(params["b"]))
         X_tt, y_tt = torch.from_numpy(X), torch.from_numpy(labels)
-
-        torch_optimizer = torch.optim.SGD([W_t, b_t], lr=lr)
+        torch_optimizer = torch.optim.SGD(torch_model.parameters(), lr=lr)
 
         def torch_step() -> None:
-            loss = torch.nn.functional.cross_entropy(X_tt @ W_t + b_t, y_tt)
+            loss = torch.nn.functional.cross_entropy(torch_model(X_tt), y_tt)
             torch_optimizer.zero_grad()
             loss.backward()
             torch_optimizer.step()

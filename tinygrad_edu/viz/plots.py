@@ -137,6 +137,8 @@ def plot_history(history_or_path: Any, path: PathLike, title: str | None = None)
     present, is the x axis; otherwise epochs count from 1. A loss spanning more than two decades
     is drawn on a log scale.
     """
+    from matplotlib.ticker import MaxNLocator
+
     metrics = load_history(history_or_path)
     x_key = next((k for k in X_KEYS if k in metrics), None)
     ys = {k: v for k, v in metrics.items()
@@ -159,6 +161,8 @@ def plot_history(history_or_path: Any, path: PathLike, title: str | None = None)
         if panel == "loss" and wide:
             ax.set_yscale("log")
         ax.set_xlabel(x_key or "epoch")
+        # at most 5 whole-number ticks: step counts like 20000 would run into each other
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         ax.set_ylabel(panel)
         ax.set_title(panel)
         ax.grid(True, alpha=0.3)
