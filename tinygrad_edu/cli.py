@@ -149,7 +149,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     try:
         from .viz.plots import plot_history
 
-        plot_history(history.epochs, out / "history.png")
+        plot_history(history, out / "history.png")
         print(f"plot: {out / 'history.png'}")
     except ImportError:
         print("(install matplotlib for the loss/accuracy plot: pip install tinygrad_edu[plot])")

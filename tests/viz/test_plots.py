@@ -207,3 +207,13 @@ def test_importing_viz_does_not_import_matplotlib() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "False"
+
+
+def test_plot_history_reads_the_history_that_fit_returns(tmp_path: Path) -> None:
+    from tinygrad_edu.train import History
+
+    history = History([{"epoch": 1.0, "loss": 0.9, "accuracy": 0.5},
+                       {"epoch": 2.0, "loss": 0.4, "accuracy": 0.8}])
+    assert P.load_history(history) == {"epoch": [1.0, 2.0], "loss": [0.9, 0.4],
+                                       "accuracy": [0.5, 0.8]}
+    assert P.plot_history(history, tmp_path / "h.png").stat().st_size > 0

@@ -87,7 +87,8 @@ class Optimizer:
 
     ``params`` is an iterable of tensors (one group) or of dicts (several groups, each
     ``{"params": [...], "lr": ...}`` overriding ``defaults`` for its parameters). Every
-    parameter must be a leaf tensor with ``requires_grad=True`` and may appear only once.
+    parameter must be a leaf tensor and may appear only once. A frozen parameter
+    (``requires_grad=False``) is accepted, as in PyTorch, and skipped while its grad is None.
     """
 
     def __init__(self, params: Params, defaults: Mapping[str, Any]) -> None:
@@ -147,11 +148,6 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError(
                     f"optimizers can only optimize Tensors, but {where} is a {type(p).__name__}"
-                )
-            if not p.requires_grad:
-                raise ValueError(
-                    f"{where} (shape {p.shape}) does not require grad, so it would never get a "
-                    "gradient; create it with requires_grad=True or leave it out"
                 )
             if not p.is_leaf:
                 raise ValueError(

@@ -84,7 +84,7 @@ def _columns(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[float]]:
 
 
 def load_history(source: Any) -> dict[str, list[float]]:
-    """Metric name -> per-epoch values, from any of: a mapping of lists (a ``History``), an
+    """Metric name -> per-epoch values, from any of: ``train.History``, a mapping of lists, an
     object with a ``.history`` mapping (Keras style), a list of per-epoch dicts, or a metrics
     file (``.csv`` with a header row, ``.jsonl`` with one JSON object per line, or ``.json``
     holding either form). Values that are not numbers become NaN; columns with no number at
@@ -109,6 +109,8 @@ def load_history(source: Any) -> dict[str, list[float]]:
                    for k, vs in source.items()}
     elif isinstance(getattr(source, "history", None), Mapping):
         return load_history(source.history)
+    elif isinstance(getattr(source, "epochs", None), list):  # train.History: per-epoch rows
+        return load_history(source.epochs)
     elif isinstance(source, Sequence) and all(isinstance(r, Mapping) for r in source):
         columns = _columns(list(source))
     else:
