@@ -22,7 +22,7 @@ from it, and a test that draws its shape first asks for ``arrays(shape, ...)`` e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 
 import numpy as np
@@ -180,3 +180,21 @@ def repeated_indices(draw: st.DrawFn, size: int, min_len: int = 2,
     repeat = draw(st.sampled_from(base))
     where = draw(st.integers(0, len(base)))
     return np.asarray(base[:where] + [repeat] + base[where:], dtype=np.int64)
+
+
+# matmul operand shapes from drawn sizes (batch b, rows m, inner k, columns n): 1-D, 2-D,
+# batched and broadcast-batch patterns, shared by the gradcheck and PyTorch parity suites
+ShapePair = tuple[tuple[int, ...], tuple[int, ...]]
+MATMUL_SHAPES: dict[str, Callable[[int, int, int, int], ShapePair]] = {
+    "1D@1D": lambda b, m, k, n: ((k,), (k,)),
+    "1D@2D": lambda b, m, k, n: ((k,), (k, n)),
+    "2D@1D": lambda b, m, k, n: ((m, k), (k,)),
+    "2D@2D": lambda b, m, k, n: ((m, k), (k, n)),
+    "3D@3D": lambda b, m, k, n: ((b, m, k), (b, k, n)),
+    "3D@2D": lambda b, m, k, n: ((b, m, k), (k, n)),
+    "2D@3D": lambda b, m, k, n: ((m, k), (b, k, n)),
+    "1D@3D": lambda b, m, k, n: ((k,), (b, k, n)),
+    "3D@1D": lambda b, m, k, n: ((b, m, k), (k,)),
+    "(2,1,m,k)@(b,k,n)": lambda b, m, k, n: ((2, 1, m, k), (b, k, n)),
+    "(b,1,m,k)@(1,2,k,n)": lambda b, m, k, n: ((b, 1, m, k), (1, 2, k, n)),
+}

@@ -418,26 +418,13 @@ def test_getitem_boolean_mask(data: st.DataObject) -> None:
 # ====================================================================== matmul
 
 # pattern name -> (shape of A, shape of B) for sizes b, m, k, n
-MATMUL: dict[str, Callable[[int, int, int, int], tuple[tuple[int, ...], tuple[int, ...]]]] = {
-    "1D@1D": lambda b, m, k, n: ((k,), (k,)),
-    "1D@2D": lambda b, m, k, n: ((k,), (k, n)),
-    "2D@1D": lambda b, m, k, n: ((m, k), (k,)),
-    "2D@2D": lambda b, m, k, n: ((m, k), (k, n)),
-    "3D@3D": lambda b, m, k, n: ((b, m, k), (b, k, n)),
-    "3D@2D": lambda b, m, k, n: ((b, m, k), (k, n)),
-    "2D@3D": lambda b, m, k, n: ((m, k), (b, k, n)),
-    "1D@3D": lambda b, m, k, n: ((k,), (b, k, n)),
-    "3D@1D": lambda b, m, k, n: ((b, m, k), (k,)),
-    "(2,1,m,k)@(b,k,n)": lambda b, m, k, n: ((2, 1, m, k), (b, k, n)),
-    "(b,1,m,k)@(1,2,k,n)": lambda b, m, k, n: ((b, 1, m, k), (1, 2, k, n)),
-}
 
 
-@pytest.mark.parametrize("pattern", list(MATMUL))
+@pytest.mark.parametrize("pattern", list(S.MATMUL_SHAPES))
 @given(data=st.data())
 def test_matmul(pattern: str, data: st.DataObject) -> None:
     sizes = data.draw(st.tuples(*[st.integers(1, 4)] * 4), label="b, m, k, n")
-    shape_a, shape_b = MATMUL[pattern](*sizes)
+    shape_a, shape_b = S.MATMUL_SHAPES[pattern](*sizes)
     a = data.draw(S.arrays(shape_a), label="a")
     b = data.draw(S.arrays(shape_b), label="b")
     flags = data.draw(REQUIRES, label="requires_grad")
