@@ -312,7 +312,7 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
                 f"tensor has shape {root.shape}; pass gradient= of that shape, or reduce first "
                 "(e.g. loss.sum() or loss.mean())"
             )
-        seed = np.ones(root.data.shape, root.data.dtype)
+        seed = np.array(1, root.data.dtype).reshape(root.data.shape)  # C only; np.ones is not
     else:
         seed = np.asarray(getattr(gradient, "data", gradient), dtype=root.data.dtype)
         if seed.shape != root.data.shape:

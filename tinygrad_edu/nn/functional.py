@@ -85,7 +85,9 @@ def _class_indices(target: Any, n: int, classes: int, fn: str) -> np.ndarray:
     t = np.asarray(target.data if isinstance(target, Tensor) else target)
     if t.shape != (n,):
         raise ValueError(f"{fn}: class-index target must have shape ({n},), got {t.shape}")
-    if n and (t.min() < 0 or t.max() >= classes):
+    # viewed as unsigned, a negative index is huge: one max() checks both bounds
+    unsigned = t if t.dtype.kind == "u" else t.view(f"u{t.dtype.itemsize}")
+    if n and unsigned.max() >= classes:
         bad = t[(t < 0) | (t >= classes)][0]
         raise IndexError(f"{fn}: target {bad} is out of range for {classes} classes [0, {classes})")
     return t
