@@ -417,8 +417,6 @@ def test_getitem_boolean_mask(data: st.DataObject) -> None:
 
 # ====================================================================== matmul
 
-# pattern name -> (shape of A, shape of B) for sizes b, m, k, n
-
 
 @pytest.mark.parametrize("pattern", list(S.MATMUL_SHAPES))
 @given(data=st.data())

@@ -353,7 +353,6 @@ def test_getitem_advanced_with_repeats(data: st.DataObject) -> None:
 # ====================================================================== matmul
 
 
-
 @pytest.mark.parametrize("pattern", list(S.MATMUL_SHAPES))
 @given(data=st.data())
 def test_matmul(pattern: str, data: st.DataObject) -> None:
