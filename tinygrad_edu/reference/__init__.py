@@ -10,6 +10,7 @@ derives them (bugs of the documents fixed and noted in the docstrings):
 - :mod:`.xor_mlp` (seed 002): the 2-4-1 sigmoid net on XOR with MSE, ``sigmoid' = s (1 - s)``.
 - :mod:`.logistic_regression` (seed 004): binary log-likelihood, ``dW = X^T (p - y) / N``.
 - :mod:`.penalties` (seed 003): ``L1 -> lam sign(w)``, ``L2 -> 2 lam w``.
+- :mod:`.adam`: the published Adam update on a dict of arrays (seeds 000 and 002 get it wrong).
 
 They are oracles: tests check the autograd engine's gradients against them (and check them
 against finite differences), examples reproduce the documents with them, and benchmarks time
@@ -17,9 +18,10 @@ their ``sgd_step`` functions as the hand-written NumPy floor an autograd step is
 Every function is vectorised and keeps the float dtype it is given (float32 in, float32 out).
 """
 
-from . import logistic_regression, penalties, softmax_regression, two_layer_net, xor_mlp
+from . import adam, logistic_regression, penalties, softmax_regression, two_layer_net, xor_mlp
 
 __all__ = [
+    "adam",
     "logistic_regression",
     "penalties",
     "softmax_regression",
