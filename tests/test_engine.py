@@ -376,6 +376,55 @@ def test_leaf_grad_accumulates_and_none_resets():
     np.testing.assert_allclose(w.grad.data, [3, 3, 3])
 
 
+# Unary and binary steps for drawn graphs: the ones that hand gradients on unchanged (add,
+# clone, reshape, transpose, slicing, sum's broadcast) are those that could alias .grad arrays.
+_UNARY = [
+    lambda t: t.clone(),
+    lambda t: t.reshape(-1).reshape(t.shape),
+    lambda t: t.T,
+    lambda t: t[:1],
+    lambda t: t.sum(dim=0, keepdim=True),
+    lambda t: -t,
+    lambda t: t * 2.0,
+    lambda t: t.relu(),
+]
+_BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b]
+
+
+@given(
+    steps=st.lists(st.tuples(st.integers(0, 10), st.integers(0, 10), st.integers(0, 10)),
+                   min_size=1, max_size=8),
+    data=hnp.arrays(np.float64, (3, 2, 2), elements=st.floats(-2, 2)),
+)
+def test_leaf_grads_never_share_memory(steps, data):
+    """A leaf's .grad is its own array: not another leaf's .grad, not any tensor's data, not the
+    user's seed -- whatever the ops handed on unchanged (the engine copies only when needed)."""
+    leaves = [Tensor(d.copy(), requires_grad=True) for d in data]
+    pool = list(leaves)
+    for op, i, j in steps:
+        a, b = pool[i % len(pool)], pool[j % len(pool)]
+        if op < len(_BINARY) and a.shape == b.shape:
+            pool.append(_BINARY[op](a, b))
+        else:
+            pool.append(_UNARY[op % len(_UNARY)](a))
+    seed = np.ones(pool[-1].shape)
+    pool[-1].backward(gradient=seed)
+    arrays = [t.data for t in pool] + [seed]
+    grads = [leaf.grad.data for leaf in leaves if leaf.grad is not None]
+    for k, g in enumerate(grads):
+        assert g.flags.writeable
+        for other in grads[k + 1:] + arrays:
+            assert not np.shares_memory(g, other)
+
+
+def test_changing_one_grad_in_place_leaves_the_others_alone():
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    (a + b).sum().backward()  # Add returns its incoming gradient to both inputs
+    a.grad.data *= 10
+    np.testing.assert_array_equal(b.grad.data, np.ones(3))
+
+
 def test_retain_graph_allows_a_second_backward_that_accumulates():
     w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
     loss = (w * w * w).sum()

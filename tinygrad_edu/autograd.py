@@ -5,7 +5,7 @@ subclass with two NumPy functions side by side: ``forward(ctx, *arrays)`` comput
 and stashes on ``ctx`` what the derivative will need; ``backward(ctx, grad)`` turns the gradient
 of the output into one gradient per input (the chain rule, one local derivative at a time).
 ``Function.apply`` runs ``forward`` and, when grad mode is on and some input requires grad,
-keeps ``ctx`` as the output's ``grad_fn``: a node holding its parents. ``backward()`` sorts the
+keeps ``ctx`` as the output's ``grad_fn``: a node holding its parents. ``backward()`` finds the
 nodes that lead to the loss (an explicit stack, never recursion), walks them from the loss
 back to the leaves, sums each incoming gradient down to its input's shape (the one place where
 broadcasting is undone), accumulates into the leaves' ``.grad`` and frees the graph.
@@ -14,6 +14,7 @@ broadcasting is undone), accumulates into the leaves' ``.grad`` and frees the gr
 from __future__ import annotations
 
 import contextlib
+import itertools
 import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ def _make_tensor(data: Array, requires_grad: bool) -> Tensor:
 
 
 _new = object.__new__
+_node_numbers = itertools.count()
 _data = operator.attrgetter("data")
 
 
@@ -58,11 +60,12 @@ class Function:
       sums it down to the input's shape.
     """
 
-    __slots__ = ("parents", "saved", "created_at", "module_scope", "__dict__")
+    __slots__ = ("parents", "saved", "order", "created_at", "module_scope", "__dict__")
 
     parents: tuple[Tensor, ...] | None
     saved: tuple[Any, ...] | None
-    created_at: int
+    order: int  # nodes are numbered as they are made: the backward pass sorts by it
+    created_at: int  # the in-place clock when the node was made
     module_scope: tuple[Any, ...]  # set only for nodes recorded inside a Module's forward
 
     @classmethod
@@ -91,6 +94,7 @@ class Function:
                     break
         if track:
             ctx.parents = inputs
+            ctx.order = next(_node_numbers)
             ctx.created_at = _clock
             if module_scope:
                 ctx.module_scope = module_scope[-1]
@@ -241,25 +245,19 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     return grad
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
+def _graph_order(root: Tensor) -> list[Tensor]:
     """Non-leaf tensors reachable from ``root``, each after every tensor computed from it.
 
-    Depth-first with an explicit stack (deep graphs must not hit the recursion limit); visited
-    tensors are keyed by id(), so a tensor used twice (a diamond) is visited once.
+    Nodes are numbered as they are made (``Function.order``), and an op's inputs always exist
+    before its output, so sorting by that number, newest first, is a topological order: no
+    post-order bookkeeping needed. The walk uses an explicit stack (deep graphs must not hit
+    the recursion limit) and keys tensors by id(), so a tensor used twice (a diamond) is
+    visited once.
     """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    found = {id(root): root}
+    stack = [root]
     while stack:
-        tensor, children_done = stack.pop()
-        if children_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        node = tensor._ctx
+        node = stack.pop()._ctx
         assert node is not None  # only non-leaf tensors are pushed
         if node.parents is None:
             raise RuntimeError(
@@ -268,20 +266,26 @@ def _topological_order(root: Tensor) -> list[Tensor]:
                 "backward() if you need to call it again."
             )
         for parent in node.parents:
-            if parent._ctx is not None and id(parent) not in visited:
-                stack.append((parent, False))
-    order.reverse()
-    return order
+            if parent._ctx is not None and id(parent) not in found:
+                found[id(parent)] = parent
+                stack.append(parent)
+    return sorted(found.values(), key=_node_order, reverse=True)
 
 
-def _accumulate(tensor: Tensor, grad: Array) -> None:
-    """Add ``grad`` into ``tensor.grad`` (leaf accumulation, PyTorch semantics)."""
+_node_order = operator.attrgetter("_ctx.order")
+
+
+def _accumulate(tensor: Tensor, grad: Array, owned: bool = False) -> None:
+    """Add ``grad`` into ``tensor.grad`` (leaf accumulation, PyTorch semantics).
+
+    The first gradient is stored as it is when ``owned`` (a new array nothing else refers to),
+    otherwise as a copy: the user may change ``.grad`` in place (clipping,
+    ``zero_grad(set_to_none=False)``), which must not reach another tensor's gradient.
+    """
     if grad.dtype != tensor.data.dtype:
-        grad = grad.astype(tensor.data.dtype)
+        grad, owned = grad.astype(tensor.data.dtype), True
     if tensor.grad is None:
-        # Copy: an op may hand the same array to several inputs (Add does), and the user may
-        # change .grad in place (clipping, zero_grad(set_to_none=False)).
-        tensor.grad = _make_tensor(np.array(grad, copy=True), False)
+        tensor.grad = _make_tensor(grad if owned else np.array(grad, copy=True), False)
     else:
         tensor.grad.data = tensor.grad.data + grad
 
@@ -314,23 +318,30 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
             )
         seed = np.array(1, root.data.dtype).reshape(root.data.shape)  # C only; np.ones is not
     else:
-        seed = np.asarray(getattr(gradient, "data", gradient), dtype=root.data.dtype)
+        # a copy: the user keeps their array, and .grad must not share memory with it
+        seed = np.array(getattr(gradient, "data", gradient), dtype=root.data.dtype)
         if seed.shape != root.data.shape:
             raise RuntimeError(
                 f"backward(): gradient has shape {seed.shape} but the tensor has shape "
                 f"{root.shape}; they must match"
             )
     if root._ctx is None:  # a leaf: d root / d root = 1
-        _accumulate(root, seed)
+        _accumulate(root, seed, owned=True)
         return
 
     grads: dict[int, Array] = {id(root): seed}
-    for tensor in _topological_order(root):
+    # ids of the gradient arrays this pass has handed to a node's backward or to a leaf. A leaf
+    # takes a returned array without copying only if it is new: it owns its memory (not a view)
+    # and is not one of these (Add returns its incoming gradient twice, for instance). Ops must
+    # therefore never return a saved array as a gradient (all ops here compute a new one).
+    handed_out = {id(seed)}
+    for tensor in _graph_order(root):
         node = tensor._ctx
         assert node is not None
         grad = grads.pop(id(tensor), None)
         if grad is None:  # no path carried a gradient here (an op returned None)
             continue
+        handed_out.add(id(grad))
         if tensor._retains_grad:
             _accumulate(tensor, grad)
         parents = node.parents
@@ -357,7 +368,9 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
             if _anomaly:
                 _check_finite(parent_grad, f"backward of {node}")
             if parent._ctx is None:
-                _accumulate(parent, parent_grad)
+                owned = parent_grad.base is None and id(parent_grad) not in handed_out
+                handed_out.add(id(parent_grad))
+                _accumulate(parent, parent_grad, owned)
             else:
                 key = id(parent)
                 previous = grads.get(key)
