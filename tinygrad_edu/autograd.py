@@ -222,6 +222,14 @@ def bump_version(tensor: Tensor) -> None:
     owner._version = _clock
 
 
+def bump_versions(tensors: list[Tensor]) -> None:
+    """``bump_version`` for several tensors changed in one go (an optimizer step): one tick."""
+    global _clock
+    _clock += 1
+    for tensor in tensors:
+        (tensor if tensor._base is None else tensor._base)._version = _clock
+
+
 def _changed_since(tensor: Tensor, tick: int) -> bool:
     owner = tensor if tensor._base is None else tensor._base
     return owner._version > tick

@@ -87,7 +87,7 @@ def _class_indices(target: Any, n: int, classes: int, fn: str) -> np.ndarray:
         raise ValueError(f"{fn}: class-index target must have shape ({n},), got {t.shape}")
     # viewed as unsigned, a negative index is huge: one max() checks both bounds
     unsigned = t if t.dtype.kind == "u" else t.view(f"u{t.dtype.itemsize}")
-    if n and unsigned.max() >= classes:
+    if n and np.maximum.reduce(unsigned, axis=None) >= classes:  # = unsigned.max(), faster
         bad = t[(t < 0) | (t >= classes)][0]
         raise IndexError(f"{fn}: target {bad} is out of range for {classes} classes [0, {classes})")
     return t

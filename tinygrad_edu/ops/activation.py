@@ -44,11 +44,10 @@ class LeakyReLU(Function):
 
 
 def stable_sigmoid(x: Array) -> Array:
-    """1 / (1 + e^-x) without overflow: e^-|x| never exceeds 1, and the two halves use the
-    form that is exact on their side (for x < 0, sigma(x) = e^x / (1 + e^x))."""
-    e = np.exp(-np.abs(x))
-    r = 1 / (1 + e)
-    return np.where(x >= 0, r, e * r)
+    """1 / (1 + e^-x) = exp(-log(1 + e^-x)), with log(1 + e^-x) = logaddexp(0, -x) computed
+    without overflow. Exact to float rounding on both sides, also for very negative x where
+    sigma(x) is tiny (1 - sigma(-x) would cancel to 0 there); four small NumPy calls."""
+    return np.exp(-np.logaddexp(x.dtype.type(0), -x))
 
 
 class Sigmoid(Function):

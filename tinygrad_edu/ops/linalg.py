@@ -84,9 +84,13 @@ class Linear(Function):
     @staticmethod
     def backward(ctx: Any, grad: Array) -> tuple[Array | None, ...]:
         x, weight = ctx.saved
-        needs = ctx.needs_input_grad
-        rows = grad.reshape(-1, grad.shape[-1])  # (rows, out)
-        grad_x = grad @ weight if needs[0] else None
-        grad_w = rows.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
-        grad_b = rows.sum(axis=0) if len(needs) > 2 and needs[2] else None
+        inputs = ctx.parents
+        rows = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (rows, out)
+        grad_x = grad @ weight if inputs[0]._requires_grad else None
+        grad_w = None
+        if inputs[1]._requires_grad:
+            grad_w = rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+        grad_b = None
+        if len(inputs) > 2 and inputs[2]._requires_grad:
+            grad_b = np.add.reduce(rows, axis=0)  # = rows.sum(axis=0), without its Python wrapper
         return grad_x, grad_w, grad_b

@@ -6,8 +6,8 @@ from the optimizer's ``defaults``) and a **per-parameter state** (``state[p]``: 
 arrays of the parameter's dtype, such as a momentum buffer, plus a Python int ``step`` where the
 rule counts steps; keyed by the parameter tensor itself).
 
-``step()`` reads each parameter's ``.grad`` and changes ``p.data`` **in place**, under
-``no_grad()``: the update is not part of any graph, and the parameter keeps its array (and so its
+``step()`` reads each parameter's ``.grad`` and changes ``p.data`` **in place**, with NumPy on
+the arrays: the update is not part of any graph, and the parameter keeps its array (and so its
 dtype -- float32 stays float32). A parameter whose ``grad`` is None is skipped (it is frozen, or
 took no part in this step's loss). ``zero_grad()`` resets the gradients, because ``backward()``
 accumulates into them.
@@ -31,7 +31,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from ..autograd import bump_version, enable_grad, no_grad
+from ..autograd import bump_versions, enable_grad
 from ..tensor import Tensor
 
 Array: TypeAlias = np.ndarray
@@ -200,17 +200,18 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
-            state = self.state
-            for group in self.param_groups:
-                for p in group["params"]:
-                    grad = p.grad
-                    if grad is None:  # frozen, or not used by this loss: leave it alone
-                        continue
-                    self._update(p, grad.data, state[p], group)
-                    # Tell the engine p changed in place: a graph recorded before this step
-                    # that saved p now refuses to backward instead of using the new values.
-                    bump_version(p)
+        state = self.state
+        stepped = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:  # frozen, or not used by this loss: leave it alone
+                    continue
+                self._update(p, grad.data, state[p], group)  # NumPy only: records no graph
+                stepped.append(p)
+        # Tell the engine these tensors changed in place: a graph recorded before this step
+        # that saved one of them now refuses to backward instead of using the new values.
+        bump_versions(stepped)
         return loss
 
     def _update(self, p: Tensor, grad: Array, state: dict[str, Any], group: ParamGroup) -> None:

@@ -55,6 +55,10 @@ class SGD(Optimizer):
     def _update(self, p: Tensor, grad: Array, state: dict[str, Any], group: ParamGroup) -> None:
         lr, mu = group["lr"], group["momentum"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
+        if mu == 0 and weight_decay == 0 and not maximize:  # plain SGD: theta -= gamma grad
+            step = np.multiply(grad, lr, out=self._scratch(p, 1)[0])
+            p.data -= step
+            return
         needs_gradient_buffer = weight_decay != 0 or maximize
         work = self._scratch(p, 2 if needs_gradient_buffer else 1)
         tmp = work[0]

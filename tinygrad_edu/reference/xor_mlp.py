@@ -61,19 +61,14 @@ def sigmoid(x: npt.ArrayLike) -> FloatArray:
     """``1 / (1 + exp(-x))`` without overflow for any finite ``x`` (|x| = 1e4 in float32 is fine).
 
     The seed's ``1 / (1 + np.exp(-x))`` overflows in ``exp`` for ``x`` below about -89 (float32)
-    or -710 (float64). Here ``e = exp(-|x|)`` lies in (0, 1], and
-    ``sigmoid(x) = 1 / (1 + e)`` for ``x >= 0`` and ``e / (1 + e)`` for ``x < 0``; the second
-    form keeps full relative precision for very negative ``x`` (where ``1 - sigmoid(-x)`` would
-    cancel to 0). Underflow of ``e`` to 0 is harmless and gives the correctly rounded 0 or 1.
+    or -710 (float64). Here ``sigmoid(x) = exp(-log(1 + exp(-x)))`` with
+    ``log(1 + exp(-x)) = logaddexp(0, -x)``, which NumPy computes without overflow; for very
+    negative ``x`` it is ``-x`` plus a tiny term, so ``sigmoid(x) ~ exp(x)`` keeps full relative
+    precision (where ``1 - sigmoid(-x)`` would cancel to 0).
     """
     arr = _as_float(x)
-    e = np.abs(arr)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    out = e + 1
-    np.reciprocal(out, out=out)
-    np.multiply(out, e, out=out, where=arr < 0)
-    return out
+    out = np.logaddexp(arr.dtype.type(0), -arr)
+    return np.exp(-out)
 
 
 def sigmoid_grad(x: npt.ArrayLike) -> FloatArray:
