@@ -68,27 +68,31 @@ class CrossEntropy(Function):
     """Cross-entropy with class indices y: L_n = logsumexp(x_n) - x_n[y_n].
 
     dL_n/dx_n = softmax(x_n) - onehot(y_n)  (divided by N for reduction='mean').
-    The indices are an integer tensor input that gets no gradient; no one-hot matrix is built,
-    and only the picked log-probabilities are formed (forward saves e^(x - max) and its row
-    sums, from which backward gets softmax with one multiply).
+    The indices are an integer tensor input that gets no gradient; no one-hot matrix is built:
+    the true-class entries are read and written through their positions n C + y_n in the
+    flattened (N C,) array. Forward saves e^(x - max) and its row sums, from which backward
+    gets softmax with one multiply.
     """
 
     @staticmethod
     def forward(ctx: Any, logits: Array, target: Array, reduction: str) -> Array:
-        shifted = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)  # exp can't overflow
-        e = np.exp(shifted)
+        n, classes = logits.shape
+        picks = np.arange(0, n * classes, classes)
+        picks += target  # flat positions of the true-class logits
+        e = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)  # exp can't overflow
+        true_shifted = e.reshape(-1)[picks]  # x_n[y_n] - max_n, read before exp overwrites e
+        np.exp(e, out=e)
         sums = np.add.reduce(e, axis=-1)
-        rows = np.arange(len(target))
-        ctx.saved = (e, sums, rows, target)
+        ctx.saved = (e, sums, picks)
         ctx.reduction = reduction
-        return reduce_loss(np.log(sums) - shifted[rows, target], reduction)
+        return reduce_loss(np.log(sums) - true_shifted, reduction)
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
-        e, sums, rows, target = ctx.saved
-        scale = reduction_scale(grad, target.shape, ctx.reduction)  # g or g / N, per row
+        e, sums, picks = ctx.saved
+        scale = reduction_scale(grad, sums.shape, ctx.reduction)  # g or g / N, per row
         grad_logits = e * (scale / sums)[:, None]  # softmax * scale
-        grad_logits[rows, target] -= scale
+        grad_logits.reshape(-1)[picks] -= scale  # minus onehot * scale
         return grad_logits
 
 
