@@ -101,16 +101,22 @@ def test_reassignment_and_deletion_update_the_registries() -> None:
     assert "encoder" not in net._modules
     with pytest.raises(AttributeError, match="encoder"):
         net.encoder  # noqa: B018
-    # a name moves between registries instead of living in two
+    # a name moves between registries instead of living in two (the instance __dict__ only
+    # mirrors the registry that holds it, for fast attribute lookup)
     net.note = nn.Parameter(np.ones(2, dtype=np.float32))
-    assert "note" in net._parameters and "note" not in net.__dict__
+    assert "note" in net._parameters and net.__dict__["note"] is net._parameters["note"]
     with pytest.raises(TypeError, match="parameter 'note'"):  # as PyTorch: del it first
         net.note = nn.ReLU()
     net.plain = 3
     net.plain = nn.Tanh()
-    assert isinstance(net.plain, nn.Tanh) and "plain" not in net.__dict__
+    assert isinstance(net.plain, nn.Tanh) and net.__dict__["plain"] is net._modules["plain"]
     net.plain = nn.Parameter(np.ones(1, dtype=np.float32))
     assert isinstance(net.plain, nn.Parameter) and "plain" not in net._modules
+    assert net.__dict__["plain"] is net._parameters["plain"]
+    del net.plain
+    assert "plain" not in net.__dict__ and not hasattr(net, "plain")
+    net.scale = None
+    assert net.scale is None
 
 
 def test_registration_errors() -> None:

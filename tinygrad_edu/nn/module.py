@@ -129,6 +129,15 @@ class Module:
             scope.pop()
 
     # ------------------------------------------------------------------ registration
+    #
+    # Parameters, buffers and submodules live in their registries (``_parameters``, ...), which
+    # every walk of the tree reads. Each is also put in the instance ``__dict__`` under its name
+    # (``_mirror``), so ``self.weight`` in a forward pass is a plain attribute lookup instead of
+    # a call to ``__getattr__``: that fallback is Python code, and costs as much as a small op.
+
+    def _mirror(self, name: str, value: Any) -> None:
+        if name.isidentifier():  # Sequential's "0", "1"... are reached by index, not attribute
+            self.__dict__[name] = value
 
     def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
@@ -143,21 +152,25 @@ class Module:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as parameter '{name}' "
                                 "(Parameter or None expected)")
             params[name] = None
+            self._mirror(name, None)
         elif isinstance(value, Module):
             if d.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._forget(name)
             self._modules[name] = value
+            self._mirror(name, value)
         elif name in d.get("_modules", ()):
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module "
                                 f"'{name}' (Module or None expected)")
             self._modules[name] = None
+            self._mirror(name, None)
         elif name in d.get("_buffers", ()):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                                 "(Tensor or None expected)")
             self._buffers[name] = value
+            self._mirror(name, value)
         else:
             object.__setattr__(self, name, value)
 
@@ -182,6 +195,7 @@ class Module:
             if name in registry:
                 del registry[name]
                 self._non_persistent_buffers.discard(name)
+                self.__dict__.pop(name, None)
                 return
         object.__delattr__(self, name)
 
@@ -202,6 +216,7 @@ class Module:
             raise ValueError(f"cannot assign a non-leaf tensor to parameter '{name}'; compute "
                              "values derived from parameters in forward()")
         self._parameters[name] = param
+        self._mirror(name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add non-trainable state (running statistics, masks, step counters...) under
@@ -213,6 +228,7 @@ class Module:
             raise TypeError(f"cannot assign '{type(tensor).__name__}' object to buffer "
                             f"'{name}' (Tensor or None required)")
         self._buffers[name] = tensor
+        self._mirror(name, tensor)
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -225,6 +241,7 @@ class Module:
             raise TypeError(f"{type(module).__name__} is not a Module subclass")
         _check_name(self, name, "module", self._modules)
         self._modules[name] = module
+        self._mirror(name, module)
 
     register_module = add_module
 
