@@ -125,7 +125,7 @@ class MSELoss(Function):
         return reduce_loss(diff * diff, reduction)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
+    def backward(ctx: Any, grad: Array) -> tuple[Array, Array | None]:
         (diff,) = ctx.saved
         grad_a = diff * (2 * reduction_scale(grad, diff.shape, ctx.reduction))
         return grad_a, (-grad_a if ctx.parents[1]._requires_grad else None)

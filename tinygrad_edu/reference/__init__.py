@@ -7,6 +7,8 @@ derives them (bugs of the documents fixed and noted in the docstrings):
   plus L1/L2 penalties on ``W``; also the stable ``softmax`` and the fused cross-entropy with
   ``dL/dlogits = (softmax - Y) / N``.
 - :mod:`.two_layer_net` (seed 001): the 784-64-10 ReLU net and its hand backprop.
+- :mod:`.mlp`: a ReLU MLP of any depth (e.g. 784-256-128-10), the same backprop as a loop over
+  layers: ``dW = A_prev^T dZ``, ``db = sum dZ``, ``dZ_prev = relu'(Z_prev) * (dZ W^T)``.
 - :mod:`.xor_mlp` (seed 002): the 2-4-1 sigmoid net on XOR with MSE, ``sigmoid' = s (1 - s)``.
 - :mod:`.logistic_regression` (seed 004): binary log-likelihood, ``dW = X^T (p - y) / N``.
 - :mod:`.penalties` (seed 003): ``L1 -> lam sign(w)``, ``L2 -> 2 lam w``.
@@ -18,11 +20,20 @@ their ``sgd_step`` functions as the hand-written NumPy floor an autograd step is
 Every function is vectorised and keeps the float dtype it is given (float32 in, float32 out).
 """
 
-from . import adam, logistic_regression, penalties, softmax_regression, two_layer_net, xor_mlp
+from . import (
+    adam,
+    logistic_regression,
+    mlp,
+    penalties,
+    softmax_regression,
+    two_layer_net,
+    xor_mlp,
+)
 
 __all__ = [
     "adam",
     "logistic_regression",
+    "mlp",
     "penalties",
     "softmax_regression",
     "two_layer_net",

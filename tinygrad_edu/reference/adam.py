@@ -4,7 +4,8 @@ The published rule, for every parameter ``p`` with gradient ``g`` at step ``t = 
 
     m = beta1 m + (1 - beta1) g              m, v start at 0
     v = beta2 v + (1 - beta2) g^2
-    p = p - lr * m_hat / (sqrt(v_hat) + eps),   m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
+    p = p - lr * m_hat / (sqrt(v_hat) + eps)
+    m_hat = m / (1 - beta1^t),  v_hat = v / (1 - beta2^t)
 
 Seed 000 multiplies by ``sqrt(v_hat) + eps`` instead of dividing; seed 002 bias-corrects with
 ``1 - beta`` instead of ``1 - beta^t``. This is the closed-form partner of ``optim.Adam`` that
