@@ -324,7 +324,9 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
                 f"tensor has shape {root.shape}; pass gradient= of that shape, or reduce first "
                 "(e.g. loss.sum() or loss.mean())"
             )
-        seed = np.array(1, root.data.dtype).reshape(root.data.shape)  # C only; np.ones is not
+        seed = np.array(1, root.data.dtype)  # C only; np.ones is a Python function
+        if root.data.ndim:
+            seed = seed.reshape(root.data.shape)
     else:
         # a copy: the user keeps their array, and .grad must not share memory with it
         seed = np.array(getattr(gradient, "data", gradient), dtype=root.data.dtype)

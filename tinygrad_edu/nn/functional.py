@@ -80,13 +80,17 @@ def _check_reduction(reduction: str) -> None:
         raise ValueError(f"reduction must be one of {Loss.REDUCTIONS}, got {reduction!r}")
 
 
+# The unsigned type of each signed integer type: viewed as unsigned, a negative index is huge,
+# so one max() checks both bounds of a class index.
+_UNSIGNED = {np.dtype(f"i{size}"): np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+
+
 def _class_indices(target: Any, n: int, classes: int, fn: str) -> np.ndarray:
     """Validate integer class targets: shape (N,) and every value in [0, C)."""
-    t = np.asarray(target.data if isinstance(target, Tensor) else target)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.shape != (n,):
         raise ValueError(f"{fn}: class-index target must have shape ({n},), got {t.shape}")
-    # viewed as unsigned, a negative index is huge: one max() checks both bounds
-    unsigned = t if t.dtype.kind == "u" else t.view(f"u{t.dtype.itemsize}")
+    unsigned = t.view(_UNSIGNED[t.dtype]) if t.dtype in _UNSIGNED else t
     if n and np.maximum.reduce(unsigned, axis=None) >= classes:  # = unsigned.max(), faster
         bad = t[(t < 0) | (t >= classes)][0]
         raise IndexError(f"{fn}: target {bad} is out of range for {classes} classes [0, {classes})")
@@ -102,19 +106,19 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     """
     _check_reduction(reduction)
     logits = _as_tensor(input)
-    if logits.ndim not in (1, 2):
+    if logits.data.ndim not in (1, 2):
         raise ValueError(f"cross_entropy: input must be (N, C) or (C,), got shape {logits.shape}")
-    single = logits.ndim == 1
+    single = logits.data.ndim == 1
     target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
     if single:
         logits = logits.reshape(1, -1)
         target = _as_tensor(target).reshape(1, -1) if target_data.ndim == 1 else target
         target_data = target_data.reshape((1, -1) if target_data.ndim == 1 else (1,))
-    n, classes = logits.shape
+    n, classes = logits.data.shape
     if target_data.dtype.kind in "iu":
         indices = _class_indices(target_data, n, classes, "cross_entropy")
         # keep the caller's tensor when it is one (a graph picture can then show its name)
-        if not (isinstance(target, Tensor) and target.shape == (n,)):
+        if not (isinstance(target, Tensor) and target.data.shape == (n,)):
             target = _make(indices, False)
         out = Loss.CrossEntropy.apply(logits, target, reduction=reduction)
     elif target_data.dtype.kind == "f":
