@@ -340,18 +340,12 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
         return
 
     grads: dict[int, Array] = {id(root): seed}
-    # ids of the gradient arrays this pass has handed to a node's backward or to a leaf. A leaf
-    # takes a returned array without copying only if it is new: it owns its memory (not a view)
-    # and is not one of these (Add returns its incoming gradient twice, for instance). Ops must
-    # therefore never return a saved array as a gradient (all ops here compute a new one).
-    handed_out = {id(seed)}
     for tensor in _graph_order(root):
         node = tensor._ctx
         assert node is not None
         grad = grads.pop(id(tensor), None)
         if grad is None:  # no path carried a gradient here (an op returned None)
             continue
-        handed_out.add(id(grad))
         if tensor._retains_grad:
             _accumulate(tensor, grad)
         parents = node.parents
@@ -365,7 +359,7 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
         input_grads = node.backward(node, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        for parent, parent_grad in zip(parents, input_grads, strict=False):
+        for index, (parent, parent_grad) in enumerate(zip(parents, input_grads, strict=False)):
             if parent_grad is None or not parent._requires_grad:
                 continue
             if parent_grad.shape != parent.data.shape:
@@ -378,8 +372,11 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
             if _anomaly:
                 _check_finite(parent_grad, f"backward of {node}")
             if parent._ctx is None:
-                owned = parent_grad.base is None and id(parent_grad) not in handed_out
-                handed_out.add(id(parent_grad))
+                # A leaf keeps a new array as its .grad without copying it: one that owns its
+                # memory (not a view), is not the incoming gradient (Add passes that on) and was
+                # not given to an earlier input of this node. Ops never return saved arrays.
+                owned = (parent_grad.base is None and parent_grad is not grad
+                         and all(parent_grad is not g for g in input_grads[:index]))
                 _accumulate(parent, parent_grad, owned)
             else:
                 key = id(parent)
