@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._sums import sum_columns
+
 if TYPE_CHECKING:
     from .tensor import Tensor
 
@@ -245,7 +247,9 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     element received a gradient, and the input's gradient is their sum.
     """
     extra = grad.ndim - len(shape)
-    if extra > 0:
+    if extra == 1 and grad.ndim == 2:  # (N, C) onto (C,): a bias of x @ W + b
+        grad = sum_columns(grad)
+    elif extra > 0:
         grad = grad.sum(axis=tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._sums import sum_columns
 from ..autograd import Array, Function
 
 
@@ -92,5 +93,5 @@ class Linear(Function):
             grad_w = rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
         grad_b = None
         if len(inputs) > 2 and inputs[2]._requires_grad:
-            grad_b = np.add.reduce(rows, axis=0)  # = rows.sum(axis=0), without its Python wrapper
+            grad_b = sum_columns(rows)
         return grad_x, grad_w, grad_b

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._sums import sum_rows
 from ..autograd import Array, Function
 from .activation import log_softmax_array, stable_sigmoid
 
@@ -82,7 +83,7 @@ class CrossEntropy(Function):
         e = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)  # exp can't overflow
         true_shifted = e.reshape(-1)[picks]  # x_n[y_n] - max_n, read before exp overwrites e
         np.exp(e, out=e)
-        sums = np.add.reduce(e, axis=-1)
+        sums = sum_rows(e)
         ctx.saved = (e, sums, picks)
         ctx.reduction = reduction
         return reduce_loss(np.log(sums) - true_shifted, reduction)
