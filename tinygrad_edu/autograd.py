@@ -380,7 +380,7 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
                 # memory (not a view), is not the incoming gradient (Add passes that on) and was
                 # not given to an earlier input of this node. Ops never return saved arrays.
                 owned = (parent_grad.base is None and parent_grad is not grad
-                         and all(parent_grad is not g for g in input_grads[:index]))
+                         and (index == 0 or all(parent_grad is not g for g in input_grads[:index])))
                 _accumulate(parent, parent_grad, owned)
             else:
                 key = id(parent)
