@@ -30,9 +30,11 @@ Array = np.ndarray
 
 _grad_enabled = True  # the grad mode; switched by no_grad()/enable_grad()
 _anomaly = False  # detect_anomaly(): check every output and gradient for NaN/inf
-# A clock that ticks on every in-place change of a tensor. A node remembers the tick at which it
-# was created; a saved input whose tensor changed after that tick makes backward() refuse.
-_clock = 0
+# One clock ticks when a node is made and when a tensor is changed in place. A node's tick
+# orders the graph (inputs always have smaller ticks) and dates it: a saved input whose tensor
+# changed after that tick makes backward() refuse. ``_last_change`` is the latest in-place tick.
+_clock = itertools.count(1)
+_last_change = 0
 # The chains of modules whose forward is running (pushed by Module.__call__). Nodes recorded
 # inside keep the innermost chain as ``module_scope``, so graph pictures can cluster by module.
 module_scope: list[tuple[Any, ...]] = []
@@ -45,7 +47,6 @@ def _make_tensor(data: Array, requires_grad: bool) -> Tensor:
 
 
 _new = object.__new__
-_node_numbers = itertools.count()
 _data = operator.attrgetter("data")
 
 
@@ -62,12 +63,11 @@ class Function:
       sums it down to the input's shape.
     """
 
-    __slots__ = ("parents", "saved", "order", "created_at", "module_scope", "__dict__")
+    __slots__ = ("parents", "saved", "tick", "module_scope", "__dict__")
 
     parents: tuple[Tensor, ...] | None
     saved: tuple[Any, ...] | None
-    order: int  # nodes are numbered as they are made: the backward pass sorts by it
-    created_at: int  # the in-place clock when the node was made
+    tick: int  # the clock when the node was made: orders the graph, dates in-place changes
     module_scope: tuple[Any, ...]  # set only for nodes recorded inside a Module's forward
 
     @classmethod
@@ -96,8 +96,7 @@ class Function:
                     break
         if track:
             ctx.parents = inputs
-            ctx.order = next(_node_numbers)
-            ctx.created_at = _clock
+            ctx.tick = next(_clock)
             if module_scope:
                 ctx.module_scope = module_scope[-1]
             result._ctx = ctx
@@ -218,18 +217,17 @@ def bump_version(tensor: Tensor) -> None:
     The tick is recorded on the tensor that owns the memory (``_base`` for views), so a change
     through a view and a change of its base are both seen by every view.
     """
-    global _clock
-    _clock += 1
+    global _last_change
     owner = tensor if tensor._base is None else tensor._base
-    owner._version = _clock
+    owner._version = _last_change = next(_clock)
 
 
 def bump_versions(tensors: list[Tensor]) -> None:
     """``bump_version`` for several tensors changed in one go (an optimizer step): one tick."""
-    global _clock
-    _clock += 1
+    global _last_change
+    _last_change = next(_clock)
     for tensor in tensors:
-        (tensor if tensor._base is None else tensor._base)._version = _clock
+        (tensor if tensor._base is None else tensor._base)._version = _last_change
 
 
 def _changed_since(tensor: Tensor, tick: int) -> bool:
@@ -260,7 +258,7 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
 def _graph_order(root: Tensor) -> list[Tensor]:
     """Non-leaf tensors reachable from ``root``, each after every tensor computed from it.
 
-    Nodes are numbered as they are made (``Function.order``), and an op's inputs always exist
+    Nodes are numbered as they are made (``Function.tick``), and an op's inputs always exist
     before its output, so sorting by that number, newest first, is a topological order: no
     post-order bookkeeping needed. The walk uses an explicit stack (deep graphs must not hit
     the recursion limit) and keys tensors by id(), so a tensor used twice (a diamond) is
@@ -284,7 +282,7 @@ def _graph_order(root: Tensor) -> list[Tensor]:
     return sorted(found.values(), key=_node_order, reverse=True)
 
 
-_node_order = operator.attrgetter("_ctx.order")
+_node_order = operator.attrgetter("_ctx.tick")
 
 
 def _accumulate(tensor: Tensor, grad: Array, owned: bool = False) -> None:
@@ -354,9 +352,9 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
             _accumulate(tensor, grad)
         parents = node.parents
         assert parents is not None
-        if _clock > node.created_at:  # something changed in place since this node was made
+        if _last_change > node.tick:  # something changed in place since this node was made
             for changed in (tensor, *parents):
-                if _changed_since(changed, node.created_at):
+                if _changed_since(changed, node.tick):
                     _check_saved_unchanged(node, changed)
         if _anomaly:
             _check_finite(grad, f"the gradient flowing into {node}")
