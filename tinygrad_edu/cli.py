@@ -5,6 +5,7 @@
         --data-dir ../shared/data/mnist-10k
     tinygrad-edu data                       # where each dataset was found or would go
     tinygrad-edu data download fashion-mnist
+    tinygrad-edu bench --quick              # training-step benchmark (see tinygrad_edu.bench)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import data, nn, optim
+from . import bench, data, nn, optim
 from .tensor import manual_seed, randint
 from .tensor import rand as tensor_rand
 from .train import accuracy, binary_accuracy, evaluate, fit
@@ -221,6 +222,15 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    try:
+        bench.run_from_args(args)
+    except bench.BenchError as e:  # includes a failed loss check: no timing of wrong code
+        print(f"tinygrad-edu: error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 # ---------------------------------------------------------------------- argument parsing
 
 
@@ -313,6 +323,15 @@ def make_parser() -> argparse.ArgumentParser:
     data_cmd.add_argument("name", nargs="?", choices=["mnist", "fashion-mnist"], default=None)
     data_cmd.add_argument("--dir", default=None, help="download into this directory")
     data_cmd.set_defaults(func=cmd_data)
+
+    bench_cmd = commands.add_parser(
+        "bench", help="time a training step against the closed form and PyTorch",
+        description="Training-step benchmark of five models (A-E): tinygrad_edu vs the "
+        "closed-form NumPy step vs PyTorch, at each thread count in its own process, after a "
+        "check that all implementations compute the same losses. Writes bench_step.json, "
+        ".md and .png into --out.")
+    bench.add_arguments(bench_cmd)
+    bench_cmd.set_defaults(func=cmd_bench)
     return parser
 
 
