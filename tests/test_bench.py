@@ -162,3 +162,22 @@ def test_import_tinygrad_edu_loads_neither_bench_nor_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
     assert result.stdout.split() == ["False", "False"], result.stderr
+
+
+def test_profile_step_sorts_frames_into_framework_layers() -> None:
+    """benchmarks/profile_step.py charges each sample to the layer of its Python line."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "profile_step.py"
+    spec = importlib.util.spec_from_file_location("profile_step", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.layer_of("Linear.backward (tinygrad_edu/ops/linalg.py:93)") == "op math"
+    assert module.layer_of("sum_rows (tinygrad_edu/_sums.py:26)") == "op math"
+    assert module.layer_of("backward (tinygrad_edu/autograd.py:364)") == "engine"
+    module_frame = "Module.__call__ (tinygrad_edu/nn/module.py:127)"
+    assert module.layer_of(module_frame) == "modules & wrappers"
+    assert module.layer_of("SGD._update (tinygrad_edu/optim/sgd.py:59)") == "optimizer"
+    assert module.layer_of("<module> (threading.py:1)") == "other"
