@@ -249,11 +249,12 @@ EXPERIMENTS = [
         "Fashion MLP 784-256-128-10 ReLU + Adam, official test set",
         "- (published MLP: 88.33 %)", 0.890, ">= 89.0 %", fashion_official,
         Protocol(model="mlp", sizes=(784, 256, 128, 10), init="torch_default",
-                 optimizer="adam", lr=1e-3, batch_size=100, epochs=15, closed_form="mlp"),
+                 optimizer="adam", lr=1e-3, cosine=True, batch_size=100, epochs=15,
+                 closed_form="mlp"),
         {"epochs": 1},
-        "Adam lr 1e-3, batch 100, 15 epochs, PyTorch's default Linear init, all 60k training "
-        "images (`tinygrad-edu train --model mlp --hidden 256,128 --epochs 15`); closed form: "
-        "reference.mlp"),
+        "Adam lr 1e-3 cosine-annealed to 0 over 15 epochs (a constant lr ends within a few "
+        "tenths of a point of 89.0 %, run to run), batch 100, PyTorch's default Linear init, "
+        "all 60k training images; closed form: reference.mlp"),
     Experiment(
         "seed001_net_784_64_10",
         "001 784-64-10 ReLU net, MNIST-10k",

@@ -2,7 +2,7 @@
 
 Every example reproduces one source document and ends with a small results table: our figure
 beside the document's figure and the target we hold ourselves to. This module keeps that
-table in one format so ``benchmarks/bench_accuracy.py`` can collect the rows of every example::
+table in one format for every example::
 
     from _common import Row, Timer, make_parser, write_results
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +37,6 @@ __all__ = [
     "Timer",
     "format_seconds",
     "make_parser",
-    "read_results",
     "write_results",
 ]
 
@@ -142,23 +140,3 @@ def write_results(out: Path, title: str, rows: list[Row], notes: list[str] | tup
     path.write_text(text, encoding="utf-8")
     print("\n" + text)
     return path
-
-
-def read_results(path: Path) -> list[dict[str, str]]:
-    """The rows of the first table in a ``results.md``, as dicts keyed by its header cells
-    (lower-cased). Works for any Markdown pipe table, not only ones ``write_results`` wrote."""
-    header: list[str] | None = None
-    rows: list[dict[str, str]] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line.startswith("|"):
-            if header is not None:
-                break  # the first table ended
-            continue
-        cells = [c.strip().replace("\\|", "|")
-                 for c in re.split(r"(?<!\\)\|", line.strip("|"))]
-        if header is None:
-            header = [c.lower() for c in cells]
-        elif not all(set(c) <= set("-: ") for c in cells):  # skip the |---|---| line
-            rows.append(dict(zip(header, cells, strict=False)))
-    return rows
