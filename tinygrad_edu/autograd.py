@@ -60,7 +60,9 @@ class Function:
       small settings (axes, shapes) as attributes of ``ctx``.
     * ``backward(ctx, grad) -> gradient or tuple of gradients`` -- one per input of ``forward``
       (``None`` where an input needs none). A gradient may keep a broadcast shape: the engine
-      sums it down to the input's shape.
+      sums it down to the input's shape. Return ``grad`` itself, a view of it, or a new array --
+      never an array saved on ``ctx`` or an input's data (a leaf keeps a new array as its
+      ``.grad`` without copying it), and never change ``grad`` in place.
     """
 
     __slots__ = ("parents", "saved", "tick", "module_scope", "__dict__")

@@ -43,6 +43,12 @@ def check(fn: Fn, *arrays: Any, requires_grad: tuple[bool, ...] | None = None) -
             assert t.grad is not None and t.grad.shape == t.shape and t.grad.dtype == np.float64
         else:
             assert t.grad is None
+    # ... in memory of its own: the engine keeps new arrays without copying them, so an op that
+    # returned a saved array, or one array for two inputs, would show up here
+    grads = [t.grad.data for t in inputs if t.grad is not None]
+    for i, g in enumerate(grads):
+        for other in grads[i + 1:] + [t.data for t in inputs]:
+            assert not np.shares_memory(g, other)
 
 
 REQUIRES = st.sampled_from([(True, True), (True, False), (False, True)])
