@@ -18,7 +18,7 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array) -> Array:
-        out = np.maximum(x, 0)
+        out = np.maximum(x, x.dtype.type(0))  # a zero of x's dtype: no type promotion step
         ctx.saved = (out,)
         return out
 
