@@ -879,13 +879,16 @@ def _us(stats: Mapping[str, float] | None) -> str:
     return f"{stats['median']:.{digits}f} ({stats['min']:.{digits}f}–{stats['max']:.{digits}f})"
 
 
+def _ratio_text(value: float, target: float) -> str:
+    """The ratio with two decimals, or three where two would print a miss as the target."""
+    digits = 3 if round(value, 2) == target and value > target else 2
+    return f"{value:.{digits}f}"
+
+
 def _verdict(value: float | None, target: float) -> str:
     if value is None:
         return "n/a"
-    met = value <= target
-    # a third digit where two would print a miss as "0.75 ✗ (≤ 0.75)"
-    digits = 3 if round(value, 2) == target and not met else 2
-    return f"{value:.{digits}f} {'✓' if met else '✗'} (≤ {target:g})"
+    return f"{_ratio_text(value, target)} {'✓' if value <= target else '✗'} (≤ {target:g})"
 
 
 def render_markdown(report: Mapping[str, Any]) -> str:
@@ -1024,9 +1027,10 @@ def render_png(report: Mapping[str, Any], path: Path) -> bool:
             ax.bar(offsets, values, width * 0.92, color=colors[t_index % len(colors)],
                    label=f"{threads} thread{'s' if threads != '1' else ''}", yerr=whiskers,
                    error_kw={"elinewidth": 0.7, "capsize": 2, "ecolor": "#666666"})
-            for x, v in zip(offsets, values, strict=True):  # the value inside its bar
+            for x, v, target in zip(offsets, values, targets, strict=True):  # value in its bar
                 clipped = v > top
-                ax.text(x, top * 0.9 if clipped else v / 2, f"{v:.2f}" + ("\n↑" if clipped else ""),
+                label = _ratio_text(v, target) + ("\n↑" if clipped else "")
+                ax.text(x, top * 0.9 if clipped else v / 2, label,
                         ha="center", va="center", fontsize=7.5, color="white",
                         fontweight="bold")
         for i, target in enumerate(targets):
