@@ -80,6 +80,9 @@ except ImportError:  # PyTorch is optional: its column says so
     torch = None
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "examples"))
+from _common import format_seconds  # noqa: E402  (the examples' own time format)
+
 DEFAULT_MNIST_DIR = ROOT.parent / "shared" / "data" / "mnist-10k"
 DEFAULT_OUT = ROOT / "benchmarks" / "results"
 IMPLEMENTATIONS = ("tinygrad_edu", "closed_form", "pytorch")
@@ -377,65 +380,85 @@ def to_reference_layout(keys: list[str], arrays: list[np.ndarray]) -> Params:
     return {k: (a.T if a.ndim == 2 else a).copy() for k, a in zip(keys, arrays, strict=True)}
 
 
-# --------------------------------------------------------------------------- 1. tinygrad_edu
+# ---------------------------------------------------------- 1. and 3.: one code, two libraries
 
 
-class Ours:
-    """The experiment in tinygrad_edu, as a PyTorch user writes it."""
+class PyTorchStyle:
+    """The experiment written once, as a PyTorch user writes it, and run with the library of a
+    subclass: tinygrad_edu has PyTorch's names (``nn.Linear``, ``F.cross_entropy``,
+    ``optim.Adam``, ``lr_scheduler.CosineAnnealingLR``, ``state_dict``...), so the same code
+    drives both. ``lib()`` returns ``(nn, F, optim, as_tensor, no_grad)``."""
 
-    name = "tinygrad_edu"
+    name = ""
+
+    @staticmethod
+    def lib() -> tuple[Any, Any, Any, Callable[[np.ndarray], Any], Callable[[], Any]]:
+        raise NotImplementedError
 
     def __init__(self, p: Protocol, params: Params) -> None:
         self.p = p
         self.keys = list(params)
+        self.nn, functional, optim_, self.as_tensor, self.no_grad = self.lib()
         self.model = self.build(p)
         if next(iter(params.values())).dtype == np.float64:  # the float64 agreement probe
             self.model.double()
         state = self.model.state_dict()
-        self.model.load_state_dict({k: (v.T if v.ndim == 2 else v)
-                                    for k, v in zip(state, params.values(), strict=True)})
+        self.model.load_state_dict({  # reference layout (in, out) -> nn.Linear's (out, in)
+            k: self.as_tensor(np.ascontiguousarray(v.T if v.ndim == 2 else v))
+            for k, v in zip(state, params.values(), strict=True)})
         if p.optimizer == "adam":
-            self.optimizer: optim.Optimizer = optim.Adam(self.model.parameters(), lr=p.lr)
+            self.optimizer = optim_.Adam(self.model.parameters(), lr=p.lr)
         else:
-            self.optimizer = optim.SGD(self.model.parameters(), lr=p.lr, momentum=p.momentum)
-        self.scheduler = (optim.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=p.epochs)
+            self.optimizer = optim_.SGD(self.model.parameters(), lr=p.lr, momentum=p.momentum)
+        self.scheduler = (optim_.lr_scheduler.CosineAnnealingLR(self.optimizer, T_max=p.epochs)
                           if p.cosine else None)
-        self.loss_fn: Callable[..., tg.Tensor] = {
-            "linear": F.cross_entropy, "mlp": F.cross_entropy,
-            "logistic": F.binary_cross_entropy_with_logits, "xor": F.mse_loss}[p.model]
+        self.loss_fn: Callable[..., Any] = {
+            "linear": functional.cross_entropy, "mlp": functional.cross_entropy,
+            "logistic": functional.binary_cross_entropy_with_logits,
+            "xor": functional.mse_loss}[p.model]
 
-    @staticmethod
-    def build(p: Protocol) -> nn.Module:
+    def build(self, p: Protocol) -> Any:
+        nn_ = self.nn
         if p.model in ("linear", "logistic"):
-            return nn.Linear(p.sizes[0], p.sizes[1])
-        layers: list[nn.Module] = []
+            return nn_.Linear(p.sizes[0], p.sizes[1])
+        layers = []
         pairs = list(zip(p.sizes[:-1], p.sizes[1:], strict=True))
         for i, (n_in, n_out) in enumerate(pairs):
-            layers.append(nn.Linear(n_in, n_out))
+            layers.append(nn_.Linear(n_in, n_out))
             if p.model == "xor":
-                layers.append(nn.Sigmoid())
+                layers.append(nn_.Sigmoid())
             elif i < len(pairs) - 1:
-                layers.append(nn.ReLU())
-        return nn.Sequential(*layers)
+                layers.append(nn_.ReLU())
+        return nn_.Sequential(*layers)
 
     def step(self, x: np.ndarray, y: np.ndarray) -> float:
         self.optimizer.zero_grad()
-        loss = self.loss_fn(self.model(tg.Tensor(x)), tg.Tensor(y))
+        loss = self.loss_fn(self.model(self.as_tensor(x)), self.as_tensor(y))
         loss.backward()
         self.optimizer.step()
-        return loss.item()
+        return float(loss.item())
 
     def end_epoch(self, epoch: int) -> None:
         if self.scheduler is not None:
             self.scheduler.step()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        with tg.no_grad():
-            return self.model(tg.Tensor(x)).numpy()
+        with self.no_grad():
+            return np.asarray(self.model(self.as_tensor(x)).numpy())
 
     def params(self) -> Params:
-        return to_reference_layout(self.keys, [p.detach().numpy()
+        return to_reference_layout(self.keys, [p.detach().numpy().copy()
                                                for p in self.model.parameters()])
+
+
+class Ours(PyTorchStyle):
+    """1. tinygrad_edu."""
+
+    name = "tinygrad_edu"
+
+    @staticmethod
+    def lib() -> tuple[Any, Any, Any, Callable[[np.ndarray], Any], Callable[[], Any]]:
+        return nn, F, optim, tg.Tensor, tg.no_grad
 
 
 # --------------------------------------------------------------------------- 2. closed form
@@ -513,65 +536,15 @@ class ClosedForm:
 # --------------------------------------------------------------------------- 3. PyTorch
 
 
-class Torch:
-    """The same code in PyTorch (CPU, one thread)."""
+class Torch(PyTorchStyle):
+    """3. PyTorch (CPU, one thread): the same code."""
 
     name = "pytorch"
 
-    def __init__(self, p: Protocol, params: Params) -> None:
+    @staticmethod
+    def lib() -> tuple[Any, Any, Any, Callable[[np.ndarray], Any], Callable[[], Any]]:
         assert torch is not None
-        self.p = p
-        self.keys = list(params)
-        tnn = torch.nn
-        if p.model in ("linear", "logistic"):
-            self.model = tnn.Linear(p.sizes[0], p.sizes[1])
-        else:
-            layers = []
-            pairs = list(zip(p.sizes[:-1], p.sizes[1:], strict=True))
-            for i, (n_in, n_out) in enumerate(pairs):
-                layers.append(tnn.Linear(n_in, n_out))
-                if p.model == "xor":
-                    layers.append(tnn.Sigmoid())
-                elif i < len(pairs) - 1:
-                    layers.append(tnn.ReLU())
-            self.model = tnn.Sequential(*layers)
-        if next(iter(params.values())).dtype == np.float64:  # the float64 agreement probe
-            self.model.double()
-        state = self.model.state_dict()
-        self.model.load_state_dict({
-            k: torch.from_numpy(np.ascontiguousarray(v.T if v.ndim == 2 else v))
-            for k, v in zip(state, params.values(), strict=True)})
-        if p.optimizer == "adam":
-            self.optimizer = torch.optim.Adam(self.model.parameters(), lr=p.lr)
-        else:
-            self.optimizer = torch.optim.SGD(self.model.parameters(), lr=p.lr,
-                                             momentum=p.momentum)
-        self.scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(self.optimizer,
-                                                                     T_max=p.epochs)
-                          if p.cosine else None)
-        tf = torch.nn.functional
-        self.loss_fn = {"linear": tf.cross_entropy, "mlp": tf.cross_entropy,
-                        "logistic": tf.binary_cross_entropy_with_logits,
-                        "xor": tf.mse_loss}[p.model]
-
-    def step(self, x: np.ndarray, y: np.ndarray) -> float:
-        self.optimizer.zero_grad()
-        loss = self.loss_fn(self.model(torch.from_numpy(x)), torch.from_numpy(y))
-        loss.backward()
-        self.optimizer.step()
-        return loss.item()
-
-    def end_epoch(self, epoch: int) -> None:
-        if self.scheduler is not None:
-            self.scheduler.step()
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return self.model(torch.from_numpy(x)).numpy()
-
-    def params(self) -> Params:
-        return to_reference_layout(self.keys, [p.detach().numpy().copy()
-                                               for p in self.model.parameters()])
+        return torch.nn, torch.nn.functional, torch.optim, torch.from_numpy, torch.no_grad
 
 
 # --------------------------------------------------------------------------- running
@@ -721,15 +694,6 @@ def run_experiment(exp: Experiment, args: argparse.Namespace) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- report
-
-
-def format_seconds(seconds: float) -> str:
-    if seconds < 10:
-        return f"{seconds:.2f} s"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest:02d} s"
 
 
 def fmt_metric(p: Protocol | dict[str, Any], accuracy: float) -> str:
