@@ -340,8 +340,21 @@ def sgd_step(
 
 def accuracy(params: ParamsIn, X: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     """Fraction of rows whose arg-max logit equals the label (labels (N,) or one-hot (N, C))."""
-    pred = forward(params, X).argmax(axis=1)  # softmax is monotone: arg-max of the logits
+    return _argmax_accuracy(forward(params, X), labels)  # softmax is monotone
+
+
+def _argmax_accuracy(logits: FloatArray, labels: npt.ArrayLike) -> float:
+    """Fraction of samples whose arg-max logit equals the label: labels are class indices
+    (one dim fewer than ``logits``) or one-hot rows (``logits``' shape)."""
+    pred = logits.argmax(axis=-1)
     t = np.asarray(labels)
-    if t.ndim == 2:
-        t = t.argmax(axis=1)
+    if t.ndim == pred.ndim + 1:
+        t = t.argmax(axis=-1)
     return float(np.mean(pred == t))
+
+
+def _apply_steps(params: ParamsIn, steps: Params) -> None:
+    """``params[name] -= steps[name]`` in place: the caller's arrays change, not the mapping."""
+    for name, step in steps.items():
+        p = params[name]
+        p -= step

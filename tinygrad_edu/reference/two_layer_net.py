@@ -38,7 +38,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .softmax_regression import _as_float, _col_sums, _xent_inplace, softmax
+from .softmax_regression import (
+    _apply_steps,
+    _argmax_accuracy,
+    _as_float,
+    _col_sums,
+    _xent_inplace,
+    softmax,
+)
 
 FloatArray = npt.NDArray[np.floating[Any]]
 Params = dict[str, FloatArray]
@@ -156,16 +163,10 @@ def sgd_step(
     scaled updates.
     """
     loss, steps = _backprop(params, X, T, relu_grad_at_zero, float(lr))
-    for name, step in steps.items():
-        p = params[name]
-        p -= step  # in place: the caller's arrays are updated, the mapping is untouched
+    _apply_steps(params, steps)
     return loss
 
 
 def accuracy(params: ParamsIn, X: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     """Fraction of samples whose arg-max logit equals the label (labels (N,) or one-hot (N, C))."""
-    pred = forward(params, X).argmax(axis=-1)
-    t = np.asarray(labels)
-    if t.ndim == pred.ndim + 1:
-        t = t.argmax(axis=-1)
-    return float(np.mean(pred == t))
+    return _argmax_accuracy(forward(params, X), labels)
