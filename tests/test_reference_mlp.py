@@ -6,7 +6,6 @@ for none. Like ``test_reference.py``, nothing of the autograd engine is imported
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,28 +14,14 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+# pytest puts tests/ on sys.path (no __init__.py there): share the finite-difference helper
+from test_reference import numerical_grad
+
 from tinygrad_edu.reference import mlp
 from tinygrad_edu.reference import softmax_regression as sr
 from tinygrad_edu.reference import two_layer_net as tl
 
-H = 1e-5  # central-difference step
 Params = dict[str, np.ndarray]
-
-
-def numerical_grad(f: Callable[[], float], x: np.ndarray, h: float = H) -> np.ndarray:
-    """Central differences of ``f()`` with respect to every entry of ``x`` (perturbed in place)."""
-    assert x.dtype == np.float64 and x.flags.c_contiguous
-    flat = x.reshape(-1)
-    grad = np.empty_like(flat)
-    for i in range(flat.size):
-        orig = flat[i]
-        flat[i] = orig + h
-        f_plus = f()
-        flat[i] = orig - h
-        f_minus = f()
-        flat[i] = orig
-        grad[i] = (f_plus - f_minus) / (2 * h)
-    return grad.reshape(x.shape)
 
 
 def farray(shape: tuple[int, ...], lo: float = -1.0, hi: float = 1.0) -> st.SearchStrategy[Any]:
