@@ -425,6 +425,43 @@ def test_changing_one_grad_in_place_leaves_the_others_alone():
     np.testing.assert_array_equal(b.grad.data, np.ones(3))
 
 
+def test_one_new_array_given_to_two_leaves_is_kept_by_one_only():
+    """A backward may hand the same new array to two inputs; only one leaf keeps it as is."""
+
+    class Both(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a + b
+
+        @staticmethod
+        def backward(ctx, grad):
+            g = grad * 1.0  # a new array, given to both inputs
+            return g, g
+
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    Both.apply(a, b).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    a.grad.data *= 10
+    np.testing.assert_array_equal(b.grad.data, np.ones(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_scalar_seed_is_never_a_leafs_grad(dtype):
+    """backward() starts scalar roots from one shared read-only 1; a leaf that receives it
+    unchanged (the root is the leaf, or an op passes the gradient on) gets its own copy."""
+    w = Tensor(np.array(2.0, dtype=dtype), requires_grad=True)
+    w.backward()
+    v = Tensor(np.array(3.0, dtype=dtype), requires_grad=True)
+    (v + 1).backward()  # Add hands the seed itself to v
+    for leaf in (w, v):
+        assert leaf.grad.data.flags.writeable and leaf.grad.dtype == dtype
+        leaf.grad.data += 1  # must not change the next backward's seed
+    u = Tensor(np.array(5.0, dtype=dtype), requires_grad=True)
+    (u * 1).backward()
+    assert u.grad.item() == 1.0
+
+
 def test_retain_graph_allows_a_second_backward_that_accumulates():
     w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
     loss = (w * w * w).sum()
