@@ -80,14 +80,14 @@ class Function:
             # Spelled out for one to three inputs and no settings (most calls): unpacking
             # map() into *args and an empty **kwargs cost 0.3 us, a third of ``a + b``.
             n = len(inputs)
-            if kwargs or n > 3:
+            if kwargs or n > 3 or n == 0:
                 out = cls.forward(ctx, *map(_data, inputs), **kwargs)
             elif n == 2:
                 out = cls.forward(ctx, inputs[0].data, inputs[1].data)
             elif n == 1:
                 out = cls.forward(ctx, inputs[0].data)
             else:
-                out = cls.forward(ctx, *[t.data for t in inputs])  # 3, or 0 (a constant op)
+                out = cls.forward(ctx, inputs[0].data, inputs[1].data, inputs[2].data)
         except ValueError as e:  # NumPy's shape errors, with the op's name in front
             raise ValueError(f"{cls.__name__}: {e}") from None
         if type(out) is not np.ndarray:  # NumPy reductions return scalars, not 0-d arrays

@@ -66,6 +66,23 @@ def test_linear_matches_torch(n: int, d_in: int, d_out: int, bias: bool, seed: i
         assert ours.bias is None and list(ours.state_dict()) == ["weight"]
 
 
+@pytest.mark.parametrize("order", ["F", "C"])
+def test_linear_weight_gradient_has_the_weights_memory_order(order: str) -> None:
+    """nn.Linear stores W column-major; dL/dW = G^T x comes out in W's order, owning its
+    memory (the leaf keeps it without a copy), and an SGD step keeps the order. A row-major W
+    (as a user might assign) gets a row-major gradient."""
+    layer = nn.Linear(4, 3)
+    assert layer.weight.data.flags.f_contiguous and not layer.weight.data.flags.c_contiguous
+    layer.weight.data = np.asarray(layer.weight.data, order=order)
+    x, g = _normal((5, 4), 1), _normal((5, 3), 2)
+    layer(tg.Tensor(x)).backward(g)
+    grad = layer.weight.grad.data
+    assert grad.flags[f"{order}_CONTIGUOUS"] and grad.base is None
+    np.testing.assert_allclose(grad, g.T @ x, rtol=1e-5, atol=1e-6)
+    tg.optim.SGD(layer.parameters(), lr=0.1).step()
+    assert layer.weight.data.flags[f"{order}_CONTIGUOUS"]
+
+
 def test_linear_on_batched_and_single_inputs() -> None:
     torch = _torch()
     ours = nn.Linear(3, 2)

@@ -66,7 +66,9 @@ class Linear(Function):
 
     dL/dx = G W,   dL/dW = G^T x,   dL/db = sum of G over all rows.
     W has shape (out, in) as in PyTorch; x is (..., in), and its leading dims are flattened
-    into rows for the weight gradient.
+    into rows for the weight gradient. dL/dW gets W's memory order: ``nn.Linear`` stores W
+    column-major (see there), and then dL/dW is written as x^T G -- the product the
+    hand-written step computes -- into column-major memory, which is dL/dW's transpose.
     """
 
     @staticmethod
@@ -90,7 +92,12 @@ class Linear(Function):
         grad_x = grad @ weight if inputs[0]._requires_grad else None
         grad_w = None
         if inputs[1]._requires_grad:
-            grad_w = rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1]))
+            x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            if weight.flags.f_contiguous and not weight.flags.c_contiguous:
+                grad_w = np.empty(weight.shape, weight.dtype, order="F")
+                np.matmul(x_rows.T, rows, out=grad_w.T)  # grad_w.T is row-major: no copy
+            else:
+                grad_w = rows.T @ x_rows
         grad_b = None
         if len(inputs) > 2 and inputs[2]._requires_grad:
             grad_b = sum_columns(rows)
