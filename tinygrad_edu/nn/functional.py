@@ -85,13 +85,13 @@ def _check_reduction(reduction: str) -> None:
 _UNSIGNED = {np.dtype(f"i{size}"): np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
 
 
-def _class_indices(target: Any, n: int, classes: int, fn: str) -> np.ndarray:
-    """Validate integer class targets: shape (N,) and every value in [0, C)."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+def _class_indices(t: np.ndarray, n: int, classes: int, fn: str) -> np.ndarray:
+    """Validate an integer array of class targets: shape (N,) and every value in [0, C)."""
     if t.shape != (n,):
         raise ValueError(f"{fn}: class-index target must have shape ({n},), got {t.shape}")
-    unsigned = t.view(_UNSIGNED[t.dtype]) if t.dtype in _UNSIGNED else t
-    if n and np.maximum.reduce(unsigned, axis=None) >= classes:  # = unsigned.max(), faster
+    unsigned = _UNSIGNED.get(t.dtype)
+    # = t.max() on the unsigned view, without the Python wrapper around the reduction
+    if n and np.maximum.reduce(t if unsigned is None else t.view(unsigned), axis=None) >= classes:
         bad = t[(t < 0) | (t >= classes)][0]
         raise IndexError(f"{fn}: target {bad} is out of range for {classes} classes [0, {classes})")
     return t
@@ -106,22 +106,24 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     """
     _check_reduction(reduction)
     logits = _as_tensor(input)
-    if logits.data.ndim not in (1, 2):
-        raise ValueError(f"cross_entropy: input must be (N, C) or (C,), got shape {logits.shape}")
-    single = logits.data.ndim == 1
     target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if single:
-        logits = logits.reshape(1, -1)
-        target = _as_tensor(target).reshape(1, -1) if target_data.ndim == 1 else target
-        target_data = target_data.reshape((1, -1) if target_data.ndim == 1 else (1,))
+    if logits.data.ndim == 1:  # one sample: a batch of one
+        if target_data.ndim == 1:  # probabilities (C,)
+            target = _as_tensor(target).reshape(1, -1)
+        else:  # a class index
+            target = target_data.reshape(1)
+        out = cross_entropy(logits.reshape(1, -1), target, reduction)
+        return out.reshape(()) if reduction == "none" else out
+    if logits.data.ndim != 2:
+        raise ValueError(f"cross_entropy: input must be (N, C) or (C,), got shape {logits.shape}")
     n, classes = logits.data.shape
     if target_data.dtype.kind in "iu":
-        indices = _class_indices(target_data, n, classes, "cross_entropy")
+        _class_indices(target_data, n, classes, "cross_entropy")
         # keep the caller's tensor when it is one (a graph picture can then show its name)
-        if not (isinstance(target, Tensor) and target.data.shape == (n,)):
-            target = _make(indices, False)
-        out = Loss.CrossEntropy.apply(logits, target, reduction=reduction)
-    elif target_data.dtype.kind == "f":
+        if not isinstance(target, Tensor):
+            target = _make(target_data, False)
+        return Loss.CrossEntropy.apply(logits, target, reduction=reduction)
+    if target_data.dtype.kind == "f":
         if target_data.shape != logits.shape:
             raise ValueError(
                 f"cross_entropy: probability target must have the input's shape {logits.shape}, "
@@ -130,10 +132,8 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
         probs = target if isinstance(target, Tensor) else _make(target_data, False)
         if probs.dtype != logits.dtype:
             probs = probs.to(logits.dtype)
-        out = Loss.CrossEntropyWithProbs.apply(logits, probs, reduction=reduction)
-    else:
-        raise TypeError(f"cross_entropy: target dtype {target_data.dtype} is neither int nor float")
-    return out.reshape(()) if single and reduction == "none" else out
+        return Loss.CrossEntropyWithProbs.apply(logits, probs, reduction=reduction)
+    raise TypeError(f"cross_entropy: target dtype {target_data.dtype} is neither int nor float")
 
 
 def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
@@ -141,7 +141,8 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction)
     if input.ndim != 2:
         raise ValueError(f"nll_loss: input must be (N, C), got shape {input.shape}")
-    indices = _class_indices(target, input.shape[0], input.shape[1], "nll_loss")
+    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    indices = _class_indices(target_data, input.shape[0], input.shape[1], "nll_loss")
     return Loss.NLLLoss.apply(input, _make(indices, False), reduction=reduction)
 
 
