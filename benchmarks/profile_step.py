@@ -91,7 +91,8 @@ def main() -> int:
         for line in raw.read_text().splitlines():
             stack, _, n = line.rpartition(" ")
             frames = stack.split(";")
-            if any("tinygrad_edu/bench.py" in f for f in frames):  # samples inside a step
+            # samples inside a step: under loop(), which excludes the imports before it
+            if any(f.startswith("loop (") and "profile_step.py" in f for f in frames):
                 counts[layer_of(frames[-1])] += int(n)
     total = sum(counts.values())
     steps = bench.build_steps(bench.make_problem(bench.MODELS[args.model]))

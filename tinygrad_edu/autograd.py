@@ -401,8 +401,8 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
             if _anomaly:
                 _check_finite(parent_grad, f"backward of {node}")
             if parent._ctx is None:  # a leaf: its first gradient is kept as is when it may be
-                if (parent.grad is None and parent_grad.base is None and parent_grad is not grad
-                        and id(parent_grad) not in kept and parent_grad.dtype == parent.data.dtype):
+                if (parent_grad is not grad and parent.grad is None and parent_grad.base is None
+                        and parent_grad.dtype == parent.data.dtype and id(parent_grad) not in kept):
                     kept.add(id(parent_grad))
                     parent.grad = _make_tensor(parent_grad, False)
                 else:
