@@ -48,6 +48,7 @@ def _make_tensor(data: Array, requires_grad: bool) -> Tensor:
 
 _new = object.__new__
 _data = operator.attrgetter("data")
+_ndarray = np.ndarray  # a module global: np.ndarray is an attribute lookup on every op
 
 
 class Function:
@@ -80,17 +81,17 @@ class Function:
             # Spelled out for one to three inputs and no settings (most calls): unpacking
             # map() into *args and an empty **kwargs cost 0.3 us, a third of ``a + b``.
             n = len(inputs)
-            if kwargs or n > 3 or n == 0:
-                out = cls.forward(ctx, *map(_data, inputs), **kwargs)
-            elif n == 2:
+            if n == 2 and not kwargs:
                 out = cls.forward(ctx, inputs[0].data, inputs[1].data)
-            elif n == 1:
+            elif n == 1 and not kwargs:
                 out = cls.forward(ctx, inputs[0].data)
-            else:
+            elif n == 3 and not kwargs:
                 out = cls.forward(ctx, inputs[0].data, inputs[1].data, inputs[2].data)
+            else:
+                out = cls.forward(ctx, *map(_data, inputs), **kwargs)
         except ValueError as e:  # NumPy's shape errors, with the op's name in front
             raise ValueError(f"{cls.__name__}: {e}") from None
-        if type(out) is not np.ndarray:  # NumPy reductions return scalars, not 0-d arrays
+        if type(out) is not _ndarray:  # NumPy reductions return scalars, not 0-d arrays
             out = np.asarray(out)
         if _anomaly:
             _check_finite(out, f"forward of {cls.__name__}")
