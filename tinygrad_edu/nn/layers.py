@@ -37,9 +37,9 @@ class Linear(Module):
 
     W is stored column-major (Fortran order): in memory it is W^T, the (in, out) matrix of the
     hand-written X W + b. Shape, values and state dicts are PyTorch's; only the strides
-    differ. BLAS then runs the products of X W and X^T G, which for a narrow layer (784 -> 10)
-    are 6 % faster than x W^T and G^T x on row-major W, and SGD's update runs on same-ordered
-    weight and gradient.
+    differ. BLAS then runs the hand-written step's products X W and X^T G, which for a narrow
+    layer are faster than x W^T and G^T x on a row-major W (784 -> 10, batch 100: 1.4 us of a
+    78 us training step), and SGD updates weight and gradient in the same memory order.
     """
 
     weight: Parameter
