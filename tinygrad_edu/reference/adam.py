@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.floating[Any]]
+from ._types import FloatArray
 
 __all__ = ["Adam"]
 

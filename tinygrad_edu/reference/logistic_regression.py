@@ -29,21 +29,15 @@ any finite ``z`` (each term is at most ``-log eps``) and never computes ``1 - p`
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ._types import FloatArray, Params, ParamsIn
 from .softmax_regression import _as_float, _col_sums
 
 # sigmoid lives with the XOR net of seed 002, the first document that defines it.
 from .xor_mlp import sigmoid
-
-FloatArray = npt.NDArray[np.floating[Any]]
-Params = dict[str, FloatArray]
-# Inputs are read through Mapping (covariant), so a dict of float64 arrays type-checks too.
-ParamsIn = Mapping[str, FloatArray]
 
 EPS = 1e-10
 

@@ -35,12 +35,13 @@ one-hot (C,) is computed as a batch of one. Batches take integer labels (N,) or 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ._types import FloatArray, Params, ParamsIn
 from .softmax_regression import (
     _apply_steps,
     _argmax_accuracy,
@@ -49,11 +50,6 @@ from .softmax_regression import (
     _xent_inplace,
     softmax,
 )
-
-FloatArray = npt.NDArray[np.floating[Any]]
-Params = dict[str, FloatArray]
-# Inputs are read through Mapping (covariant), so a dict of float64 arrays type-checks too.
-ParamsIn = Mapping[str, FloatArray]
 
 __all__ = [
     "accuracy",

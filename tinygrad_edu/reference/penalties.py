@@ -17,12 +17,10 @@ treats NumPy scalars as strongly typed).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
-FloatArray = npt.NDArray[np.floating[Any]]
+from ._types import FloatArray
 
 __all__ = ["l1_penalty", "l1_penalty_and_grad", "l2_penalty", "l2_penalty_and_grad"]
 

@@ -28,18 +28,13 @@ float32 model.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ._types import FloatArray, Params, ParamsIn
 from .penalties import l1_penalty_and_grad, l2_penalty_and_grad
-
-FloatArray = npt.NDArray[np.floating[Any]]
-Params = dict[str, FloatArray]
-# Inputs are read through Mapping (covariant), so a dict of float64 arrays type-checks too.
-ParamsIn = Mapping[str, FloatArray]
 
 __all__ = [
     "accuracy",

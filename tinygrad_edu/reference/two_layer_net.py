@@ -32,12 +32,12 @@ dtype.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from ._types import FloatArray, Params, ParamsIn
 from .softmax_regression import (
     _apply_steps,
     _argmax_accuracy,
@@ -46,11 +46,6 @@ from .softmax_regression import (
     _xent_inplace,
     softmax,
 )
-
-FloatArray = npt.NDArray[np.floating[Any]]
-Params = dict[str, FloatArray]
-# Inputs are read through Mapping (covariant), so a dict of float64 arrays type-checks too.
-ParamsIn = Mapping[str, FloatArray]
 
 __all__ = ["accuracy", "forward", "init_params", "loss_and_grads", "predict_proba", "sgd_step"]
 

@@ -27,18 +27,11 @@ seed (``b1`` (1, H), ``b2`` (1, K)); each gradient has its parameter's shape.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
 
+from ._types import FloatArray, Params, ParamsIn
 from .softmax_regression import _as_float
-
-FloatArray = npt.NDArray[np.floating[Any]]
-Params = dict[str, FloatArray]
-# Inputs are read through Mapping (covariant), so a dict of float64 arrays type-checks too.
-ParamsIn = Mapping[str, FloatArray]
 
 __all__ = [
     "XOR_X",
