@@ -19,9 +19,14 @@ The file is ONE ordinary ``.npz`` (a zip of ``.npy`` files, so ``np.load`` can r
   the exact IEEE bits, which JSON cannot hold), ``{"int_hex": "0x..."}`` (huge ints).
 
 Saving is atomic: the file is written next to the target under a temporary name, fsynced, and
-``os.replace``-d onto it, so a crash or error leaves the previous checkpoint intact and no
-temporary file behind. Loading reads with ``np.load(..., allow_pickle=False)`` and never runs
-code; a file that is not a checkpoint of ours raises ``CheckpointError`` (a ``ValueError``).
+``os.replace``-d onto it, so a crash or error leaves the previous checkpoint intact. An error
+removes the temporary file at once; a killed process (SIGKILL, power loss) cannot, so the
+temporary's name carries the target's name and the writer's pid and process start time
+(``.model.npz.<pid>-<start>-<random>.tmp``), and the next ``save`` or ``load`` of that path
+removes the temporaries of writers that are gone -- never one of a live process.
+
+Loading reads with ``np.load(..., allow_pickle=False)`` and never runs code; a file that
+is not a checkpoint of ours raises ``CheckpointError`` (a ``ValueError``).
 
 Not saved: ``.grad`` and the autograd graph (a tensor comes back as a leaf with the same data
 and ``requires_grad``). Subclasses of dict/list/tuple/int/float/str come back as the base type.
@@ -32,12 +37,17 @@ comes back shared.
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import json
 import math
 import os
+import re
 import secrets
 import stat
 import struct
+import threading
+import time
 import zipfile
 from collections.abc import Callable, Mapping
 from typing import IO, Any, TypeAlias
@@ -46,7 +56,8 @@ import numpy as np
 
 from .tensor import Tensor
 
-__all__ = ["save", "load", "CheckpointError", "FORMAT", "VERSION"]
+__all__ = ["save", "load", "CheckpointError", "FORMAT", "VERSION",
+           "remove_stale_temporaries"]
 
 FORMAT = "tinygrad_edu.checkpoint"
 VERSION = 1
@@ -153,16 +164,17 @@ def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def save(obj: object, path: PathLike) -> None:
+def save(obj: object, path: PathLike | IO[bytes]) -> None:
     """Save ``obj`` (state_dicts, tensors, arrays, numbers, strings...) to ``path`` atomically.
 
     The file is one ``.npz``: the arrays as ``arr_<i>`` plus a ``__tinygrad_edu__`` entry of
     UTF-8 JSON describing the structure (see the module docstring). ``path`` is used exactly as
-    given (no suffix is added). Unsupported values raise ``TypeError`` naming their key path
-    (e.g. ``state.0.exp_avg``) before anything is written; on any failure during the write the
-    previous file at ``path`` is left untouched and the temporary file is removed.
+    given (no suffix is added); a binary file object (``io.BytesIO``, ``open(f, "wb")``) is
+    written directly, as ``torch.save`` does. Unsupported values raise ``TypeError`` naming
+    their key path (e.g. ``state.0.exp_avg``) before anything is written; on any failure during
+    the write the previous file at ``path`` is left untouched and the temporary file is removed.
+    Temporaries left by killed saves of the same path are removed first.
     """
-    target = os.path.realpath(os.fspath(path))  # write through a symlink, as open() would
     encoder = _Encoder()
     try:
         root = encoder.encode(obj, ())
@@ -171,24 +183,149 @@ def save(obj: object, path: PathLike) -> None:
     meta = {"format": FORMAT, "version": VERSION, "root": root}
     text = json.dumps(meta, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
     arrays = {**encoder.arrays, META: np.frombuffer(text.encode("utf-8"), dtype=np.uint8)}
+    if _is_file_object(path, "write"):
+        _write_npz(path, arrays)  # type: ignore[arg-type]
+        return
 
+    target = os.path.realpath(_fspath(path))  # write through a symlink, as open() would
     directory, base = os.path.split(target)
-    tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
-    # O_EXCL: never clobber anything; mode 0o666 lets the umask apply as for a normal open()
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, "cannot save a checkpoint over a directory",
+                                target)
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(errno.ENOENT, f"cannot save to {target!r}: its directory "
+                                "does not exist", directory)
+    remove_stale_temporaries(target)
+    tmp = os.path.join(directory, f".{_stem(base)}.{_writer()}-{secrets.token_hex(6)}.tmp")
+    with _IN_FLIGHT_LOCK:
+        _IN_FLIGHT.add(tmp)
     try:
-        with os.fdopen(fd, "wb") as file:
-            _write_npz(file, arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        with contextlib.suppress(FileNotFoundError):  # overwriting keeps the old file's mode
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+        try:  # O_EXCL: never clobber anything; 0o666 lets the umask apply as for open()
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                         0o666)
+        except OSError as e:  # name the target, not our temporary
+            raise type(e)(e.errno, f"cannot save to {target!r}: {e.strerror}",
+                          directory) from None
+        try:
+            with os.fdopen(fd, "wb") as file:
+                _write_npz(file, arrays)
+                file.flush()
+                os.fsync(file.fileno())
+            with contextlib.suppress(FileNotFoundError):  # overwriting keeps the old file's mode
+                os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
+            os.replace(tmp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+    finally:
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.discard(tmp)
     _fsync_directory(directory)
+
+
+# ------------------------------------------------------------- temporaries of killed saves
+
+
+def _process_start(pid: int) -> str:
+    """The start time of process ``pid`` in clock ticks since boot (Linux ``/proc``), or "0"
+    where unknown. With the pid it names one process, even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return fields[19].decode()  # field 22 of stat(5); fields[0] is field 3
+    except (OSError, IndexError, UnicodeDecodeError):
+        return "0"
+
+
+_writer_cache: dict[int, str] = {}
+
+
+def _writer() -> str:
+    """This process's "<pid>-<start>" (looked up per pid: a forked child is another writer)."""
+    pid = os.getpid()
+    if pid not in _writer_cache:
+        _writer_cache.clear()
+        _writer_cache[pid] = f"{pid}-{_process_start(pid)}"
+    return _writer_cache[pid]
+
+
+_IN_FLIGHT: set[str] = set()  # temporaries this process is writing now (other threads' saves)
+_IN_FLIGHT_LOCK = threading.Lock()
+_LEGACY_AGE = 3600.0  # seconds: pid-less temporaries of older versions count as abandoned
+
+
+def _stem(base: str) -> str:
+    """The target's name as it appears in its temporaries' names (shortened, keeping the name
+    under the 255-byte limit of file names, when it is long)."""
+    if len(base.encode()) <= 180:
+        return base
+    return base[:100] + "~" + hashlib.sha256(base.encode()).hexdigest()[:16]
+
+
+def _writer_gone(pid: int, start: str) -> bool:
+    """Whether the process that wrote a temporary (pid, start time) no longer runs."""
+    if f"{pid}-{start}" == _writer():
+        return False  # this process: in flight or not is decided by the caller
+    if pid <= 0 or os.name == "nt":  # os.kill(pid, 0) is no liveness probe on Windows
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False  # alive (another user's), or not a pid at all: leave it
+    # The pid runs: it is the writer unless the pid was reused by a later process.
+    return start != "0" and _process_start(pid) not in ("0", start)
+
+
+def remove_stale_temporaries(path: PathLike) -> list[str]:
+    """Remove the temporary files that killed ``save``s of ``path`` left behind; return their
+    paths. A temporary is removed only when its writer (pid and start time in its name) has
+    exited, or when it is a pid-less temporary of an older version untouched for an hour;
+    another live process's save is never disturbed. Errors (read-only directory...) are
+    ignored: this is housekeeping."""
+    target = os.path.realpath(_fspath(path))
+    directory, base = os.path.split(target)
+    prefix = f".{_stem(base)}."
+    ours = re.compile(r"(\d+)-(\d+)-[0-9a-f]{12}\.tmp")
+    legacy = re.compile(r"[0-9a-f]{12}\.tmp")
+    removed: list[str] = []
+    try:
+        entries = [e for e in os.scandir(directory or ".") if e.name.startswith(prefix)]
+    except OSError:
+        return removed
+    for entry in entries:
+        rest = entry.name[len(prefix):]
+        match = ours.fullmatch(rest)
+        try:
+            if match:
+                with _IN_FLIGHT_LOCK:
+                    mine = entry.path in _IN_FLIGHT
+                stale = (not mine and f"{match[1]}-{match[2]}" == _writer()) or _writer_gone(
+                    int(match[1]), match[2])
+            elif legacy.fullmatch(rest):
+                stale = time.time() - entry.stat(follow_symlinks=False).st_mtime > _LEGACY_AGE
+            else:
+                continue
+            if stale and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(entry.path)
+        except OSError:
+            continue
+    return removed
+
+
+def _fspath(path: Any) -> str:
+    try:
+        return os.fsdecode(os.fspath(path))
+    except TypeError:
+        raise TypeError(f"expected a path (str, bytes or os.PathLike) or a binary file object, "
+                        f"got {type(path).__name__}") from None
+
+
+def _is_file_object(path: object, method: str) -> bool:
+    return not isinstance(path, (str, bytes, os.PathLike)) and hasattr(path, method)
 
 
 def _fsync_directory(directory: str) -> None:
@@ -286,36 +423,49 @@ def _npy_dtype(zf: zipfile.ZipFile, member: str) -> np.dtype:
     return np.dtype(header[2])
 
 
-def load(path: PathLike) -> Any:
+def load(path: PathLike | IO[bytes]) -> Any:
     """Load what ``save`` wrote to ``path``: the same structure, with ``Tensor``s (same dtype,
     shape, values and ``requires_grad``; no ``.grad``), arrays, numbers, strings...
 
+    ``path`` may also be a binary file object open for reading (as ``torch.load`` accepts).
     Never unpickles or runs code. Raises ``CheckpointError`` (a ``ValueError``) naming the file
     and the problem when it is empty, truncated, corrupted, not a zip, a zip/npz without our
     metadata, contains pickled object arrays, or has a format version this code does not know.
-    A missing file raises ``FileNotFoundError`` as ``open`` does.
+    A missing file raises ``FileNotFoundError`` and a directory ``IsADirectoryError``, as
+    ``open`` does. Temporaries left by killed saves of ``path`` are removed first.
     """
-    filename = os.fspath(path)
+    if _is_file_object(path, "read"):
+        return _load_file(path, repr(path))  # type: ignore[arg-type]
+    filename = _fspath(path)
+    remove_stale_temporaries(filename)
+    with open(filename, "rb") as file:
+        return _load_file(file, filename)
 
+
+def _load_file(file: IO[bytes], filename: str) -> Any:
     def fail(problem: str) -> CheckpointError:
         return CheckpointError(f"cannot load checkpoint {filename!r}: {problem}")
 
-    with open(filename, "rb") as file:
-        size = os.fstat(file.fileno()).st_size
-        if size == 0:
-            raise fail("the file is empty (0 bytes) -- was the save interrupted?")
-        magic = file.read(6)
-        file.seek(0)
-        if magic.startswith(b"\x93NUMPY"):
-            raise fail("it is a single .npy array, not a tinygrad_edu checkpoint (.npz)")
-        if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-            raise fail(f"it is not a zip/.npz archive (it starts with {magic!r})")
-        try:
-            npz = np.load(file, allow_pickle=False)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
-            raise fail(f"the zip archive is truncated or corrupted ({e})") from e
-        with npz:
-            return _read(npz, fail)
+    start = file.tell()
+    size = file.seek(0, os.SEEK_END) - start
+    file.seek(start)
+    if size == 0:
+        raise fail("the file is empty (0 bytes) -- was the save interrupted?")
+    magic = file.read(6)
+    file.seek(start)
+    if magic.startswith(b"\x93NUMPY"):
+        raise fail("it is a single .npy array, not a tinygrad_edu checkpoint (.npz)")
+    if magic.startswith(b"\x80"):
+        raise fail("it is a pickle (torch.save of an older PyTorch?), not a tinygrad_edu "
+                   "checkpoint; refusing to unpickle it")
+    if not magic.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        raise fail(f"it is not a zip/.npz archive (it starts with {magic!r})")
+    try:
+        npz = np.load(file, allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        raise fail(f"the zip archive is truncated or corrupted ({e})") from e
+    with npz:
+        return _read(npz, fail)
 
 
 def _read(npz: Any, fail: Callable[[str], CheckpointError]) -> Any:
@@ -332,6 +482,9 @@ def _read(npz: Any, fail: Callable[[str], CheckpointError]) -> Any:
                 f"entry {member!r} is an object array, stored with pickle; refusing to "
                 f"unpickle it (loading a checkpoint never executes code)"
             )
+    if META not in npz.files and any(m.endswith("data.pkl") for m in zf.namelist()):
+        raise fail("it is a PyTorch checkpoint (torch.save: a zip holding a pickle), not a "
+                   "tinygrad_edu one; load it with torch.load and convert the tensors")
     if META not in npz.files:
         raise fail(
             f"it is a zip/.npz without tinygrad_edu metadata (no {META!r} entry; "
