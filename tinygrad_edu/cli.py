@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -50,8 +52,12 @@ def load_dataset(name: str, data_dir: str | None, seed: int) -> tuple[np.ndarray
         try:
             X_train, y_train = cls(root=data_dir, train=True).arrays()
             X_test, y_test = cls(root=data_dir, train=False).arrays()
-        except (FileNotFoundError, ValueError) as e:
+        except (OSError, ValueError) as e:  # not found, unreadable, corrupt (IDXError)
             _fail(f"{e}")
+        for split, X in (("training", X_train), ("test", X_test)):
+            if len(X) == 0:
+                _fail(f"the {name} {split} split in {data_dir or 'the data directory'} has no "
+                      "samples")
         return X_train, y_train, X_test, y_test
     if name == "xor":
         X, y = data.make_xor()
@@ -63,6 +69,14 @@ def load_dataset(name: str, data_dir: str | None, seed: int) -> tuple[np.ndarray
 
 
 def build_model(args: argparse.Namespace, in_features: int, classes: int) -> nn.Module:
+    try:
+        return _build_model(args, in_features, classes)
+    except (MemoryError, ValueError) as e:  # NumPy: "array is too big"
+        _fail(f"cannot build the {args.model} model with --hidden "
+              f"{','.join(map(str, args.hidden))}: {e or 'out of memory'}")
+
+
+def _build_model(args: argparse.Namespace, in_features: int, classes: int) -> nn.Module:
     activation = ACTIVATIONS[args.activation]
     if args.model == "softmax":
         return nn.Linear(in_features, classes)
@@ -99,8 +113,8 @@ def build_optimizer(args: argparse.Namespace, params: Any) -> optim.Optimizer:
         if args.optimizer == "adagrad":
             return optim.Adagrad(params, lr=lr, weight_decay=wd)
         return optim.Adadelta(params, lr=lr, weight_decay=wd)
-    except ValueError as e:
-        _fail(f"--{args.optimizer}: {e}")
+    except (TypeError, ValueError) as e:
+        _fail(f"--optimizer {args.optimizer}: {e}")
 
 
 def task(args: argparse.Namespace, y_train: np.ndarray) -> tuple[Callable[..., Any], dict, Any]:
@@ -118,10 +132,36 @@ def task(args: argparse.Namespace, y_train: np.ndarray) -> tuple[Callable[..., A
 # ---------------------------------------------------------------------- commands
 
 
+def _check_positive_class(args: argparse.Namespace, classes: int, where: str) -> None:
+    """One-vs-rest needs a positive class that exists, or every label is 0 (and the accuracy
+    of predicting "no" everywhere looks perfect)."""
+    if args.model == "logistic" and not 0 <= args.positive < classes:
+        _fail(f"--positive {args.positive} is not a class of {where} (classes are 0 to "
+              f"{classes - 1})")
+
+
+def _output_dir(out: Path, option: str = "--out") -> Path:
+    """Create ``out`` (a directory) and check it can be written, before any work is done."""
+    if out.exists() and not out.is_dir():
+        _fail(f"{option} {out} exists and is not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        _fail(f"{option} {out}: cannot create the directory ({e.strerror or e})")
+    if not os.access(out, os.W_OK | os.X_OK):
+        _fail(f"{option} {out}: the directory is not writable")
+    return out
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    if args.data_dir is not None and args.dataset not in ("fashion-mnist", "mnist"):
+        _fail(f"--data-dir applies to mnist and fashion-mnist only; {args.dataset} is "
+              "generated, not read")
+    out = _output_dir(Path(args.out or f"runs/{args.model}-{args.dataset}"))
     manual_seed(args.seed)
     X_train, y_train, X_test, y_test = load_dataset(args.dataset, args.data_dir, args.seed)
     classes = int(max(y_train.max(), y_test.max())) + 1
+    _check_positive_class(args, classes, args.dataset)
     loss_fn, metrics, target = task(args, y_train)
     if target is None:  # autoencoder: the target is the input
         train_set = data.TensorDataset(X_train, X_train)
@@ -135,15 +175,19 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     model = build_model(args, X_train.shape[1], classes)
     optimizer = build_optimizer(args, model.parameters())
-    out = Path(args.out or f"runs/{args.model}-{args.dataset}")
-    out.mkdir(parents=True, exist_ok=True)
     print(f"{args.model} on {args.dataset}: {len(X_train)} train / {len(X_test)} test samples, "
           f"{sum(p.numel() for p in model.parameters())} parameters, {args.optimizer} "
           f"lr={optimizer.param_groups[0]['lr']}, writing to {out}/")
-    history = fit(model, loss_fn, optimizer, train_loader, epochs=args.epochs,
-                  val_loader=test_loader, metrics=metrics,
-                  progress=None if args.progress else False,
-                  metrics_file=out / "metrics.csv", checkpoint_path=out / "checkpoint.npz")
+    try:
+        history = fit(model, loss_fn, optimizer, train_loader, epochs=args.epochs,
+                      val_loader=test_loader, metrics=metrics,
+                      progress=None if args.progress else False,
+                      metrics_file=out / "metrics.csv", checkpoint_path=out / "checkpoint.npz")
+    except FloatingPointError as e:  # divergence: no accuracy of a NaN model is reported
+        _fail(f"training diverged: {e} (--optimizer {args.optimizer}, "
+              f"lr={optimizer.param_groups[0]['lr']})")
+    except OSError as e:
+        _fail(f"cannot write into {out}: {e}")
     for row in history.epochs:
         shown = ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "lr"))
         print(f"epoch {int(row['epoch'])}: {shown}")
@@ -154,7 +198,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"plot: {out / 'history.png'}")
     except ImportError:
         print("(install matplotlib for the loss/accuracy plot: pip install tinygrad_edu[plot])")
+    except OSError as e:
+        _fail(f"cannot write the plot into {out}: {e}")
     final = evaluate(model, loss_fn, test_loader, metrics)
+    if not all(math.isfinite(v) for v in final.values()):
+        _fail(f"training diverged: the test metrics are {final}")
     if history.interrupted:
         print("interrupted: checkpoint saved")
     if "accuracy" in final:
@@ -187,22 +235,28 @@ def graph_of_one_step(args: argparse.Namespace) -> tuple[Any, dict[str, Any], nn
 def cmd_graph(args: argparse.Namespace) -> int:
     from .viz.graph import GraphvizNotFoundError, render, to_dot
 
-    manual_seed(args.seed)
-    loss, names, model = graph_of_one_step(args)
-    dot = to_dot(loss, params=names, model=model, show_values=args.values, rankdir=args.rankdir)
     out = Path(args.out)
     fmt = args.format or (out.suffix.lstrip(".") or "svg")
     if fmt not in ("svg", "png", "pdf", "dot"):
-        _fail(f"--format must be svg, png, pdf or dot, got {fmt!r}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "dot":
-        out.write_text(dot)
-        print(f"graph: {out}")
-        return 0
+        _fail(f"--format must be svg, png, pdf or dot, got {fmt!r} (from the --out suffix; "
+              "pass --format)")
+    if out.is_dir() or out.with_suffix(f".{fmt}").is_dir():
+        _fail(f"--out {out} is a directory; give a file name such as {out / 'graph.svg'}")
+    _output_dir(out.parent, "--out's directory")
+    _check_positive_class(args, 10, "the random labels of the graph command")
+    manual_seed(args.seed)
+    loss, names, model = graph_of_one_step(args)
+    dot = to_dot(loss, params=names, model=model, show_values=args.values, rankdir=args.rankdir)
     try:
+        if fmt == "dot":
+            out.write_text(dot)
+            print(f"graph: {out}")
+            return 0
         written = render(dot, out.with_suffix(f".{fmt}"), format=fmt)
     except GraphvizNotFoundError as e:
         _fail(str(e))
+    except OSError as e:
+        _fail(f"cannot write the graph to {out}: {e}")
     print(f"graph: {written}")
     return 0
 
@@ -217,12 +271,13 @@ def cmd_data(args: argparse.Namespace) -> int:
             _fail(f"download of {args.name} failed: {e}")
         print(f"{args.name}: downloaded to {path}")
         return 0
-    for location in data.where(args.name, verify=False):
+    for location in data.where(args.name, root=args.dir, verify=False):
         print(location)
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    _output_dir(Path(args.out))  # before minutes of timing, not after
     try:
         bench.run_from_args(args)
     except bench.BenchError as e:  # includes a failed loss check: no timing of wrong code
@@ -232,6 +287,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- argument parsing
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage text is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _number(text: str, kind: type = float) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if kind is float and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
 
 
 def _int_list(text: str) -> list[int]:
@@ -245,31 +318,43 @@ def _int_list(text: str) -> list[int]:
     return values
 
 
-def _float_pair(text: str) -> list[float]:
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected two comma-separated numbers, got {text!r}") from None
+def _betas(text: str) -> list[float]:
+    values = [_number(v) for v in text.split(",")]
     if len(values) != 2:
         raise argparse.ArgumentTypeError(f"expected two comma-separated numbers, got {text!r}")
+    if not all(0 <= beta < 1 for beta in values):
+        raise argparse.ArgumentTypeError(f"each beta must be in [0, 1), got {text}")
     return values
 
 
 def _positive(kind: type) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        value = _number(text, kind)
         if value <= 0:
             raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
         return value
     return parse
 
 
+def _nonnegative(kind: type) -> Callable[[str], Any]:
+    def parse(text: str) -> Any:
+        value = _number(text, kind)
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+        return value
+    return parse
+
+
+def _fraction(text: str) -> float:
+    """A probability or decay factor in [0, 1): 1 would drop everything / never forget."""
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tinygrad-edu", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="tinygrad-edu", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a model and report its test accuracy",
@@ -280,19 +365,19 @@ def make_parser() -> argparse.ArgumentParser:
                        help="hidden widths for mlp (e.g. 512,128) or the code size of the "
                        "autoencoder (default 64)")
     train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--dropout", type=_fraction, default=0.0)
     train.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
-    train.add_argument("--positive", type=int, default=1,
+    train.add_argument("--positive", type=_nonnegative(int), default=1,
                        help="the positive class of --model logistic (one vs rest)")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
     train.add_argument("--lr", type=_positive(float), default=None,
                        help="learning rate (default depends on the optimizer)")
-    train.add_argument("--momentum", type=float, default=0.9)
-    train.add_argument("--betas", type=_float_pair, default=[0.9, 0.999])
-    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--momentum", type=_fraction, default=0.9)
+    train.add_argument("--betas", type=_betas, default=[0.9, 0.999])
+    train.add_argument("--weight-decay", type=_nonnegative(float), default=0.0)
     train.add_argument("--epochs", type=_positive(int), default=10)
     train.add_argument("--batch-size", type=_positive(int), default=100)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_nonnegative(int), default=0)
     train.add_argument("--data-dir", default=None,
                        help="directory holding the IDX files (default: search the usual places)")
     train.add_argument("--out", default=None, help="output directory (default runs/MODEL-DATA)")
@@ -307,14 +392,14 @@ def make_parser() -> argparse.ArgumentParser:
     graph.add_argument("--model", choices=MODELS, default="mlp")
     graph.add_argument("--hidden", type=_int_list, default=[64])
     graph.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    graph.add_argument("--dropout", type=float, default=0.0)
-    graph.add_argument("--positive", type=int, default=1)
+    graph.add_argument("--dropout", type=_fraction, default=0.0)
+    graph.add_argument("--positive", type=_nonnegative(int), default=1)
     graph.add_argument("--batch-size", type=_positive(int), default=100)
     graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default=None,
                        help="default: from the --out suffix, else svg")
     graph.add_argument("--values", action="store_true", help="show value summaries")
     graph.add_argument("--rankdir", choices=["TB", "LR"], default="TB")
-    graph.add_argument("--seed", type=int, default=0)
+    graph.add_argument("--seed", type=_nonnegative(int), default=0)
     graph.add_argument("--out", required=True, help="output file, e.g. graph.svg")
     graph.set_defaults(func=cmd_graph)
 
@@ -336,15 +421,18 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = make_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "dropout", 0) and not 0 <= args.dropout < 1:
-        parser.error(f"--dropout must be in [0, 1), got {args.dropout}")
+    """Run the command; a usage problem or an impossible setting is one line on stderr and
+    exit code 2, as is a run that diverged or ran out of memory (never a traceback)."""
+    args = make_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        with np.errstate(all="ignore"):  # a diverging run is reported once, below
+            return int(args.func(args))
     except CLIError as e:
-        print(f"tinygrad-edu: error: {e}", file=sys.stderr)
-        return 2
+        message = str(e)
+    except MemoryError:
+        message = "not enough memory for these settings (try a smaller --batch-size or --hidden)"
+    print(f"tinygrad-edu: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

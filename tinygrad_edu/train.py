@@ -121,6 +121,18 @@ def evaluate(model: Any, loss_fn: Callable[[Any, Any], Tensor], loader: Iterable
     return {name: total / count for name, total in totals.items()}
 
 
+def _check_finite_parameters(optimizer: Any, epoch: int) -> None:
+    """A loss can still be finite after the step that made the weights NaN or inf (the last
+    batch of an epoch): check the weights themselves once per epoch."""
+    for group in getattr(optimizer, "param_groups", ()):
+        for p in group["params"]:
+            if not np.isfinite(p.data).all():
+                raise FloatingPointError(
+                    f"a parameter of shape {tuple(p.shape)} became non-finite (nan or inf) at "
+                    f"epoch {epoch}; lower the learning rate"
+                )
+
+
 class _MetricsFile:
     """Appends one row per epoch to a .csv (header first) or a .jsonl file."""
 
@@ -171,6 +183,8 @@ def fit(
     (and at the end) the model and optimizer state are saved there atomically; Ctrl-C then
     returns the history so far with ``interrupted=True`` instead of raising.
     """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
+        raise TypeError(f"epochs must be an integer, got {type(epochs).__name__}")
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     fns = _resolve_metrics(metrics)
@@ -214,6 +228,7 @@ def fit(
                     bar.set_postfix(loss=f"{value:.4f}", refresh=False)
             if count == 0:
                 raise ValueError("fit: the training loader yielded no samples")
+            _check_finite_parameters(optimizer, epoch)
             row = {"epoch": float(epoch)}
             row.update({name: total / count for name, total in totals.items()})
             if val_loader is not None:

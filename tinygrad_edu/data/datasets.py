@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import math
 import os
 import tempfile
 import urllib.request
@@ -617,7 +618,9 @@ class MNIST(Dataset):
         ``flatten``), scaled to [0, 1] by /255 when ``normalize``; y int64 (N,). Fresh copies."""
         if normalize and np.dtype(dtype).kind != "f":
             raise ValueError(f"arrays(normalize=True) needs a float dtype, got {np.dtype(dtype)}")
-        x = self.data.reshape(len(self.data), -1) if flatten else self.data
+        # the row width spelled out: reshape(0, -1) of an empty split is ambiguous to NumPy
+        x = (self.data.reshape(len(self.data), math.prod(self.data.shape[1:])) if flatten
+             else self.data)
         x = x.astype(dtype)  # a C-contiguous copy
         if normalize:
             x /= x.dtype.type(255)
