@@ -11,6 +11,10 @@ settings.register_profile(
     "ci", max_examples=60, deadline=None, derandomize=True, suppress_health_check=_SUPPRESS
 )
 settings.register_profile("dev", max_examples=25, deadline=None, suppress_health_check=_SUPPRESS)
+# ``fuzz``: the differential fuzzer's long run (tests/properties/test_fuzz.py: 10,000+ programs)
+settings.register_profile(
+    "fuzz", max_examples=250, deadline=None, suppress_health_check=_SUPPRESS, print_blob=True
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 try:  # one torch thread: on 2 shared cores more threads only wait for each other
