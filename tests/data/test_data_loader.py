@@ -155,7 +155,7 @@ def test_loader_len_and_argument_checks() -> None:
     assert len(DataLoader(_array_dataset(10), 3, drop_last=True)) == 3
     assert len(DataLoader(_array_dataset(0), 3)) == 0
     for bad in (0, -1, 2.5, True):
-        with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        with pytest.raises(ValueError, match="batch_size should be a positive integer"):
             DataLoader(_array_dataset(3), bad)  # type: ignore[arg-type]
 
 

@@ -13,8 +13,10 @@ Every structural problem raises :class:`IDXError` naming the file and what is wr
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
+import math
 import os
 import tempfile
 import zlib
@@ -66,7 +68,8 @@ class IDXHeader(NamedTuple):
 
     @property
     def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+        # Python ints: a corrupt header's (2**32-1)**4 overflows int64 (to a negative count)
+        return math.prod(self.shape) * self.dtype.itemsize
 
     @property
     def header_size(self) -> int:
@@ -222,6 +225,8 @@ def write_idx(
     """
     path = Path(path)
     array = np.asarray(array)
+    if array.dtype.kind == "b":
+        raise TypeError("IDX cannot store dtype bool; convert it, e.g. array.astype(np.uint8)")
     code = _CODES.get((array.dtype.kind, array.dtype.itemsize))
     if code is None:
         raise TypeError(
@@ -234,6 +239,11 @@ def write_idx(
         raise ValueError(f"IDX dimensions must fit in 32 bits, got shape {array.shape}")
     if compress is None:
         compress = path.suffix == ".gz"
+    if compress and not (isinstance(compresslevel, int) and 0 <= compresslevel <= 9):
+        raise ValueError(f"compresslevel must be an integer from 0 to 9, got {compresslevel!r}")
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "cannot write an IDX file over a directory",
+                                str(path))
     header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
     payload = np.ascontiguousarray(array, dtype=IDX_DTYPES[code])
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

@@ -71,8 +71,8 @@ class TensorDataset(Dataset):
         if len(set(lengths)) > 1:
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise ValueError(
-                f"TensorDataset: all tensors need the same first dimension (size), "
-                f"got shapes {shapes}"
+                f"TensorDataset: Size mismatch between tensors: all need the same first "
+                f"dimension (the number of samples), got shapes {shapes}"
             )
         self.arrays: tuple[np.ndarray, ...] = tuple(arrays)
 
@@ -93,21 +93,49 @@ class TensorDataset(Dataset):
 
 def default_collate(items: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch: tuples/lists and dicts element-wise, leaves into one
-    Tensor (arrays and Tensors keep their dtype; Python ints become int64, floats float32)."""
+    Tensor (arrays and Tensors keep their dtype; Python ints become int64, floats float32);
+    strings stay a list of strings, as PyTorch's."""
+    if len(items) == 0:
+        raise IndexError("default_collate: got an empty batch (no samples to stack)")
     first = items[0]
+    if isinstance(first, str | bytes):
+        return list(items)
     if isinstance(first, tuple | list):
+        lengths = {len(item) if isinstance(item, tuple | list) else -1 for item in items}
+        if len(lengths) > 1:
+            raise RuntimeError("default_collate: each element in list of batch should be of "
+                               f"equal size (got samples of lengths {sorted(lengths)})")
         return tuple(default_collate([item[i] for item in items]) for i in range(len(first)))
     if isinstance(first, Mapping):
         return {key: default_collate([item[key] for item in items]) for key in first}
-    if isinstance(first, np.generic | np.ndarray | Tensor):
-        return Tensor(np.stack([_as_array(item) for item in items]))
-    if isinstance(first, bool):
-        return Tensor(np.array(items, dtype=bool))
-    if isinstance(first, int):
-        return Tensor(np.array(items, dtype=np.int64))
-    if isinstance(first, float):
-        return Tensor(np.array(items, dtype=np.float32))
-    return Tensor(np.stack([_as_array(item) for item in items]))
+    if not isinstance(first, np.generic | np.ndarray | Tensor):  # (np.float64 is a float)
+        if isinstance(first, bool):
+            return Tensor(np.array(items, dtype=bool))
+        if isinstance(first, int):
+            return Tensor(np.array(items, dtype=np.int64))
+        if isinstance(first, float):
+            return Tensor(np.array(items, dtype=np.float32))
+        raise TypeError("default_collate: batch must contain tensors, numpy arrays, numbers, "
+                        f"dicts or lists; found {type(first)}")
+    arrays = [_as_array(item) for item in items]
+    for i, array in enumerate(arrays):
+        if array.shape != arrays[0].shape:
+            raise RuntimeError(
+                "default_collate: stack expects each tensor to be equal size, but got "
+                f"{list(arrays[0].shape)} at entry 0 and {list(array.shape)} at entry {i}")
+    return Tensor(np.stack(arrays))
+
+
+def _convert(sample: Any) -> Any:
+    """One sample without batching: arrays (and NumPy scalars) become Tensors, containers are
+    converted element-wise, anything else is kept (PyTorch's ``default_convert``)."""
+    if isinstance(sample, np.ndarray | np.generic) and sample.dtype.kind in "biuf":
+        return Tensor(np.asarray(sample))
+    if isinstance(sample, tuple | list):
+        return type(sample)(_convert(item) for item in sample)
+    if isinstance(sample, Mapping):
+        return {key: _convert(value) for key, value in sample.items()}
+    return sample
 
 
 class DataLoader:
@@ -115,6 +143,8 @@ class DataLoader:
 
     ``DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False, seed=None)``. Each
     epoch (each ``iter``) visits every sample once; ``drop_last`` drops a final short batch.
+    ``batch_size=None`` turns batching off, as PyTorch: each sample comes as it is (arrays as
+    Tensors, without a batch dimension).
     With ``shuffle``, every epoch takes a fresh permutation from a Generator seeded once with
     ``seed`` (so runs repeat), or from ``tinygrad_edu.get_rng()`` (``manual_seed``) when
     ``seed`` is None. Array-backed datasets yield tuples of Tensors holding fresh contiguous
@@ -125,19 +155,27 @@ class DataLoader:
     def __init__(
         self,
         dataset: Any,
-        batch_size: int = 1,
+        batch_size: int | None = 1,
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | None = None,
     ) -> None:
-        if (
+        if batch_size is None:
+            if drop_last:
+                raise ValueError("batch_size=None option disables auto-batching and is "
+                                 "mutually exclusive with drop_last")
+        elif (
             isinstance(batch_size, bool)
             or not isinstance(batch_size, int | np.integer)
             or (batch_size < 1)
         ):
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+            raise ValueError("batch_size should be a positive integer value (or None for no "
+                             f"batching), but got batch_size={batch_size!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)
+                                 or seed < 0):
+            raise ValueError(f"seed must be a non-negative integer or None, got {seed!r}")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = None if batch_size is None else int(batch_size)
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.seed = seed
@@ -145,6 +183,8 @@ class DataLoader:
 
     def __len__(self) -> int:
         n = len(self.dataset)
+        if self.batch_size is None:
+            return n
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _order(self, n: int) -> np.ndarray | None:
@@ -156,6 +196,10 @@ class DataLoader:
     def __iter__(self) -> Iterator[Any]:
         n = len(self.dataset)
         order = self._order(n)
+        if self.batch_size is None:  # no batching: each sample, converted as PyTorch does
+            for i in range(n) if order is None else order.tolist():
+                yield _convert(self.dataset[i])
+            return
         stop = (n // self.batch_size) * self.batch_size if self.drop_last else n
         arrays = self.dataset.sample_arrays() if hasattr(self.dataset, "sample_arrays") else None
         if arrays is not None and any(len(a) != n for a in arrays):

@@ -24,6 +24,7 @@ gives the bound 1/sqrt(fan_in).
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 from typing import Literal
 
@@ -65,6 +66,11 @@ def calculate_gain(nonlinearity: str, param: int | float | None = None) -> float
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"Unsupported nonlinearity {nonlinearity}")
+
+
+def _check_tensor(fn: str, tensor: object) -> None:
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{fn}: expected a Tensor to fill in place, got {type(tensor).__name__}")
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
@@ -110,17 +116,29 @@ def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
     (Values are drawn in float64 and rounded to the tensor's dtype, so a float32 value can
     land exactly on b.)
     """
+    _check_tensor("uniform_", tensor)
+    if not a <= b:
+        raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
+                           f"from={a} > to={b}")
     return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
             generator: np.random.Generator | None = None) -> Tensor:
     """Fill with draws from N(mean, std^2)."""
+    _check_tensor("normal_", tensor)
+    if not std >= 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
     return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape))
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
+    _check_tensor("constant_", tensor)
+    if isinstance(val, Tensor) and val.ndim == 0:
+        val = val.item()
+    if not isinstance(val, numbers.Number):
+        raise TypeError(f"constant_: val must be a number, got {val!r} ({type(val).__name__})")
     with no_grad():
         tensor.fill_(val)
     return tensor

@@ -7,6 +7,8 @@ derivative) lives there and in ``ops/``. The printed form of every layer is PyTo
 from __future__ import annotations
 
 import math
+import numbers
+import operator
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, overload
 
@@ -21,6 +23,37 @@ __all__ = [
     "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "Dropout", "Flatten", "Identity",
 ]
+
+
+def _size(layer: str, name: str, value: Any) -> int:
+    """A layer's size argument as an int: TypeError for 2.5 or "3" and RuntimeError for a
+    negative size, as PyTorch (bool and NumPy integers are ints there too)."""
+    try:
+        size = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r} "
+                        f"({type(value).__name__})") from None
+    if size < 0:
+        raise RuntimeError(f"{layer}: Trying to create tensor with negative dimension: "
+                           f"{name}={size} must be >= 0")
+    return size
+
+
+def _int_arg(layer: str, name: str, value: Any) -> int:
+    """A dim argument: any int (negative counts from the end); checked against the input's
+    rank when the layer runs."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{layer}: {name} must be an int, got {value!r} "
+                        f"({type(value).__name__})") from None
+
+
+def _real_arg(layer: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{layer}: {name} must be a real number, got {value!r} "
+                        f"({type(value).__name__})")
+    return value  # type: ignore[return-value]
 
 
 class Linear(Module):
@@ -48,9 +81,8 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  dtype: DTypeLike = None) -> None:
         super().__init__()
-        if in_features < 0 or out_features < 0:
-            raise ValueError(f"Linear: in_features and out_features must be >= 0, got "
-                             f"{in_features} and {out_features}")
+        in_features = _size("Linear", "in_features", in_features)
+        out_features = _size("Linear", "out_features", out_features)
         self.in_features = in_features
         self.out_features = out_features
         dt = default_float if dtype is None else _dtype(dtype)
@@ -199,7 +231,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = _real_arg("LeakyReLU", "negative_slope", negative_slope)
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
@@ -232,7 +264,7 @@ class Softmax(Module):
 
     def __init__(self, dim: int) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = _int_arg("Softmax", "dim", dim)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.softmax(input, self.dim)
@@ -246,7 +278,7 @@ class LogSoftmax(Module):
 
     def __init__(self, dim: int) -> None:
         super().__init__()
-        self.dim = dim
+        self.dim = _int_arg("LogSoftmax", "dim", dim)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.log_softmax(input, self.dim)
@@ -267,7 +299,7 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()
-        F._check_dropout_p(p)
+        F._check_dropout_p(_real_arg("Dropout", "p (the dropout probability)", p))
         self.p = p
         self.inplace = inplace
 
@@ -284,8 +316,8 @@ class Flatten(Module):
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
-        self.start_dim = start_dim
-        self.end_dim = end_dim
+        self.start_dim = _int_arg("Flatten", "start_dim", start_dim)
+        self.end_dim = _int_arg("Flatten", "end_dim", end_dim)
 
     def forward(self, input: Tensor) -> Tensor:
         return input.flatten(self.start_dim, self.end_dim)

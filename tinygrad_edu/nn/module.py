@@ -27,6 +27,7 @@ from ..tensor import Tensor, _dtype
 __all__ = ["Module", "Parameter", "IncompatibleKeys"]
 
 M = TypeVar("M", bound="Module")
+_DEVICES = ("cuda", "mps", "xpu", "meta", "hip", "xla", "vulkan", "mtia", "ipu")
 
 
 class Parameter(Tensor):
@@ -362,9 +363,13 @@ class Module:
         """``to(dtype)`` casts every floating-point parameter and buffer (and gradient) in
         place, keeping the same ``Parameter`` objects; ``to("cpu")`` does nothing."""
         dtype = kwargs.get("dtype")
-        for arg in args:
-            if not (isinstance(arg, str) and arg in ("cpu", "cpu:0")):
-                dtype = arg
+        for arg in [*args, kwargs.get("device")]:
+            if arg is None or (isinstance(arg, str) and arg in ("cpu", "cpu:0")):
+                continue
+            if isinstance(arg, str) and arg.split(":")[0] in _DEVICES:
+                raise RuntimeError(f"Module.to: device {arg!r} is not available; tinygrad_edu "
+                                   "runs on the CPU only (use 'cpu')")
+            dtype = arg
         if dtype is None:
             return self
         target = _dtype(dtype)

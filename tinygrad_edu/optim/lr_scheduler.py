@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
+import numbers
 import types
 from bisect import bisect_right
 from collections import Counter
@@ -157,6 +158,7 @@ class StepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
+        # Stricter than PyTorch, whose step_size=0 dies later of a ZeroDivisionError
         if not isinstance(step_size, int) or isinstance(step_size, bool) or step_size < 1:
             raise ValueError(f"invalid step_size={step_size!r}: must be an integer >= 1")
         _check_gamma(gamma)
@@ -184,7 +186,12 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1,
                  last_epoch: int = -1) -> None:
-        self.milestones = Counter(milestones)
+        milestones = list(milestones)
+        for m in milestones:
+            if isinstance(m, bool) or not isinstance(m, numbers.Integral):
+                raise TypeError(f"milestones must be integers (epochs), got {m!r} "
+                                f"({type(m).__name__}) in {milestones!r}")
+        self.milestones = Counter(int(m) for m in milestones)
         _check_gamma(gamma)
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
@@ -248,7 +255,7 @@ class CosineAnnealingLR(LRScheduler):
                  last_epoch: int = -1) -> None:
         if not isinstance(T_max, int) or isinstance(T_max, bool) or T_max < 1:
             raise ValueError(f"invalid T_max={T_max!r}: must be an integer >= 1")
-        if not eta_min >= 0:
+        if not _real("eta_min", eta_min) >= 0:  # PyTorch accepts < 0: a negative lr
             raise ValueError(f"invalid eta_min={eta_min!r}: must be >= 0")
         self.T_max = T_max
         self.eta_min = eta_min
@@ -296,13 +303,13 @@ class ReduceLROnPlateau(LRScheduler):
             raise ValueError(f"invalid mode={mode!r}: must be 'min' or 'max'")
         if threshold_mode not in ("rel", "abs"):
             raise ValueError(f"invalid threshold_mode={threshold_mode!r}: must be 'rel' or 'abs'")
-        if not 0 <= factor < 1:
+        if not 0 <= _real("factor", factor) < 1:
             raise ValueError(f"invalid factor={factor!r}: must be in [0, 1) (new lr = lr * factor)")
         for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if not isinstance(value, int) or value < 0:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ValueError(f"invalid {name}={value!r}: must be an integer >= 0")
         for name, number in (("threshold", threshold), ("eps", eps)):
-            if not number >= 0:
+            if not _real(name, number) >= 0:
                 raise ValueError(f"invalid {name}={number!r}: must be >= 0")
         n = len(optimizer.param_groups)
         self.default_min_lr: float | None
@@ -310,9 +317,9 @@ class ReduceLROnPlateau(LRScheduler):
             if len(min_lr) != n:
                 raise ValueError(f"expected {n} min_lrs (one per param group), got {len(min_lr)}")
             self.default_min_lr = None
-            self.min_lrs = [float(m) for m in min_lr]
+            self.min_lrs = [float(_real("min_lr", m)) for m in min_lr]
         else:
-            self.default_min_lr = float(min_lr)  # type: ignore[arg-type]
+            self.default_min_lr = float(_real("min_lr", min_lr))
             self.min_lrs = [self.default_min_lr] * n
         if any(not m >= 0 for m in self.min_lrs):
             raise ValueError(f"invalid min_lr={min_lr!r}: must be >= 0")
@@ -383,6 +390,15 @@ class ReduceLROnPlateau(LRScheduler):
         return self._current_lrs()
 
 
+def _real(name: str, value: Any) -> float:
+    """TypeError for a non-number (a string would fail deep inside a later step)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    return value  # type: ignore[return-value]
+
+
 def _check_gamma(gamma: float) -> None:
-    if not gamma >= 0:
+    # Stricter than PyTorch (which accepts gamma < 0): a negative factor makes the lr negative,
+    # which every optimizer here refuses as a setting.
+    if not _real("gamma", gamma) >= 0:
         raise ValueError(f"invalid gamma={gamma!r}: the decay factor must be >= 0")

@@ -49,11 +49,25 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+# What PyTorch's messages call each hyperparameter ("Invalid learning rate: -1").
+_LABELS = {"lr": "learning rate", "eps": "epsilon value"}
+
+
 def require(hp: Mapping[str, Any], name: str, ok: Callable[[float], bool], rule: str) -> None:
-    """Raise ``ValueError`` naming ``name`` and its value unless ``ok(hp[name])``."""
+    """Raise unless ``ok(hp[name])``: ``TypeError`` for a non-number (as PyTorch's comparison
+    does), else ``ValueError`` with PyTorch's wording plus the rule (``Invalid learning rate:
+    -1 (lr=-1: the learning rate must be >= 0)``)."""
     value = hp[name]
-    if not (_is_number(value) and ok(value)):
-        raise ValueError(f"invalid {name}={value!r}: {rule}")
+    if not _is_number(value):
+        raise TypeError(f"{name} must be a real number, got {value!r} ({type(value).__name__})")
+    if not ok(value):
+        label = _LABELS.get(name, f"{name} value")
+        raise ValueError(f"Invalid {label}: {value!r} ({name}={value!r}: {rule})")
+
+
+def finite(value: float) -> bool:
+    """Any finite number (a negative dampening is allowed, as PyTorch)."""
+    return bool(np.isfinite(value))
 
 
 def nonnegative(value: float) -> bool:
@@ -73,10 +87,11 @@ def check_betas(hp: Mapping[str, Any]) -> None:
     if not isinstance(betas, (tuple, list)) or len(betas) != 2:
         raise ValueError(f"invalid betas={betas!r}: must be a pair (beta1, beta2)")
     for i, beta in enumerate(betas):
-        if not (_is_number(beta) and 0 <= beta < 1):
-            raise ValueError(
-                f"invalid betas={tuple(betas)!r}: betas[{i}]={beta!r} must be in [0, 1)"
-            )
+        if not _is_number(beta):
+            raise TypeError(f"betas[{i}] must be a real number, got {beta!r}")
+        if not 0 <= beta < 1:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta!r} (betas[{i}]="
+                             f"{beta!r} of betas={tuple(betas)!r}: each must be in [0, 1))")
 
 
 # --------------------------------------------------------------------------- the base class
@@ -95,8 +110,8 @@ class Optimizer:
         self.defaults: dict[str, Any] = dict(defaults)
         try:
             self._validate(self.defaults)
-        except ValueError as e:
-            raise ValueError(f"{type(self).__name__}: {e}") from None
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{type(self).__name__}: {e}") from None
         self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         self.param_groups: list[ParamGroup] = []
         # Per-parameter work arrays (not state: never saved). They let a step run on NumPy's
@@ -113,7 +128,18 @@ class Optimizer:
                 "params must be an ordered collection (list, tuple, generator), not a set: "
                 "state_dict() refers to parameters by their position"
             )
-        groups: list[Any] = list(params)
+        if isinstance(params, Mapping):
+            raise TypeError(
+                "params must be an iterable of Tensors or of dicts, but got a dict; pass one "
+                "param group as a list: [{'params': ..., 'lr': ...}]"
+            )
+        try:
+            groups: list[Any] = list(params)
+        except TypeError:
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got {type(params).__name__}"
+            ) from None
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
         if not isinstance(groups[0], Mapping):
@@ -129,7 +155,8 @@ class Optimizer:
         if not isinstance(param_group, Mapping):
             raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
         if "params" not in param_group:
-            raise ValueError("a param group needs a 'params' entry")
+            raise KeyError(f"param group {len(self.param_groups)} has no 'params' entry "
+                           f"(its keys: {sorted(map(str, param_group))})")
         index = len(self.param_groups)
         group: ParamGroup = dict(param_group)
         params = group["params"]
@@ -147,17 +174,19 @@ class Optimizer:
             where = f"param group {index}, parameter {i}"
             if not isinstance(p, Tensor):
                 raise TypeError(
-                    f"optimizers can only optimize Tensors, but {where} is a {type(p).__name__}"
+                    f"optimizer can only optimize Tensors, but one of the params is "
+                    f"{type(p).__name__} ({where})"
                 )
             if not p.is_leaf:
                 raise ValueError(
                     f"can't optimize a non-leaf tensor ({where}, computed by {p.grad_fn}); "
                     "optimize the leaf tensors it was computed from"
                 )
-            if id(p) in seen:
+            if id(p) in seen:  # PyTorch: an error across groups, a warning (for now) within one
                 raise ValueError(
-                    f"{where} (shape {p.shape}) appears more than once in the optimizer; "
-                    "each parameter may be listed once, in one group"
+                    f"{where} (shape {p.shape}) appears more than once in the optimizer "
+                    "(some parameters appear in more than one parameter group, or twice in "
+                    "one); each parameter may be listed once, in one group"
                 )
             seen.add(id(p))
 
@@ -165,8 +194,8 @@ class Optimizer:
             group.setdefault(name, default)
         try:
             self._validate(group)
-        except ValueError as e:
-            raise ValueError(f"{type(self).__name__}, param group {index}: {e}") from None
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{type(self).__name__}, param group {index}: {e}") from None
         group["params"] = params
         self.param_groups.append(group)
 
@@ -275,6 +304,11 @@ class Optimizer:
         """Restore a ``state_dict()`` into this optimizer, whose groups must list the same
         number of parameters (matched by position). Hyperparameters come from the saved dict;
         state arrays are copied and cast to each parameter's dtype."""
+        if not isinstance(state_dict, Mapping) or not {"state", "param_groups"} <= set(
+                state_dict):
+            got = sorted(state_dict) if isinstance(state_dict, Mapping) else type(state_dict)
+            raise ValueError("an optimizer state dict is a dict with 'state' and "
+                             f"'param_groups' (what state_dict() returns), got {got}")
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(
@@ -305,8 +339,8 @@ class Optimizer:
                 new.setdefault(name, default)
             try:
                 self._validate(new)
-            except ValueError as e:
-                raise ValueError(f"{type(self).__name__}, loaded param group {i}: {e}") from None
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"{type(self).__name__}, loaded param group {i}: {e}") from None
             new["params"] = group["params"]
             groups.append(new)
         self.state = state

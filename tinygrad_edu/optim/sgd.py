@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .optimizer import Array, Optimizer, ParamGroup, Params, nonnegative, require
+from .optimizer import Array, Optimizer, ParamGroup, Params, finite, nonnegative, require
 
 __all__ = ["SGD"]
 
@@ -43,13 +43,12 @@ class SGD(Optimizer):
     def _validate(self, hp: Any) -> None:
         require(hp, "lr", nonnegative, "the learning rate must be >= 0")
         require(hp, "momentum", nonnegative, "must be >= 0")
-        require(hp, "dampening", nonnegative, "must be >= 0")
+        require(hp, "dampening", finite, "must be a finite number")
         require(hp, "weight_decay", nonnegative, "must be >= 0")
         if hp["nesterov"] and (hp["momentum"] <= 0 or hp["dampening"] != 0):
             raise ValueError(
-                f"invalid nesterov=True with momentum={hp['momentum']!r}, "
-                f"dampening={hp['dampening']!r}: Nesterov momentum needs momentum > 0 and "
-                "dampening = 0"
+                "Nesterov momentum requires a momentum and zero dampening (got nesterov=True "
+                f"with momentum={hp['momentum']!r}, dampening={hp['dampening']!r})"
             )
 
     def _update(self, p: Tensor, grad: Array, state: dict[str, Any], group: ParamGroup) -> None:
