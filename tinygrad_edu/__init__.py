@@ -15,6 +15,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .dtypes import promote_types, result_type
 from .gradcheck import gradcheck
 from .serialization import CheckpointError, load, save
 from .tensor import (

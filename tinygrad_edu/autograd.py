@@ -301,16 +301,19 @@ def _graph_order(root: Tensor) -> list[tuple[int, Tensor]]:
 def _accumulate(tensor: Tensor, grad: Array, owned: bool = False) -> None:
     """Add ``grad`` into ``tensor.grad`` (leaf accumulation, PyTorch semantics).
 
-    The first gradient is stored as it is when ``owned`` (a new array nothing else refers to),
-    otherwise as a copy: the user may change ``.grad`` in place (clipping,
-    ``zero_grad(set_to_none=False)``), which must not reach another tensor's gradient.
+    A leaf's ``.grad`` always holds a writable ndarray of the leaf's shape and dtype that owns
+    its memory (never a NumPy scalar, never a view of another array): the user may change it in
+    place (clipping, ``zero_grad(set_to_none=False)``), which must not reach anything else. The
+    first gradient is stored as it is when ``owned`` (a new array nothing else refers to),
+    otherwise as a copy; later ones are summed into a new array.
     """
     if grad.dtype != tensor.data.dtype:
         grad, owned = grad.astype(tensor.data.dtype), True
-    if tensor.grad is None:
-        tensor.grad = _make_tensor(grad if owned else grad.copy(), False)
-    else:
-        tensor.grad.data = tensor.grad.data + grad
+    current = tensor._grad
+    if current is None:
+        tensor._grad = _make_tensor(grad if owned else np.array(grad), False)
+    else:  # np.add of two 0-d arrays returns a NumPy scalar: ask for an array
+        current.data = np.add(current.data, grad, out=np.empty_like(current.data, order="K"))
 
 
 def _check_saved_unchanged(node: Function, tensor: Tensor) -> None:
@@ -392,6 +395,8 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
         for parent, parent_grad in zip(parents, input_grads, strict=False):
             if parent_grad is None or not parent._requires_grad:
                 continue
+            if type(parent_grad) is not _ndarray:  # a NumPy scalar from a full reduction
+                parent_grad = np.asarray(parent_grad)
             if parent_grad.shape != parent.data.shape:
                 parent_grad = unbroadcast(parent_grad, parent.data.shape)
                 if parent_grad.shape != parent.data.shape:
@@ -399,13 +404,15 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
                         f"{node} returned a gradient of shape {parent_grad.shape} for an input "
                         f"of shape {parent.shape}"
                     )
+            if parent_grad.dtype != parent.data.dtype:  # an input promoted by the op
+                parent_grad = parent_grad.astype(parent.data.dtype)
             if _anomaly:
                 _check_finite(parent_grad, f"backward of {node}")
             if parent._ctx is None:  # a leaf: its first gradient is kept as is when it may be
-                if (parent_grad is not grad and parent.grad is None and parent_grad.base is None
-                        and parent_grad.dtype == parent.data.dtype and id(parent_grad) not in kept):
+                if (parent_grad is not grad and parent._grad is None and parent_grad.base is None
+                        and parent_grad.flags.writeable and id(parent_grad) not in kept):
                     kept.add(id(parent_grad))
-                    parent.grad = _make_tensor(parent_grad, False)
+                    parent._grad = _make_tensor(parent_grad, False)
                 else:
                     _accumulate(parent, parent_grad)  # a copy, a cast, or a sum
             else:

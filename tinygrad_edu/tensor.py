@@ -14,6 +14,8 @@ import numpy as np
 
 from . import autograd
 from .autograd import Array, Function, bump_version
+from .dtypes import bool_, default_float, float16, float32, float64, int32, int64, uint8
+from .dtypes import result_type, scalar_dtype
 from .ops import activation as A
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -27,11 +29,6 @@ PyBool: TypeAlias = bool
 DTypeLike = Any
 Dim: TypeAlias = int | tuple[int, ...] | list[int] | None
 Scalar: TypeAlias = int | float | bool | np.number
-
-float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
-int32, int64, uint8 = np.dtype(np.int32), np.dtype(np.int64), np.dtype(np.uint8)
-bool_ = np.dtype(bool)
-default_float = float32  # Python numbers and lists become float32 (DESIGN rule 7)
 
 _rng = np.random.default_rng()
 
@@ -90,7 +87,7 @@ def _make(data: Array, requires_grad: bool) -> Tensor:
     """The fast constructor every op uses: no conversion, no checks."""
     t = _new(Tensor)
     t.data = data
-    t.grad = None
+    t._grad = None
     t._requires_grad = requires_grad
     t._ctx = None
     t._version = 0
@@ -117,13 +114,13 @@ class Tensor:
     ``tensor(...)`` to infer integer dtypes from Python data (like ``torch.tensor``).
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "_ctx", "_version", "_base",
+    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_version", "_base",
                  "_retains_grad", "__weakref__")
     # NumPy operators with a Tensor on the right defer to ours, so np.float32(2) * t is a Tensor.
     __array_ufunc__ = None
 
     data: Array
-    grad: Tensor | None
+    _grad: Tensor | None
     _requires_grad: bool
     _ctx: Function | None
     _version: int  # clock tick of the last in-place change (kept on the memory's owner)
@@ -134,7 +131,7 @@ class Tensor:
         self.data = _to_array(data, dtype, default_float)
         if requires_grad:
             _check_can_require_grad(self.data)
-        self.grad = None
+        self._grad = None
         self._requires_grad = bool(requires_grad)
         self._ctx = None
         self._version = 0
@@ -150,6 +147,29 @@ class Tensor:
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
         self.requires_grad_(value)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """d(last backward's root)/d(self), accumulated over backward calls; None until then.
+
+        Assigning checks what PyTorch checks: a Tensor (or None) of this tensor's shape and
+        dtype -- a wrong shape would otherwise be broadcast by the next backward or step.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.data.shape != self.data.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{value.shape} for a tensor of shape {self.shape}")
+            if value.data.dtype != self.data.dtype:
+                raise RuntimeError(f"assigned grad has data of a different type: "
+                                   f"{value.dtype} for a tensor of dtype {self.dtype}")
+        self._grad = value
 
     @property
     def is_leaf(self) -> bool:
@@ -341,57 +361,72 @@ class Tensor:
     def _operand(self, other: Any) -> Tensor:
         """Another operand as a Tensor: numbers and arrays become constants (no grad).
 
-        A Python or NumPy number takes this tensor's float dtype, so a float32 model stays
-        float32 (NumPy would turn ``float32 * np.float64(2)`` into float64).
+        A Python or NumPy number takes this tensor's dtype unless it is of a higher category
+        (``dtypes.scalar_dtype``), so a float32 model stays float32 (NumPy would turn
+        ``float32 * np.float64(2)`` into float64), as in PyTorch.
         """
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (PyInt, PyFloat, np.number, np.bool_)):
-            kind = self.data.dtype.kind
-            if kind == "f":
-                return _make(np.asarray(other, dtype=self.data.dtype), False)
-            if isinstance(other, (PyFloat, np.floating)):
-                return _make(np.asarray(other, dtype=default_float), False)
-            return _make(np.asarray(other), False)
+            return _make(np.asarray(other, dtype=scalar_dtype(self.data.dtype, other)), False)
         if isinstance(other, (np.ndarray, list, tuple)):
             dtype = None if isinstance(other, np.ndarray) else self.data.dtype
             return _make(_to_array(other, dtype, default_float), False)
         raise TypeError(f"unsupported operand type for a Tensor op: {type(other).__name__}")
 
+    def _pair(self, other: Any) -> tuple[Tensor, Tensor]:
+        """``self`` and ``other`` as tensors of one dtype, PyTorch's ``result_type`` (a 0-d
+        float64 tensor does not turn a float32 tensor into float64). Casts are graph nodes, so
+        each gradient comes back in its input's dtype."""
+        if type(other) is not Tensor:
+            other = self._operand(other)
+        if other.data.dtype is self.data.dtype:
+            return self, other
+        return _promoted(self, other)
+
     def __add__(self, other: Any) -> Tensor:
-        return E.Add.apply(self, other if type(other) is Tensor else self._operand(other))
+        return E.Add.apply(*self._pair(other))
 
     def __radd__(self, other: Any) -> Tensor:
-        return E.Add.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return E.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> Tensor:
-        return E.Sub.apply(self, other if type(other) is Tensor else self._operand(other))
+        return E.Sub.apply(*self._pair(other))
 
     def __rsub__(self, other: Any) -> Tensor:
-        return E.Sub.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return E.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> Tensor:
-        return E.Mul.apply(self, other if type(other) is Tensor else self._operand(other))
+        return E.Mul.apply(*self._pair(other))
 
     def __rmul__(self, other: Any) -> Tensor:
-        return E.Mul.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return E.Mul.apply(b, a)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return E.Div.apply(self, other if type(other) is Tensor else self._operand(other))
+        return E.Div.apply(*self._pair(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return E.Div.apply(self._operand(other), self)
+        a, b = self._pair(other)
+        return E.Div.apply(b, a)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        if isinstance(exponent, (PyInt, PyFloat, np.number)):
+        if isinstance(exponent, (PyInt, PyFloat, np.number)) and not isinstance(exponent, PyBool):
             # a Python number keeps float32 float32 (a NumPy float64 scalar would upcast)
             if isinstance(exponent, np.number):
                 exponent = exponent.item()
-            return E.PowScalar.apply(self, exponent=exponent)
-        return E.Pow.apply(self, self._operand(exponent))
+            base = self
+            dtype = scalar_dtype(self.data.dtype, exponent)
+            if dtype != self.data.dtype:  # int tensor ** 0.5: float32, as PyTorch
+                base = self.to(dtype)
+            return E.PowScalar.apply(base, exponent=exponent)
+        return E.Pow.apply(*self._pair(exponent))
 
     def __rpow__(self, base: Any) -> Tensor:
-        return E.Pow.apply(self._operand(base), self)
+        a, b = self._pair(base)
+        return E.Pow.apply(b, a)
 
     def __matmul__(self, other: Any) -> Tensor:
         return L.MatMul.apply(self, other if type(other) is Tensor else self._operand(other))
@@ -429,10 +464,10 @@ class Tensor:
         return E.PowScalar.apply(self, exponent=2)
 
     def maximum(self, other: Any) -> Tensor:
-        return E.Maximum.apply(self, self._operand(other))
+        return E.Maximum.apply(*self._pair(other))
 
     def minimum(self, other: Any) -> Tensor:
-        return E.Minimum.apply(self, self._operand(other))
+        return E.Minimum.apply(*self._pair(other))
 
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         if min is None and max is None:
@@ -512,16 +547,36 @@ class Tensor:
             raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self.dtype}")
         return R.Mean.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
 
+    def _reduced_axes(self, dim: Dim, op: str) -> tuple[PyInt, ...]:
+        """The axes of ``dim`` for a reduction that has no value over nothing (max, argmax)."""
+        axes = R.normalize_dims(dim, self.ndim)
+        for axis in axes if self.ndim else ():
+            if self.data.shape[axis] == 0:
+                raise IndexError(f"{op}(): expected reduction dim {axis} to have non-zero size "
+                                 f"(tensor of shape {self.shape})")
+        if dim is None and self.data.size == 0:
+            raise RuntimeError(f"{op}(): expected a non-empty tensor, got shape {self.shape}; "
+                               "specify a dim to reduce along one dim")
+        return axes
+
     def _extreme(self, dim: Any, keepdim: PyBool, smallest: PyBool) -> Any:
         if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
             return self.minimum(dim) if smallest else self.maximum(dim)
+        name = "min" if smallest else "max"
         if dim is None:
-            fn = R.Amin if smallest else R.Amax
-            return fn.apply(self, axes=R.normalize_dims(None, self.ndim), keepdim=False)
-        (axis,) = R.normalize_dims(dim, self.ndim)
+            self._reduced_axes(None, name)
+            return (R.Min if smallest else R.Max).apply(self)
+        if isinstance(dim, (tuple, list)):
+            raise TypeError(f"{name}(): dim must be one int, got {dim!r} (amax/amin take several)")
+        axes = self._reduced_axes(dim, name)
+        if self.ndim == 0:  # a 0-d tensor is its own max along dim 0 or -1, at index 0
+            return ValuesIndices(S.View.apply(self, shape=()), _make(np.zeros((), np.int64), False))
+        (axis,) = axes
         index = (self.data.argmin if smallest else self.data.argmax)(axis=axis, keepdims=True)
         values = R.TakeAlongDim.apply(self, index=index, dim=axis, keepdim=keepdim)
-        return ValuesIndices(values, _make(index if keepdim else index.squeeze(axis), False))
+        # the caller gets a copy: changing it in place must not move the saved gradient index
+        index = index.copy() if keepdim else index.squeeze(axis).copy()
+        return ValuesIndices(values, _make(index, False))
 
     def max(self, dim: Any = None, keepdim: PyBool = False) -> Any:
         """No dim: the largest element (ties share the gradient evenly). With ``dim``:
@@ -533,33 +588,53 @@ class Tensor:
         return self._extreme(dim, keepdim, smallest=True)
 
     def amax(self, dim: Dim = None, keepdim: PyBool = False) -> Tensor:
-        return R.Amax.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
+        axes = self._reduced_axes(dim, "amax")
+        return R.Amax.apply(self, axes=axes, keepdim=keepdim)
 
     def amin(self, dim: Dim = None, keepdim: PyBool = False) -> Tensor:
-        return R.Amin.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
+        axes = self._reduced_axes(dim, "amin")
+        return R.Amin.apply(self, axes=axes, keepdim=keepdim)
+
+    def _arg_extreme(self, dim: PyInt | None, keepdim: PyBool, smallest: PyBool) -> Tensor:
+        name = "argmin" if smallest else "argmax"
+        self._reduced_axes(dim, name)
+        pick = self.data.argmin if smallest else self.data.argmax
+        if dim is None:
+            index = np.asarray(pick())
+            return _make(index.reshape((1,) * self.ndim) if keepdim else index, False)
+        if self.ndim == 0:
+            return _make(np.zeros((), np.int64), False)
+        (axis,) = R.normalize_dims(dim, self.ndim)
+        return _make(pick(axis=axis, keepdims=keepdim), False)
 
     def argmax(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
         """Index of the first largest element (flat if ``dim`` is None); no gradient."""
-        if dim is None:
-            return _make(np.asarray(self.data.argmax()), False)
-        return _make(self.data.argmax(axis=dim, keepdims=keepdim), False)
+        return self._arg_extreme(dim, keepdim, smallest=False)
 
     def argmin(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
-        if dim is None:
-            return _make(np.asarray(self.data.argmin()), False)
-        return _make(self.data.argmin(axis=dim, keepdims=keepdim), False)
+        """Index of the first smallest element (flat if ``dim`` is None); no gradient."""
+        return self._arg_extreme(dim, keepdim, smallest=True)
+
+    def _moment_args(self, dim: Dim, unbiased: PyBool, correction: Any, op: str) -> tuple[
+            tuple[PyInt, ...], PyInt]:
+        if self.data.dtype.kind != "f":
+            raise RuntimeError(f"{op}(): only floating point tensors are supported, got dtype "
+                               f"{self.dtype}")
+        if correction is None:
+            correction = 1 if unbiased else 0
+        return R.normalize_dims(dim, self.ndim), correction
 
     def var(self, dim: Dim = None, unbiased: PyBool = True, keepdim: PyBool = False, *,
             correction: PyInt | None = None) -> Tensor:
         """Variance with ``correction`` (default 1: the unbiased n - 1 divisor, as PyTorch)."""
-        if correction is None:
-            correction = 1 if unbiased else 0
-        axes = R.normalize_dims(dim, self.ndim)
+        axes, correction = self._moment_args(dim, unbiased, correction, "var")
         return R.Var.apply(self, axes=axes, correction=correction, keepdim=keepdim)
 
     def std(self, dim: Dim = None, unbiased: PyBool = True, keepdim: PyBool = False, *,
             correction: PyInt | None = None) -> Tensor:
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        """Standard deviation; its gradient is 0 where it is 0 (constant values), as PyTorch."""
+        axes, correction = self._moment_args(dim, unbiased, correction, "std")
+        return R.Std.apply(self, axes=axes, correction=correction, keepdim=keepdim)
 
     def logsumexp(self, dim: Dim, keepdim: PyBool = False) -> Tensor:
         return R.LogSumExp.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
@@ -633,7 +708,8 @@ class Tensor:
         return self.broadcast_to(other.shape)
 
     def __getitem__(self, index: Any) -> Tensor:
-        return S.GetItem.apply(self, index=_index_arrays(index))
+        template, index_tensors = _index_template(index)
+        return S.GetItem.apply(self, *index_tensors, index=template)
 
     # ------------------------------------------------------------------ in-place (no graph)
 
@@ -738,6 +814,45 @@ def _index_arrays(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(i.data if isinstance(i, Tensor) else i for i in index)
     return index
+
+
+def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """``a`` and ``b`` cast to their ``result_type``."""
+    dtype = result_type(a, b)
+    return (a if a.data.dtype == dtype else a.to(dtype)), (b if b.data.dtype == dtype else b.to(dtype))
+
+
+def _index_template(index: Any) -> tuple[Any, list[Tensor]]:
+    """Split an index into a template and the tensors it holds (inputs of the GetItem node).
+
+    Arrays and lists of ints or bools become tensors too: their own copies, since a later
+    change of the caller's array must not change where the gradient goes.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    template: list[Any] = []
+    tensors: list[Tensor] = []
+    for part in parts:
+        if isinstance(part, Tensor):
+            tensor = part
+        elif isinstance(part, (np.ndarray, list)):
+            array = np.array(part)
+            if array.size == 0 and array.dtype.kind == "f":  # x[[]]: an empty long index
+                array = array.astype(np.int64)
+            if array.dtype.kind not in "iub":
+                raise IndexError(f"tensors used as indices must be long, int or bool, got "
+                                 f"{array.dtype}")
+            tensor = _make(array, False)
+        else:
+            template.append(part)
+            continue
+        if tensor.data.dtype.kind not in "iub":
+            raise IndexError(f"tensors used as indices must be long, int or bool, got "
+                             f"{tensor.dtype}")
+        template.append(S.IndexSlot(len(tensors)))
+        tensors.append(tensor)
+    if isinstance(index, tuple):
+        return tuple(template), tensors
+    return template[0], tensors
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -882,11 +997,19 @@ def stack(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """``input`` where ``condition`` holds, else ``other``; gradients flow to both branches."""
-    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    # a bool tensor is an input of the node (the in-place check covers it); anything else is
+    # copied, so later changes to the caller's array cannot move the gradient
+    if isinstance(condition, Tensor) and condition.data.dtype == bool_:
+        cond = condition
+    else:
+        cond = _make(np.array(getattr(condition, "data", condition), dtype=bool), False)
     base = input if isinstance(input, Tensor) else other
     if not isinstance(base, Tensor):
         base = Tensor(input)
-    return E.Where.apply(base._operand(input), base._operand(other), condition=cond)
+    a, b = base._operand(input), base._operand(other)
+    if a.data.dtype != b.data.dtype:
+        a, b = _promoted(a, b)
+    return E.Where.apply(cond, a, b)
 
 
 def maximum(a: Tensor, b: Any) -> Tensor:

@@ -143,7 +143,10 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(f"nll_loss: input must be (N, C), got shape {input.shape}")
     target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
     indices = _class_indices(target_data, input.shape[0], input.shape[1], "nll_loss")
-    return Loss.NLLLoss.apply(input, _make(indices, False), reduction=reduction)
+    # the caller's tensor itself is the input, so changing it in place before backward is
+    # caught by the engine's in-place check (a new tensor around its array would not be)
+    target = target if isinstance(target, Tensor) else _make(np.array(indices), False)
+    return Loss.NLLLoss.apply(input, target, reduction=reduction)
 
 
 def _pair(input: Any, target: Any, fn: str) -> tuple[Tensor, Tensor]:

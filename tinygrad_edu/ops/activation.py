@@ -7,13 +7,16 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Array, Function
+from .reduce import max_keepdims
 
 
 class ReLU(Function):
     """z = max(x, 0).   dz/dx = [x > 0].
 
     The derivative at exactly 0 is taken as 0, as PyTorch does. Seed 001 writes it as 1 at 0
-    (``x >= 0``); the two agree everywhere else.
+    (``x >= 0``); the two agree everywhere else. The gradient is selected where z <= 0, not
+    multiplied by a mask, so a NaN gradient does not leak into inactive units (as PyTorch's
+    ``threshold_backward``; a NaN input passes its gradient on, as there).
     """
 
     @staticmethod
@@ -24,7 +27,7 @@ class ReLU(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
-        return grad * (ctx.saved[0] > 0)
+        return np.where(ctx.saved[0] <= 0, np.zeros((), dtype=grad.dtype), grad)
 
 
 class LeakyReLU(Function):
@@ -82,7 +85,7 @@ class Tanh(Function):
 
 def log_softmax_array(x: Array, axis: int) -> Array:
     """x - logsumexp(x): the max is subtracted first so exp never overflows."""
-    shifted = x - x.max(axis=axis, keepdims=True)
+    shifted = x - max_keepdims(x, axis)
     return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
@@ -92,7 +95,7 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, dim: int) -> Array:
-        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        e = np.exp(x - max_keepdims(x, dim))
         out = e / e.sum(axis=dim, keepdims=True)
         ctx.saved = (out,)
         ctx.dim = dim

@@ -185,14 +185,21 @@ class _Pick(Function):
     """Shared backward of maximum/minimum: the gradient goes to the input whose value was
     picked; at ties each input gets half (as PyTorch).
 
-    share_a = [a == z] - [a == b] / 2 is 1 where a was picked, 0 where b was, 1/2 at ties.
+    The gradient is *selected* (``np.where``), not multiplied by a 0/1 mask: a NaN or inf in
+    the incoming gradient must not reach the input that was not picked (``nan * 0`` is nan).
+    PyTorch's rule, kept exactly: g/2 where a == b, else g, and 0 where the other input won
+    (comparisons with NaN are false, so a NaN input keeps g on both sides).
     """
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
-        a, b, out = ctx.saved
-        share_a = ((a == out) - 0.5 * (a == b)).astype(grad.dtype)
-        return grad * share_a, grad * (1 - share_a)
+    def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
+        a, b = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        zero = np.zeros((), dtype=grad.dtype)
+        shared = np.where(a == b, grad / 2, grad)
+        a_lost, b_lost = (a < b, a > b) if type(ctx) is Maximum else (a > b, a < b)
+        return (np.where(a_lost, zero, shared) if need_a else None,
+                np.where(b_lost, zero, shared) if need_b else None)
 
 
 class Maximum(_Pick):
@@ -200,9 +207,8 @@ class Maximum(_Pick):
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
-        out = np.maximum(a, b)
-        ctx.saved = (a, b, out)
-        return out
+        ctx.saved = (a, b)
+        return np.maximum(a, b)
 
 
 class Minimum(_Pick):
@@ -210,13 +216,16 @@ class Minimum(_Pick):
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
-        out = np.minimum(a, b)
-        ctx.saved = (a, b, out)
-        return out
+        ctx.saved = (a, b)
+        return np.minimum(a, b)
 
 
 class Clamp(Function):
-    """z = min(max(a, low), high).   dz/da = [low <= a <= high]  (1 on the bounds, as PyTorch)."""
+    """z = min(max(a, low), high).   dz/da = [low <= a <= high]  (1 on the bounds, as PyTorch).
+
+    Selected, not multiplied: outside the bounds (and at NaN inputs) the gradient is 0 even
+    when the incoming one is NaN or inf.
+    """
 
     @staticmethod
     def forward(ctx: Any, a: Array, low: float | None, high: float | None) -> Array:
@@ -228,27 +237,31 @@ class Clamp(Function):
     def backward(ctx: Any, grad: Array) -> Array:
         (a,) = ctx.saved
         low, high = ctx.bounds
-        inside = np.ones(a.shape, dtype=bool)
-        if low is not None:
-            inside &= a >= low
-        if high is not None:
-            inside &= a <= high
-        return grad * inside
+        if low is not None and high is not None:
+            inside = (a >= low) & (a <= high)
+        else:
+            inside = a >= low if low is not None else a <= high
+        return np.where(inside, grad, np.zeros((), dtype=grad.dtype))
 
 
 class Where(Function):
-    """z = a where cond else b.   dz/da = [cond],  dz/db = [not cond]  (cond gets no gradient)."""
+    """z = a where cond else b.   dz/da = [cond],  dz/db = [not cond]  (cond gets no gradient).
+
+    ``cond`` is the first input (a bool tensor that needs no gradient) rather than a setting,
+    so the engine's in-place check covers it: changing it after the forward would silently
+    send the gradient to the wrong branch.
+    """
 
     @staticmethod
-    def forward(ctx: Any, a: Array, b: Array, condition: Array) -> Array:
+    def forward(ctx: Any, condition: Array, a: Array, b: Array) -> Array:
         ctx.saved = (condition,)
         return np.where(condition, a, b)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
+    def backward(ctx: Any, grad: Array) -> tuple[None, Array, Array]:
         (condition,) = ctx.saved
         zero = np.zeros((), dtype=grad.dtype)
-        return np.where(condition, grad, zero), np.where(condition, zero, grad)
+        return None, np.where(condition, grad, zero), np.where(condition, zero, grad)
 
 
 class Clone(Function):

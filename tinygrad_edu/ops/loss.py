@@ -19,9 +19,20 @@ from .activation import log_softmax_array, stable_sigmoid
 REDUCTIONS = ("mean", "sum", "none")
 
 
+def flat_view(a: Array) -> Array:
+    """``a`` as a 1-D view, for writes through flat positions. ``reshape(-1)`` silently copies
+    an array that is not C-contiguous (Fortran order, a transposed or strided view), and a
+    write into that copy is lost: this raises instead of copying."""
+    flat = a.view()
+    flat.shape = (a.size,)  # assigning .shape never copies: it raises if a view is impossible
+    return flat
+
+
 def reduce_loss(per_sample: Array, reduction: str) -> Array:
     if reduction == "mean":  # sum / n: NumPy's mean() costs more Python than the sum itself
-        return np.add.reduce(per_sample, axis=None) / max(per_sample.size, 1)
+        if per_sample.size == 0:  # the mean of nothing is nan, as PyTorch
+            return np.full((), np.nan, dtype=per_sample.dtype)
+        return np.add.reduce(per_sample, axis=None) / per_sample.size
     if reduction == "sum":
         return np.add.reduce(per_sample, axis=None)
     return per_sample
@@ -80,8 +91,10 @@ class CrossEntropy(Function):
         n, classes = logits.shape
         picks = np.arange(0, n * classes, classes)
         picks += target  # flat positions of the true-class logits
-        e = logits - np.maximum.reduce(logits, axis=-1, keepdims=True)  # exp can't overflow
-        true_shifted = e.reshape(-1)[picks]  # x_n[y_n] - max_n, read before exp overwrites e
+        # exp can't overflow after the shift; order="C" so flat positions address e's memory
+        # whatever the layout of the logits (Fortran order, .T, x[:, idx], ...)
+        e = np.subtract(logits, np.maximum.reduce(logits, axis=-1, keepdims=True), order="C")
+        true_shifted = flat_view(e)[picks]  # x_n[y_n] - max_n, read before exp overwrites e
         np.exp(e, out=e)
         sums = sum_rows(e)
         ctx.saved = (e, sums, picks)
@@ -92,8 +105,8 @@ class CrossEntropy(Function):
     def backward(ctx: Any, grad: Array) -> Array:
         e, sums, picks = ctx.saved
         scale = reduction_scale(grad, sums.shape, ctx.reduction)  # g or g / N, per row
-        grad_logits = e * (scale / sums)[:, None]  # softmax * scale
-        grad_logits.reshape(-1)[picks] -= scale  # minus onehot * scale
+        grad_logits = np.multiply(e, (scale / sums)[:, None], order="C")  # softmax * scale
+        flat_view(grad_logits)[picks] -= scale  # minus onehot * scale
         return grad_logits
 
 

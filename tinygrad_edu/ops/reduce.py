@@ -33,6 +33,13 @@ def normalize_dims(dim: int | tuple[int, ...] | list[int] | None, ndim: int) -> 
     return tuple(sorted(set(axes)))
 
 
+def max_keepdims(x: Array, axes: int | Axes) -> Array:
+    """``x.max(axes, keepdims=True)``, also over size-0 axes (-inf there, NumPy refuses)."""
+    if x.size == 0:
+        return np.max(x, axis=axes, keepdims=True, initial=-np.inf)
+    return x.max(axis=axes, keepdims=True)
+
+
 def restore_axes(grad: Array, axes: Axes, keepdim: bool) -> Array:
     """Give the output gradient its reduced axes back as size-1 axes (undo keepdim=False)."""
     return grad if keepdim else np.expand_dims(grad, axes)
@@ -58,6 +65,10 @@ class Mean(Function):
     def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         ctx.count = int(np.prod([x.shape[a] for a in axes]))
+        if ctx.count == 0:  # the mean of nothing is nan (0 / 0), as PyTorch
+            shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
+            out = np.full(shape, np.nan, dtype=x.dtype)
+            return out if keepdim else np.squeeze(out, axis=axes)
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
@@ -68,7 +79,8 @@ class Mean(Function):
 
 class _Extreme(Function):
     """z = max (or min) over axes of x.   dz/dx = [x == z] / (number of extremes): ties share
-    the gradient evenly, as PyTorch's ``max()`` without ``dim`` and ``amax`` do."""
+    the gradient evenly, as PyTorch's ``amax``/``amin`` do (and, as there, the share is a
+    product ``g / count * [x == z]``: a NaN gradient reaches every element)."""
 
     pick = staticmethod(np.max)
 
@@ -83,18 +95,56 @@ class _Extreme(Function):
     def backward(ctx: Any, grad: Array) -> Array:
         x, out = ctx.saved
         hit = x == out
-        share = hit / hit.sum(axis=ctx.axes, keepdims=True)
-        return (restore_axes(grad, ctx.axes, ctx.keepdim) * share).astype(grad.dtype)
+        count = hit.sum(axis=ctx.axes, keepdims=True).astype(grad.dtype)
+        return restore_axes(grad, ctx.axes, ctx.keepdim) / count * hit
 
 
 class Amax(_Extreme):
-    """z = max over axes of x (``amax``, ``max()`` without dim)."""
+    """z = max over axes of x (``amax``)."""
 
     pick = staticmethod(np.max)
 
 
 class Amin(_Extreme):
-    """z = min over axes of x (``amin``, ``min()`` without dim)."""
+    """z = min over axes of x (``amin``)."""
+
+    pick = staticmethod(np.min)
+
+
+class _ExtremeOfAll(Function):
+    """z = the largest (or smallest) element of x: ``max()`` / ``min()`` without a dim.
+
+    dz/dx = [x == z] / (number of extremes), placed by selection (PyTorch's
+    ``evenly_distribute_backward``): elements that are not extremes get exactly 0. If z is NaN
+    (x holds a NaN), the NaN elements are the extremes.
+    """
+
+    pick = staticmethod(np.max)
+
+    @staticmethod
+    def forward(ctx: Any, x: Array) -> Array:
+        if x.size == 0:
+            raise RuntimeError(f"{type(ctx).__name__.lower()}(): expected a non-empty tensor "
+                               f"(shape {x.shape}); pass a dim to reduce along one dim")
+        out = type(ctx).pick(x)
+        ctx.saved = (x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        x, out = ctx.saved
+        hit = np.isnan(x) if np.isnan(out) else x == out
+        return np.where(hit, grad / hit.sum().astype(grad.dtype), np.zeros((), grad.dtype))
+
+
+class Max(_ExtremeOfAll):
+    """``max()``: the largest element."""
+
+    pick = staticmethod(np.max)
+
+
+class Min(_ExtremeOfAll):
+    """``min()``: the smallest element."""
 
     pick = staticmethod(np.min)
 
@@ -123,24 +173,60 @@ class TakeAlongDim(Function):
         return full
 
 
+def _variance(ctx: Any, x: Array, axes: Axes, correction: int) -> Array:
+    """sum((x - mean)^2) / (n - correction) with the reduced axes kept; saves x - mean."""
+    centered = x - x.mean(axis=axes, keepdims=True) if x.size else x
+    n = int(np.prod([x.shape[a] for a in axes]))
+    ctx.saved = (centered,)
+    ctx.axes = axes
+    ctx.divisor = max(n - correction, 0)  # as PyTorch: n <= correction gives nan/inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (centered * centered).sum(axis=axes, keepdims=True) / x.dtype.type(ctx.divisor)
+
+
+def _variance_backward(ctx: Any, grad: Array) -> Array:
+    """dvar/dx = 2 (x - mean) / (n - correction), times ``grad`` (reduced axes kept)."""
+    with np.errstate(divide="ignore"):
+        scale = np.asarray(2 / ctx.divisor if ctx.divisor else np.inf, dtype=grad.dtype)
+    return scale * grad * ctx.saved[0]
+
+
 class Var(Function):
     """z = sum((x - mean)^2) / (n - correction).   dz/dx = 2 (x - mean) / (n - correction)."""
 
     @staticmethod
     def forward(ctx: Any, x: Array, axes: Axes, correction: int, keepdim: bool) -> Array:
-        centered = x - x.mean(axis=axes, keepdims=True)
-        n = int(np.prod([x.shape[a] for a in axes]))
-        ctx.saved = (centered,)
-        ctx.axes, ctx.keepdim = axes, keepdim
-        ctx.divisor = max(n - correction, 0)
-        with np.errstate(divide="ignore", invalid="ignore"):  # n <= correction gives nan/inf
-            return (centered * centered).sum(axis=axes, keepdims=keepdim) / ctx.divisor
+        ctx.keepdim = keepdim
+        out = _variance(ctx, x, axes, correction)
+        return out if keepdim else np.squeeze(out, axis=axes)
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
-        (centered,) = ctx.saved
-        scale = np.asarray(2 / ctx.divisor if ctx.divisor else np.nan, dtype=grad.dtype)
-        return restore_axes(grad, ctx.axes, ctx.keepdim) * centered * scale
+        return _variance_backward(ctx, restore_axes(grad, ctx.axes, ctx.keepdim))
+
+
+class Std(Function):
+    """z = sqrt(var(x)).   dz/dx = dvar/dx / (2 z)  -- and 0 where z = 0.
+
+    One node rather than var().sqrt(): where every value along the axes is equal, z = 0 and
+    the chain rule would give 0 * (1 / 0) = nan; the derivative is taken as 0 there, as
+    PyTorch does.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, axes: Axes, correction: int, keepdim: bool) -> Array:
+        ctx.keepdim = keepdim
+        out = np.sqrt(_variance(ctx, x, axes, correction))
+        ctx.saved = (*ctx.saved, out)
+        return out if keepdim else np.squeeze(out, axis=axes)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Array) -> Array:
+        out = ctx.saved[1]
+        grad = restore_axes(grad, ctx.axes, ctx.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_var = np.where(out == 0, np.zeros((), grad.dtype), grad / (2 * out))
+        return _variance_backward(ctx, grad_var)
 
 
 class LogSumExp(Function):
@@ -149,9 +235,10 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
-        m = x.max(axis=axes, keepdims=True)
+        m = max_keepdims(x, axes)
         m = np.where(np.isfinite(m), m, 0)  # all -inf along an axis: keep -inf, not nan
-        out = m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
+        with np.errstate(divide="ignore"):  # an empty sum: log(0) = -inf, as PyTorch
+            out = m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
         ctx.saved = (x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
         return out if keepdim else np.squeeze(out, axis=axes)

@@ -121,25 +121,43 @@ def is_basic_index(index: Any) -> bool:
     )
 
 
+class IndexSlot(int):
+    """Stands in an index template for the k-th index tensor, which is an input of the node."""
+
+
+def fill_index(template: Any, arrays: tuple[Array, ...]) -> Any:
+    """The template with each ``IndexSlot`` replaced by its array."""
+    if isinstance(template, IndexSlot):
+        return arrays[template]
+    if isinstance(template, tuple):
+        return tuple(arrays[p] if isinstance(p, IndexSlot) else p for p in template)
+    return template
+
+
 class GetItem(Function):
     """z = x[index].   dL/dx = zeros with g added at the indexed places.
 
     With advanced (integer-array) indexing an element may be picked several times; its
-    gradient is then the sum of those picks (``np.add.at``, not plain assignment).
+    gradient is then the sum of those picks (``np.add.at``, not plain assignment). Index
+    tensors are inputs of the node (after x, needing no gradient), so changing one in place
+    before backward is caught by the engine's in-place check instead of silently moving the
+    gradient; NumPy arrays in the index were copied by ``Tensor.__getitem__`` for the same
+    reason.
     """
 
     @staticmethod
-    def forward(ctx: Any, x: Array, index: Any) -> Array:
+    def forward(ctx: Any, x: Array, *index_arrays: Array, index: Any) -> Array:
+        index = fill_index(index, index_arrays)
         ctx.shape = x.shape
-        ctx.saved = (index,)
+        ctx.saved = (index, *index_arrays)
         return x[index]
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
-        (index,) = ctx.saved
+    def backward(ctx: Any, grad: Array) -> tuple[Array | None, ...]:
+        index, *index_arrays = ctx.saved
         full = np.zeros(ctx.shape, dtype=grad.dtype)
         if is_basic_index(index):
             full[index] = grad
         else:
             np.add.at(full, index, grad)
-        return full
+        return (full, *(None for _ in index_arrays))
