@@ -28,6 +28,8 @@ def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32
     y = labels.data if is_tensor else np.asarray(labels)
     if y.dtype.kind not in "iu":
         raise ValueError(f"one_hot: labels must be integers (class indices), got dtype {y.dtype}")
+    if num_classes is None and y.size and int(y.min()) < 0:  # PyTorch's words
+        raise ValueError(f"one_hot: class values must be non-negative, got {int(y.min())}")
     if num_classes is None:
         num_classes = int(y.max()) + 1 if y.size else 0
     if y.size and (int(y.min()) < 0 or int(y.max()) >= num_classes):
@@ -97,7 +99,11 @@ def normalize(x: Any, mean: Any, std: Any) -> np.ndarray:
     """``(x - mean) / std`` in x's float dtype (float32 for integer input, e.g. uint8 pixels)."""
     data = _rows(x)
     dtype = data.dtype if data.dtype.kind == "f" else np.dtype(np.float32)
-    result = (data.astype(dtype) - np.asarray(mean, dtype=dtype)) / np.asarray(std, dtype=dtype)
+    scale = np.asarray(std, dtype=dtype)
+    if (scale == 0).any():  # torchvision's Normalize refuses it too (else: silent NaN/inf)
+        raise ValueError(f"normalize: std evaluated to zero ({std!r}), leading to division "
+                         "by zero")
+    result = (data.astype(dtype) - np.asarray(mean, dtype=dtype)) / scale
     return result.astype(dtype, copy=False)
 
 

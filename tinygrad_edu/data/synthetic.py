@@ -17,6 +17,13 @@ def _rng(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(seed) if seed is not None else get_rng()
 
 
+def _check_int(fn: str, **sizes: object) -> None:
+    for name, value in sizes.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{fn}: {name} must be an int, got {value!r} "
+                            f"({type(value).__name__})")
+
+
 def make_xor() -> tuple[np.ndarray, np.ndarray]:
     """The four XOR points as in seed 002: X (4, 2) float32, y (4, 1) float32 (for MSE)."""
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
@@ -33,6 +40,7 @@ def make_spiral(
     Gaussian noise of std ``noise``; the point is (r sin t, r cos t). Returns X (n*classes, 2)
     float32 and y (n*classes,) int64, class by class.
     """
+    _check_int("make_spiral", n=n, classes=classes)
     if n < 1 or classes < 1:
         raise ValueError(
             f"make_spiral: n and classes must be positive, got n={n}, classes={classes}"
@@ -55,6 +63,7 @@ def make_moons(
     the rest, shifted by (1, -0.5) and flipped. Gaussian noise of std ``noise`` is added.
     Returns X (n, 2) float32 and y (n,) int64.
     """
+    _check_int("make_moons", n=n)
     if n < 1:
         raise ValueError(f"make_moons: n must be positive, got {n}")
     rng = _rng(seed)
