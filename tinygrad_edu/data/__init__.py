@@ -13,7 +13,6 @@ from .datasets import (
     ENV_VAR,
     MNIST,
     SYSTEM_DATA_DIR,
-    DatasetLocation,
     DatasetNotFoundError,
     DatasetSpec,
     FashionMNIST,
@@ -21,7 +20,6 @@ from .datasets import (
     cache_dir,
     download,
     search_dirs,
-    where,
 )
 from .idx import (
     IDX_DTYPES,
@@ -34,6 +32,7 @@ from .idx import (
     write_idx,
 )
 from .loader import DataLoader, Dataset, TensorDataset, default_collate
+from .locations import DatasetLocation, where
 from .preprocessing import Standardizer, normalize, one_hot, standardize, train_test_split
 from .synthetic import make_moons, make_spiral, make_xor
 

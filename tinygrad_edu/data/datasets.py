@@ -20,21 +20,20 @@ import os
 import tempfile
 import urllib.request
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .idx import IDXError, read_idx_header, read_idx_with_sha256
+from .idx import IDXError, read_idx_with_sha256
 from .loader import Dataset
 
 __all__ = [
     "DATASETS",
     "ENV_VAR",
     "SYSTEM_DATA_DIR",
-    "DatasetLocation",
     "DatasetNotFoundError",
     "DatasetSpec",
     "FashionMNIST",
@@ -43,7 +42,6 @@ __all__ = [
     "cache_dir",
     "download",
     "search_dirs",
-    "where",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -406,79 +404,6 @@ def download(
             f"could not download {spec.name} into {directory}; tried:\n  " + "\n  ".join(failures)
         )
     return directory
-
-
-# --------------------------------------------------------------------------- where() for the CLI
-
-
-@dataclass(frozen=True)
-class DatasetLocation:
-    """Where a dataset was found (``found``), what was searched, and where it would download."""
-
-    name: str
-    found: Path | None
-    searched: tuple[tuple[str, Path | None], ...]
-    download_dir: Path
-    files: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["found"] = None if self.found is None else str(self.found)
-        d["searched"] = [[label, None if p is None else str(p)] for label, p in self.searched]
-        d["download_dir"] = str(self.download_dir)
-        d["files"] = list(self.files)
-        return d
-
-    def __str__(self) -> str:
-        if self.found is not None:
-            return f"{self.name}: found in {self.found}"
-        return f"{self.name}: not found; would download to {self.download_dir}"
-
-
-def where(
-    name: str | None = None, root: PathLike | None = None, verify: bool = True
-) -> list[DatasetLocation]:
-    """For each dataset (or just ``name``): the first searched directory holding all four files.
-
-    With ``verify`` (default) a directory other than ``root`` counts only if its files match
-    the official digests, exactly as loading decides; without it, only existence and a valid
-    IDX header are checked (fast). An explicit ``root`` is checked structurally only.
-    """
-    names = [_spec(name).name] if name is not None else list(DATASETS)
-    result = []
-    for key in names:
-        spec = DATASETS[key]
-        dirs = search_dirs(key, root)
-        found = None
-        for label, directory in dirs:
-            if directory is None:
-                continue
-            paths = [_locate(directory, f) for f in spec.files]
-            if any(p is None for p in paths):
-                continue
-            try:
-                ok = True
-                for path, file in zip(paths, spec.files, strict=True):
-                    assert path is not None
-                    read_idx_header(path)
-                    if verify and label != "root" and _verify(path, file) is not None:
-                        ok = False
-                        break
-            except (IDXError, OSError):
-                ok = False
-            if ok:
-                found = directory
-                break
-        result.append(
-            DatasetLocation(
-                name=key,
-                found=found,
-                searched=tuple(dirs),
-                download_dir=_download_dir(spec, root),
-                files=tuple(f.filename for f in spec.files),
-            )
-        )
-    return result
 
 
 # --------------------------------------------------------------------------- the datasets
