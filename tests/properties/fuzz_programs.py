@@ -424,16 +424,34 @@ def raised_where(exc: BaseException) -> str:
 
 
 def _describe(ours: np.ndarray, ref: np.ndarray) -> str:
+    worst = ""
+    if ours.shape == ref.shape and ours.size and ours.dtype.kind == ref.dtype.kind == "f":
+        a, b = ours.astype(np.float64), ref.astype(np.float64)
+        gap = np.where(np.isnan(a) == np.isnan(b), np.abs(np.nan_to_num(a - b)), np.inf)
+        at = np.unravel_index(int(np.argmax(gap)), a.shape)
+        worst = f"\n    worst at {tuple(int(i) for i in at)}: {a[at]!r} vs torch {b[at]!r}"
     with np.printoptions(precision=6, threshold=30, linewidth=120):
-        return f"tinygrad_edu: {ours!r}\n    torch: {ref!r}"
+        return f"tinygrad_edu: {ours!r}\n    torch: {ref!r}{worst}"
 
 
 def _op_name(program: Program, step: int) -> str:
     return program.steps[step].op
 
 
+def low_precision(program: Program, ref: Run) -> list[bool]:
+    """Per value: does it or any value it was computed from have a dtype below float64? Such a
+    float64 value carries float32 round-off (which differs between the libraries)."""
+    low: list[bool] = []
+    for i, v in enumerate(ref.values):
+        step = program.steps[ref.producer[i]]
+        own = v.dtype in (torch.float32, torch.float16)
+        low.append(own or any(low[j] for j in step.args))
+    return low
+
+
 def compare_forward(program: Program, ours: Run, ref: Run) -> list[Mismatch]:
     found: list[Mismatch] = []
+    low = low_precision(program, ref)
     kinds: set[str] = set()
 
     def add(kind: str, index: int, detail: str, message: str) -> None:
@@ -457,7 +475,7 @@ def compare_forward(program: Program, ours: Run, ref: Run) -> list[Mismatch]:
             add("requires_grad", i, f"{t.requires_grad} vs torch {r.requires_grad}",
                 f"requires_grad {t.requires_grad}, torch {r.requires_grad}")
         a, b = np.asarray(TG.numpy(t)), TORCH.numpy(r)
-        diff = difference(a, b, _rtol(a.dtype, b.dtype))
+        diff = difference(a, b, _rtol(a.dtype, b.dtype, np.float32 if low[i] else np.float64))
         if diff is not None:
             add("forward", i, diff, _describe(a, b))
             break  # everything after is built on a different value
@@ -486,6 +504,7 @@ def compare_grads(program: Program, ours: Run, ref: Run, grad_values: Sequence[i
             consumers.setdefault(i, []).append(s.op)
     found: list[Mismatch] = []
     worst: tuple[int, str, str] | None = None
+    any_low = any(low_precision(program, ref))  # gradients mix every value's precision
     for i in grad_values:
         t, r = ours.values[i], ref.values[i]
         if _aliased(ours, i) or _aliased(ref, i):
@@ -508,7 +527,8 @@ def compare_grads(program: Program, ours: Run, ref: Run, grad_values: Sequence[i
                 found.append(Mismatch("grad-dtype", _op_name(program, ref.producer[i]),
                                       f"{a.dtype} for a {TG.dtype(t)} tensor",
                                       f"x{i}.grad dtype {a.dtype}"))
-            problem = difference(a, b, _rtol(a.dtype, b.dtype, TG.dtype(t)))
+            problem = difference(a, b, _rtol(a.dtype, b.dtype, TG.dtype(t),
+                                             np.float32 if any_low else np.float64))
             message = _describe(a, b)
         if problem is not None and (worst is None or i > worst[0]):
             worst = (i, problem, message)
