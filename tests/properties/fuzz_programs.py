@@ -262,7 +262,8 @@ class TorchLib(Lib):
         """PyTorch's own BCE where the two agree (p in [eps, 1 - eps]), else the documented
         clipped formula."""
         pd = p.detach().double()
-        if bool(((pd >= BCE_EPS) & (1 - pd >= BCE_EPS)).all()):
+        if bool(((pd >= BCE_EPS) & (1 - pd >= BCE_EPS)).all()) or not bool(
+                ((pd >= 0) & (pd <= 1)).all()):  # PyTorch's own check rejects p outside [0, 1]
             return torch.nn.functional.binary_cross_entropy(p, y, **kw)
         return _reduce(_BCEDocumented.apply(p, y), kw.get("reduction", "mean"))
 
