@@ -15,7 +15,19 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .dtypes import promote_types, result_type
+from .dtypes import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    uint8,
+)
 from .gradcheck import gradcheck
 from .serialization import CheckpointError, load, save
 from .tensor import (
@@ -24,7 +36,6 @@ from .tensor import (
     arange,
     argmax,
     as_tensor,
-    bool_,
     cat,
     clamp,
     clip,
@@ -34,15 +45,10 @@ from .tensor import (
     exp,
     eye,
     flatten,
-    float16,
-    float32,
-    float64,
     from_numpy,
     full,
     full_like,
     get_rng,
-    int32,
-    int64,
     linspace,
     log,
     log_softmax,
@@ -66,7 +72,6 @@ from .tensor import (
     stack,
     tanh,
     tensor,
-    uint8,
     where,
     zeros,
     zeros_like,

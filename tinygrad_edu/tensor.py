@@ -7,15 +7,26 @@ the graph to the engine in ``autograd.py``; every op's math lives in ``ops/``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 
 from . import autograd
+from ._checks import as_int, dim_index, dim_tuple, finite_number, size_args
 from .autograd import Array, Function, bump_version
-from .dtypes import bool_, default_float, float16, float32, float64, int32, int64, uint8
-from .dtypes import result_type, scalar_dtype
+from .dtypes import (
+    bool_,
+    category,
+    default_float,
+    float32,
+    float64,
+    int32,
+    int64,
+    result_type,
+    scalar_dtype,
+)
 from .ops import activation as A
 from .ops import elementwise as E
 from .ops import linalg as L
@@ -49,9 +60,13 @@ def _dtype(dtype: DTypeLike) -> np.dtype:
     if isinstance(dtype, str) and dtype.startswith("torch."):
         dtype = dtype[len("torch.") :]
     try:
-        return np.dtype(dtype)
+        result = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"unknown dtype {dtype!r}; use e.g. float32, float64, int64") from None
+    if result.kind not in "fiub" or result.kind == "f" and result.itemsize > 8:
+        raise TypeError(f"dtype {dtype!r} ({result}) is not supported: use a float (float16, "
+                        f"float32, float64), int (int8 ... int64, uint8 ... uint32) or bool")
+    return result
 
 
 def _to_array(data: Any, dtype: DTypeLike, python_default: np.dtype | None) -> Array:
@@ -64,15 +79,50 @@ def _to_array(data: Any, dtype: DTypeLike, python_default: np.dtype | None) -> A
     elif isinstance(data, np.generic):
         array = np.asarray(data, dtype=None if dtype is None else _dtype(dtype))
     else:
-        if dtype is None and python_default is None:  # tensor(): infer like torch.tensor
+        # Convert without a dtype first: np.asarray(["1.5"], float32) would parse strings and
+        # np.asarray([1, None], float32) would turn None into nan.
+        try:
             array = np.asarray(data)
-            if array.dtype.kind == "f":
-                array = array.astype(default_float)
-        else:
-            array = np.asarray(data, dtype=_dtype(dtype) if dtype is not None else python_default)
+        except ValueError as e:  # ragged nesting
+            raise ValueError(f"Tensor data must be a (nested) sequence of equal-length "
+                             f"sequences of numbers: {e}") from None
+        if array.dtype.kind not in "fiub":
+            _refuse_data(data, array)
+        if dtype is not None:
+            array = array.astype(_dtype(dtype), copy=False)
+        elif python_default is not None:  # Tensor([1, 2]) is float32, as torch.Tensor
+            array = array.astype(python_default, copy=False)
+        elif array.dtype.kind == "f":  # tensor([1.5]): float32, as torch.tensor
+            array = array.astype(default_float)
     if array.dtype.kind not in "fiub":
-        raise TypeError(f"Tensor data must be numbers or booleans, got NumPy dtype {array.dtype}")
+        _refuse_data(data, array)
     return array
+
+
+def _refuse_data(data: Any, array: Array) -> None:
+    """Say what in ``data`` is not a number: None, a string, a dict... (NumPy makes an object
+    or string array of it)."""
+    if array.dtype.kind == "c":
+        raise TypeError("complex numbers are not supported (tinygrad_edu has no complex dtype)")
+    if array.dtype.kind in "US":
+        raise TypeError(f"Tensor data must be numbers, got a str ({array.flat[0]!r})")
+    missing = object()
+    stack, culprit = [data], missing
+    while stack and culprit is missing:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, int) and not -2**63 <= item < 2**64:
+            raise OverflowError(f"Tensor data: Python int {item} is too large for int64")
+        elif not isinstance(item, (int, float, bool, np.number, np.bool_, np.ndarray)):
+            culprit = item
+    if culprit is missing:
+        raise TypeError(f"Tensor data must be numbers or booleans, got NumPy dtype "
+                        f"{array.dtype}")
+    if isinstance(culprit, complex):
+        raise TypeError("complex numbers are not supported (tinygrad_edu has no complex dtype)")
+    raise TypeError(f"Tensor data must be numbers or booleans, got {culprit!r} of type "
+                    f"{type(culprit).__name__}")
 
 
 def _check_can_require_grad(array: Array) -> None:
@@ -207,7 +257,12 @@ class Tensor:
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of one dim."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        if dim is None:
+            return self.data.shape
+        if self.ndim == 0:
+            dim_index(dim, 0, "size")
+            raise IndexError("size(): a 0-d tensor has no dims")
+        return self.data.shape[dim_index(dim, self.ndim, "size")]
 
     def numel(self) -> int:
         return int(self.data.size)
@@ -449,13 +504,13 @@ class Tensor:
     neg = __neg__
 
     def exp(self) -> Tensor:
-        return E.Exp.apply(self)
+        return E.Exp.apply(self._floating())
 
     def log(self) -> Tensor:
-        return E.Log.apply(self)
+        return E.Log.apply(self._floating())
 
     def sqrt(self) -> Tensor:
-        return E.Sqrt.apply(self)
+        return E.Sqrt.apply(self._floating())
 
     def abs(self) -> Tensor:
         return E.Abs.apply(self)
@@ -471,7 +526,7 @@ class Tensor:
 
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         if min is None and max is None:
-            raise ValueError("clamp needs at least one of min and max")
+            raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
         low = None if min is None else PyFloat(min)  # Python floats: no upcast of float32
         high = None if max is None else PyFloat(max)
         return E.Clamp.apply(self, low=low, high=high)
@@ -492,16 +547,29 @@ class Tensor:
         return A.ReLU.apply(self)
 
     def sigmoid(self) -> Tensor:
-        return A.Sigmoid.apply(self)
+        return A.Sigmoid.apply(self._floating())
 
     def tanh(self) -> Tensor:
-        return A.Tanh.apply(self)
+        return A.Tanh.apply(self._floating())
+
+    def _floating(self) -> Tensor:
+        """Integer and bool inputs of float-valued ops (exp, sqrt...) become float32, as in
+        PyTorch (NumPy would give float64)."""
+        return self if self.data.dtype.kind == "f" else _make(self.data.astype(default_float),
+                                                               False)
+
+    def _softmax_dim(self, dim: Any, op: str) -> PyInt:
+        if self.data.dtype.kind != "f":
+            raise RuntimeError(f"{op}(): expected a floating point tensor, got dtype "
+                               f"{self.dtype} (convert with .float())")
+        axis = dim_index(dim, self.ndim, op)
+        return axis if self.ndim else -1
 
     def softmax(self, dim: PyInt = -1) -> Tensor:
-        return A.Softmax.apply(self, dim=dim)
+        return A.Softmax.apply(self, dim=self._softmax_dim(dim, "softmax"))
 
     def log_softmax(self, dim: PyInt = -1) -> Tensor:
-        return A.LogSoftmax.apply(self, dim=dim)
+        return A.LogSoftmax.apply(self, dim=self._softmax_dim(dim, "log_softmax"))
 
     # ------------------------------------------------------------------ comparisons (no grad)
 
@@ -539,17 +607,17 @@ class Tensor:
 
     def sum(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
         dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
-        return R.Sum.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
+        return R.Sum.apply(self, axes=dim_tuple(dim, self.ndim, "sum"), keepdim=keepdim)
 
     def mean(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
         dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
         if self.data.dtype.kind != "f":
             raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self.dtype}")
-        return R.Mean.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
+        return R.Mean.apply(self, axes=dim_tuple(dim, self.ndim, "mean"), keepdim=keepdim)
 
     def _reduced_axes(self, dim: Dim, op: str) -> tuple[PyInt, ...]:
         """The axes of ``dim`` for a reduction that has no value over nothing (max, argmax)."""
-        axes = R.normalize_dims(dim, self.ndim)
+        axes = dim_tuple(dim, self.ndim, op)
         for axis in axes if self.ndim else ():
             if self.data.shape[axis] == 0:
                 raise IndexError(f"{op}(): expected reduction dim {axis} to have non-zero size "
@@ -604,7 +672,7 @@ class Tensor:
             return _make(index.reshape((1,) * self.ndim) if keepdim else index, False)
         if self.ndim == 0:
             return _make(np.zeros((), np.int64), False)
-        (axis,) = R.normalize_dims(dim, self.ndim)
+        axis = dim_index(dim, self.ndim, name)
         return _make(pick(axis=axis, keepdims=keepdim), False)
 
     def argmax(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
@@ -622,7 +690,7 @@ class Tensor:
                                f"{self.dtype}")
         if correction is None:
             correction = 1 if unbiased else 0
-        return R.normalize_dims(dim, self.ndim), correction
+        return dim_tuple(dim, self.ndim, op), correction
 
     def var(self, dim: Dim = None, unbiased: PyBool = True, keepdim: PyBool = False, *,
             correction: PyInt | None = None) -> Tensor:
@@ -637,72 +705,113 @@ class Tensor:
         return R.Std.apply(self, axes=axes, correction=correction, keepdim=keepdim)
 
     def logsumexp(self, dim: Dim, keepdim: PyBool = False) -> Tensor:
-        return R.LogSumExp.apply(self, axes=R.normalize_dims(dim, self.ndim), keepdim=keepdim)
+        x = self._floating()
+        return R.LogSumExp.apply(x, axes=dim_tuple(dim, self.ndim, "logsumexp"), keepdim=keepdim)
 
     # ------------------------------------------------------------------ shape
 
+    def _new_shape(self, shape: tuple[Any, ...], op: str) -> tuple[PyInt, ...]:
+        """A reshape target: ints >= 0 and at most one -1, holding as many elements."""
+        sizes = size_args(shape, op, allow_minus_one=True)
+        known = math.prod(n for n in sizes if n != -1)
+        if -1 in sizes:
+            if known == 0 or self.data.size % known:
+                raise RuntimeError(f"{op}(): shape {sizes} is invalid for input of size "
+                                   f"{self.data.size}")
+            sizes = tuple(self.data.size // known if n == -1 else n for n in sizes)
+        elif known != self.data.size:
+            raise RuntimeError(f"{op}(): input of size {self.data.size} (shape {self.shape}) "
+                               f"cannot take the shape {sizes}")
+        return sizes
+
     def reshape(self, *shape: Any) -> Tensor:
-        return S.Reshape.apply(self, shape=_shape_args(shape))
+        return S.Reshape.apply(self, shape=self._new_shape(shape, "reshape"))
 
     def view(self, *shape: Any) -> Tensor:
-        return S.View.apply(self, shape=_shape_args(shape))
+        return S.View.apply(self, shape=self._new_shape(shape, "view"))
 
     def view_as(self, other: Tensor) -> Tensor:
-        return S.View.apply(self, shape=other.shape)
+        return S.View.apply(self, shape=self._new_shape(other.shape, "view_as"))
 
     def reshape_as(self, other: Tensor) -> Tensor:
-        return S.Reshape.apply(self, shape=other.shape)
+        return S.Reshape.apply(self, shape=self._new_shape(other.shape, "reshape_as"))
 
     def flatten(self, start_dim: PyInt = 0, end_dim: PyInt = -1) -> Tensor:
+        start = dim_index(start_dim, self.ndim, "flatten")
+        end = dim_index(end_dim, self.ndim, "flatten")
         if self.ndim == 0:
             return S.Flatten.apply(self, shape=(1,))
-        n = self.ndim
-        for d in (start_dim, end_dim):
-            if not -n <= d < n:
-                raise IndexError(f"flatten: dim {d} out of range for a tensor with {n} dims "
-                                 f"(expected [-{n}, {n - 1}])")
-        start, end = start_dim % n, end_dim % n
         if start > end:
-            raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim})")
-        shape = self.shape[:start] + (-1,) + self.shape[end + 1 :]
+            raise RuntimeError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim "
+                               f"({end_dim})")
+        # the merged size spelled out: -1 is ambiguous when another dim is 0
+        merged = math.prod(self.shape[start : end + 1])
+        shape = self.shape[:start] + (merged,) + self.shape[end + 1 :]
         return S.Flatten.apply(self, shape=shape)
 
     def permute(self, *dims: Any) -> Tensor:
-        dims = _shape_args(dims)
-        if sorted(d % max(self.ndim, 1) for d in dims) != list(range(self.ndim)):
-            raise ValueError(f"permute: {dims} is not a permutation of the {self.ndim} dims")
-        return S.Permute.apply(self, dims=tuple(d % self.ndim for d in dims))
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = tuple(dims[0])
+        if len(dims) != self.ndim:
+            raise RuntimeError(f"permute(): number of dims don't match: {len(dims)} dims "
+                               f"{tuple(dims)} for a tensor of shape {self.shape}")
+        axes = tuple(dim_index(d, self.ndim, "permute") for d in dims)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError(f"permute(): repeated dim in the permutation {tuple(dims)}")
+        return S.Permute.apply(self, dims=axes)
 
     def transpose(self, dim0: PyInt, dim1: PyInt) -> Tensor:
+        d0 = dim_index(dim0, self.ndim, "transpose")
+        d1 = dim_index(dim1, self.ndim, "transpose")
+        if self.ndim == 0:  # a 0-d tensor is its own transpose (dims 0 and -1 are allowed)
+            return S.View.apply(self, shape=())
         dims = list(range(self.ndim))
-        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        dims[d0], dims[d1] = dims[d1], dims[d0]
         return S.Transpose.apply(self, dims=tuple(dims))
+
+    swapaxes = swapdims = transpose
 
     def t(self) -> Tensor:
         if self.ndim > 2:
-            raise ValueError(f"t() expects a tensor with <= 2 dims, got shape {self.shape}")
+            raise RuntimeError(f"t() expects a tensor with <= 2 dims, got shape {self.shape}")
         return self.T
 
     def squeeze(self, dim: Dim = None) -> Tensor:
-        axes = R.normalize_dims(dim, self.ndim)
+        axes = dim_tuple(dim, self.ndim, "squeeze")
         shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
         return S.Squeeze.apply(self, shape=shape)
 
     def unsqueeze(self, dim: PyInt) -> Tensor:
-        if not -self.ndim - 1 <= dim <= self.ndim:
-            raise IndexError(f"unsqueeze: dim {dim} out of range for {self.ndim} dims")
-        dim = dim % (self.ndim + 1)
-        return S.Unsqueeze.apply(self, shape=self.shape[:dim] + (1,) + self.shape[dim:])
+        axis = dim_index(dim, self.ndim + 1, "unsqueeze")
+        return S.Unsqueeze.apply(self, shape=self.shape[:axis] + (1,) + self.shape[axis:])
 
     def expand(self, *sizes: Any) -> Tensor:
-        """Broadcast to ``sizes`` (-1 keeps a dim) without copying."""
-        sizes = _shape_args(sizes)
+        """Broadcast to ``sizes`` without copying; -1 keeps an existing dim (not allowed for a
+        new leading dim, as in PyTorch)."""
+        sizes = size_args(sizes, "expand", allow_minus_one=True, one_minus_one=False)
         lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand(): the number of sizes provided ({len(sizes)}) must be "
+                               f"greater or equal to the number of dimensions in the tensor "
+                               f"({self.ndim}, shape {self.shape})")
+        if -1 in sizes[:lead]:
+            raise RuntimeError(f"expand(): -1 is not allowed for a new leading dim: sizes "
+                               f"{sizes} for a tensor of shape {self.shape}")
         shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
         return self.broadcast_to(shape)
 
     def broadcast_to(self, shape: Sequence[PyInt]) -> Tensor:
-        return S.Expand.apply(self, shape=tuple(shape))
+        shape = size_args((tuple(shape),), "broadcast_to")
+        try:
+            np.broadcast_shapes(self.shape, shape)
+            fits = len(shape) >= self.ndim and all(
+                n == m or n == 1 for n, m in zip(self.shape[::-1], shape[::-1], strict=False))
+        except ValueError:
+            fits = False
+        if not fits:
+            raise RuntimeError(f"expand(): the shape {self.shape} cannot be expanded to "
+                               f"{shape}: each dim must match or be 1")
+        return S.Expand.apply(self, shape=shape)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.broadcast_to(other.shape)
@@ -729,21 +838,33 @@ class Tensor:
 
     def _inplace(self, op: str, ufunc: np.ufunc, other: Any) -> Tensor:
         self._before_inplace(op)
-        ufunc(self.data, self._operand(other).data, out=self.data, casting="same_kind")
+        operand = self._operand(other)
+        result = result_type(self, operand)
+        if ufunc is np.divide and result.kind != "f":
+            result = default_float  # int / int is a float
+        if category(result) > category(self.data.dtype):  # as PyTorch: no float into an int
+            raise RuntimeError(f"{op}: result type {result} can't be cast to the desired output "
+                               f"type {self.dtype} of this in-place operation")
+        ufunc(self.data, operand.data, out=self.data, casting="unsafe")
         bump_version(self)
         return self
 
+    def _scaled(self, other: Any, alpha: Scalar, op: str) -> Any:
+        if alpha == 1:
+            return other
+        if self.data.dtype.kind != "f" and isinstance(alpha, (PyFloat, np.floating)):
+            raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
+                               f"floating point number (got {alpha})")
+        # scale as an array: no graph node, and a Python alpha keeps the dtype
+        return self._operand(other).data * alpha
+
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """self += alpha * other."""
-        if alpha != 1:  # scale as an array: no graph node, and a Python alpha keeps the dtype
-            other = self._operand(other).data * alpha
-        return self._inplace("add_", np.add, other)
+        return self._inplace("add_", np.add, self._scaled(other, alpha, "add_"))
 
     def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """self -= alpha * other."""
-        if alpha != 1:
-            other = self._operand(other).data * alpha
-        return self._inplace("sub_", np.subtract, other)
+        return self._inplace("sub_", np.subtract, self._scaled(other, alpha, "sub_"))
 
     def mul_(self, other: Any) -> Tensor:
         return self._inplace("mul_", np.multiply, other)
@@ -754,14 +875,16 @@ class Tensor:
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
     def copy_(self, source: Any) -> Tensor:
+        """Copy ``source`` (broadcast to this shape) into this tensor, converting its dtype as
+        PyTorch does (floats copied into an int tensor are truncated)."""
         self._before_inplace("copy_")
-        np.copyto(self.data, self._operand(source).data, casting="same_kind")
+        np.copyto(self.data, self._operand(source).data, casting="unsafe")
         bump_version(self)
         return self
 
     def fill_(self, value: Scalar) -> Tensor:
         self._before_inplace("fill_")
-        self.data.fill(value)
+        self.data.fill(_fill_value(value, "fill_"))
         bump_version(self)
         return self
 
@@ -769,6 +892,8 @@ class Tensor:
         return self.fill_(0)
 
     def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
+        if min is None and max is None:
+            raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
         self._before_inplace("clamp_")
         np.clip(self.data, min, max, out=self.data)
         bump_version(self)
@@ -800,13 +925,6 @@ def _numpy_names(dim: Any, keepdim: PyBool, numpy_names: dict[str, Any]) -> tupl
     return dim, keepdim
 
 
-def _shape_args(args: tuple[Any, ...]) -> tuple[PyInt, ...]:
-    """``f(2, 3)`` and ``f((2, 3))`` both mean the shape (2, 3)."""
-    if len(args) == 1 and isinstance(args[0], (tuple, list)):
-        args = tuple(args[0])
-    return tuple(PyInt(a) for a in args)
-
-
 def _index_arrays(index: Any) -> Any:
     """Tensors inside an index become their arrays (NumPy does the indexing)."""
     if isinstance(index, Tensor):
@@ -819,7 +937,8 @@ def _index_arrays(index: Any) -> Any:
 def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """``a`` and ``b`` cast to their ``result_type``."""
     dtype = result_type(a, b)
-    return (a if a.data.dtype == dtype else a.to(dtype)), (b if b.data.dtype == dtype else b.to(dtype))
+    return (a if a.data.dtype == dtype else a.to(dtype),
+            b if b.data.dtype == dtype else b.to(dtype))
 
 
 def _index_template(index: Any) -> tuple[Any, list[Tensor]]:
@@ -882,27 +1001,45 @@ def from_numpy(array: Array) -> Tensor:
     return _make(np.asarray(array), False)
 
 
-def _filled(shape: tuple[Any, ...], fill: Any, dtype: DTypeLike, requires_grad: PyBool) -> Tensor:
+def _fill_value(value: Any, op: str) -> Any:
+    if isinstance(value, Tensor):
+        value = value.item()
+    if not isinstance(value, (PyInt, PyFloat, np.number, np.bool_)):
+        raise TypeError(f"{op}(): argument 'fill_value' must be a number, got {value!r} "
+                        f"({type(value).__name__})")
+    return value
+
+
+def _filled(shape: tuple[Any, ...], fill: Any, dtype: DTypeLike, requires_grad: PyBool,
+            op: str) -> Tensor:
     dtype = default_float if dtype is None else _dtype(dtype)
-    array = np.full(_shape_args(shape), fill, dtype=dtype)
+    array = np.full(size_args(shape, op), _fill_value(fill, op), dtype=dtype)
     return Tensor(array, requires_grad=requires_grad)
 
 
 def zeros(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return _filled(size, 0, dtype, requires_grad)
+    return _filled(size, 0, dtype, requires_grad, "zeros")
 
 
 def ones(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return _filled(size, 1, dtype, requires_grad)
+    return _filled(size, 1, dtype, requires_grad, "ones")
 
 
 def empty(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return _filled(size, 0, dtype, requires_grad)
+    return _filled(size, 0, dtype, requires_grad, "empty")
 
 
 def full(size: Sequence[PyInt], fill_value: Scalar, dtype: DTypeLike = None,
          requires_grad: PyBool = False) -> Tensor:
-    return _filled(tuple(size), fill_value, dtype, requires_grad)
+    """A tensor of ``size`` filled with ``fill_value``; its dtype is the number's (float32 for
+    a Python float, int64 for an int, bool for a bool), as in PyTorch."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' must be a tuple of ints, got {size!r} "
+                        f"({type(size).__name__})")
+    fill_value = _fill_value(fill_value, "full")
+    if dtype is None:
+        dtype = scalar_dtype(bool_, fill_value)
+    return _filled(tuple(size), fill_value, dtype, requires_grad, "full")
 
 
 def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
@@ -920,9 +1057,17 @@ def full_like(t: Tensor, fill_value: Scalar, dtype: DTypeLike = None,
 
 def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: DTypeLike = None,
            requires_grad: PyBool = False) -> Tensor:
-    """Like ``torch.arange``: int64 for whole-number arguments, float32 otherwise."""
+    """Like ``torch.arange``: int64 for whole-number arguments, float32 otherwise; the step must
+    be nonzero and point from start towards end (an empty range the other way is an error)."""
     if end is None:
         start, end = 0, start
+    for name, value in (("start", start), ("end", end), ("step", step)):
+        finite_number(value, name, "arange")
+    if float(step) == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (float(end) - float(start)) * float(step) < 0:
+        raise RuntimeError(f"arange(): upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
     if dtype is None:
         whole = all(isinstance(v, (PyInt, np.integer)) for v in (start, end, step))
         dtype = int64 if whole else default_float
@@ -932,26 +1077,42 @@ def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: DT
 
 def linspace(start: PyFloat, end: PyFloat, steps: PyInt, dtype: DTypeLike = None,
              requires_grad: PyBool = False) -> Tensor:
+    steps = as_int(steps, "steps", "linspace")
+    if steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
     array = np.linspace(start, end, steps, dtype=default_float if dtype is None else _dtype(dtype))
     return Tensor(array, requires_grad=requires_grad)
 
 
 def eye(n: PyInt, m: PyInt | None = None, dtype: DTypeLike = None,
         requires_grad: PyBool = False) -> Tensor:
-    array = np.eye(n, m, dtype=default_float if dtype is None else _dtype(dtype))
+    rows, cols = size_args((n, n if m is None else m), "eye")
+    array = np.eye(rows, cols, dtype=default_float if dtype is None else _dtype(dtype))
     return Tensor(array, requires_grad=requires_grad)
+
+
+def _float_dtype(dtype: DTypeLike, op: str) -> np.dtype:
+    dtype = default_float if dtype is None else _dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}(): expected a floating point dtype, got {dtype}")
+    return dtype
 
 
 def rand(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
     """Uniform on [0, 1), from the module-level Generator (see ``manual_seed``)."""
-    array = _rng.random(_shape_args(size), dtype=default_float if dtype is None else _dtype(dtype))
+    dtype = _float_dtype(dtype, "rand")
+    shape = size_args(size, "rand")
+    array = _rng.random(shape, dtype=dtype) if dtype.itemsize >= 4 else (
+        _rng.random(shape).astype(dtype))  # NumPy draws float32 and float64 only
     return Tensor(array, requires_grad=requires_grad)
 
 
 def randn(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
     """Standard normal, from the module-level Generator (see ``manual_seed``)."""
-    dtype = default_float if dtype is None else _dtype(dtype)
-    array = _rng.standard_normal(_shape_args(size), dtype=dtype)
+    dtype = _float_dtype(dtype, "randn")
+    shape = size_args(size, "randn")
+    array = _rng.standard_normal(shape, dtype=dtype) if dtype.itemsize >= 4 else (
+        _rng.standard_normal(shape).astype(dtype))
     return Tensor(array, requires_grad=requires_grad)
 
 
@@ -964,24 +1125,58 @@ def randn_like(t: Tensor, requires_grad: PyBool = False) -> Tensor:
 
 
 def randint(low: PyInt, high: PyInt | None = None, size: Sequence[PyInt] = ()) -> Tensor:
+    """Integers uniform on [low, high), int64."""
     if high is None:
         low, high = 0, low
-    return Tensor(_rng.integers(low, high, size=tuple(size), dtype=np.int64))
+    low, high = as_int(low, "low", "randint"), as_int(high, "high", "randint")
+    if low >= high:
+        raise RuntimeError(f"randint(): expected low < high, got low={low}, high={high}")
+    shape = size_args((tuple(size),), "randint")
+    return Tensor(_rng.integers(low, high, size=shape, dtype=np.int64))
 
 
 def randperm(n: PyInt) -> Tensor:
+    """A random permutation of 0 .. n-1, int64."""
+    n = as_int(n, "n", "randperm")
+    if n < 0:
+        raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
     return Tensor(_rng.permutation(n).astype(np.int64))
 
 
 # ---------------------------------------------------------------------- function forms
 
 
-def cat(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:
-    """Join tensors along an existing dim."""
-    tensors = [_as_tensor(t) for t in tensors]
+def _joined(tensors: Any, op: str) -> list[Tensor]:
+    """The tensors of a cat/stack, promoted to their common dtype (PyTorch's result_type)."""
+    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{op}(): argument 'tensors' must be a tuple or list of Tensors, got "
+                        f"{type(tensors).__name__}")
     if not tensors:
-        raise ValueError("cat() needs at least one tensor")
-    return S.Cat.apply(*tensors, dim=dim)
+        raise ValueError(f"{op}(): expected a non-empty list of Tensors")
+    joined = [_as_tensor(t) for t in tensors]
+    dtype = result_type(*[t if t.ndim else t.reshape(1) for t in joined])  # all count as dims
+    return [t if t.data.dtype == dtype else t.to(dtype) for t in joined]
+
+
+def cat(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:
+    """Join tensors along an existing dim. As in PyTorch, 1-D empty tensors (shape (0,)) are
+    skipped whatever the others' shapes (a legacy rule that lets ``cat([torch.empty(0), x])``
+    start an accumulation)."""
+    joined = _joined(tensors, "cat")
+    if any(t.ndim == 0 for t in joined):
+        raise RuntimeError("cat(): zero-dimensional tensor cannot be concatenated (use stack, "
+                           "or reshape(1) first)")
+    kept = [t for t in joined if t.shape != (0,)]
+    if not kept:
+        kept = joined[:1]
+    axis = dim_index(dim, kept[0].ndim, "cat")
+    for t in kept[1:]:
+        if t.ndim != kept[0].ndim or any(
+                n != m for i, (n, m) in enumerate(zip(t.shape, kept[0].shape, strict=True))
+                if i != axis):
+            raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {axis}: "
+                               f"got shapes {kept[0].shape} and {t.shape}")
+    return S.Cat.apply(*joined, dim=axis)
 
 
 concat = concatenate = cat
@@ -989,10 +1184,13 @@ concat = concatenate = cat
 
 def stack(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
-    tensors = [_as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack() needs at least one tensor")
-    return S.Stack.apply(*tensors, dim=dim)
+    joined = _joined(tensors, "stack")
+    for t in joined[1:]:
+        if t.shape != joined[0].shape:
+            raise RuntimeError(f"stack(): expects each tensor to be equal size, but got "
+                               f"{joined[0].shape} and {t.shape}")
+    axis = dim_index(dim, joined[0].ndim + 1, "stack")
+    return S.Stack.apply(*joined, dim=axis)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
@@ -1002,7 +1200,10 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     if isinstance(condition, Tensor) and condition.data.dtype == bool_:
         cond = condition
     else:
-        cond = _make(np.array(getattr(condition, "data", condition), dtype=bool), False)
+        cond = _make(np.array(getattr(condition, "data", condition)), False)
+        if cond.data.dtype != bool_:
+            raise RuntimeError(f"where(): expected condition to be a boolean tensor, but got "
+                               f"dtype {cond.dtype} (compare first, e.g. x > 0)")
     base = input if isinstance(input, Tensor) else other
     if not isinstance(base, Tensor):
         base = Tensor(input)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._checks import as_int
 from ..ops import activation as A
 from ..ops import linalg as Lin
 from ..ops import loss as Loss
@@ -32,28 +33,34 @@ def relu(x: Tensor) -> Tensor:
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return A.LeakyReLU.apply(x, negative_slope=negative_slope)
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, (int, float)):
+        raise TypeError(f"leaky_relu(): argument 'negative_slope' must be a number, got "
+                        f"{negative_slope!r} ({type(negative_slope).__name__})")
+    return A.LeakyReLU.apply(x, negative_slope=float(negative_slope))
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    return A.Sigmoid.apply(x)
+    return _as_tensor(x).sigmoid()
 
 
 def tanh(x: Tensor) -> Tensor:
-    return A.Tanh.apply(x)
+    return _as_tensor(x).tanh()
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return A.Softmax.apply(x, dim=dim)
+    return _as_tensor(x).softmax(dim)
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return A.LogSoftmax.apply(x, dim=dim)
+    return _as_tensor(x).log_softmax(dim)
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight^T + bias, with weight of shape (out_features, in_features) as PyTorch; one
-    fused node (ops.linalg.Linear)."""
+    fused node (ops.linalg.Linear). A 1-D weight is a single output: x @ weight."""
+    if weight.ndim == 1:
+        out = _as_tensor(x) @ weight
+        return out if bias is None else out + bias
     if bias is None:
         return Lin.Linear.apply(_as_tensor(x), weight)
     return Lin.Linear.apply(_as_tensor(x), weight, bias)
@@ -62,13 +69,21 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 def pad(x: Tensor, pad: tuple[int, ...], value: float = 0.0) -> Tensor:
     """Constant padding in PyTorch's order: (left, right) of the last dim, then of the one
     before it, and so on."""
+    if not isinstance(pad, (tuple, list)):
+        raise TypeError(f"pad(): argument 'pad' must be a tuple of ints, got {pad!r}")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
         raise ValueError(f"pad needs pairs for at most {x.ndim} dims, got {pad}")
     widths = [(0, 0)] * x.ndim
     for i in range(len(pad) // 2):
-        widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
-    if any(w < 0 for pair in widths for w in pair):
-        raise ValueError(f"pad widths must be >= 0, got {pad}")
+        widths[x.ndim - 1 - i] = (as_int(pad[2 * i], "pad", "pad"),
+                                  as_int(pad[2 * i + 1], "pad", "pad"))
+    if any(w < 0 for pair in widths for w in pair):  # a negative width crops, as PyTorch
+        crop = tuple(slice(max(-before, 0), n - max(-after, 0))
+                     for (before, after), n in zip(widths, x.shape, strict=True))
+        if any(c.stop - c.start < 0 for c in crop):
+            raise ValueError(f"pad {pad} crops more than the input's shape {x.shape} holds")
+        x = x[crop]
+        widths = [(max(before, 0), max(after, 0)) for before, after in widths]
     return S.Pad.apply(x, widths=tuple(widths), value=value)
 
 
@@ -85,8 +100,17 @@ def _check_reduction(reduction: str) -> None:
 _UNSIGNED = {np.dtype(f"i{size}"): np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
 
 
+def _floating_input(x: Tensor, fn: str) -> None:
+    if x.data.dtype.kind != "f":
+        raise RuntimeError(f"{fn}: expected a floating point input, got dtype {x.dtype} "
+                           "(convert with .float())")
+
+
 def _class_indices(t: np.ndarray, n: int, classes: int, fn: str) -> np.ndarray:
     """Validate an integer array of class targets: shape (N,) and every value in [0, C)."""
+    if t.dtype.kind not in "iu" or t.dtype == np.uint64:
+        raise RuntimeError(f"{fn}: class-index target must be an int64 (or other signed or "
+                           f"small unsigned integer) tensor, got dtype {t.dtype}")
     if t.shape != (n,):
         raise ValueError(f"{fn}: class-index target must have shape ({n},), got {t.shape}")
     unsigned = _UNSIGNED.get(t.dtype)
@@ -106,9 +130,15 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     """
     _check_reduction(reduction)
     logits = _as_tensor(input)
+    _floating_input(logits, "cross_entropy")
     target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
     if logits.data.ndim == 1:  # one sample: a batch of one
-        if target_data.ndim == 1:  # probabilities (C,)
+        if target_data.ndim == 1 and target_data.dtype.kind in "iu":  # [y], as PyTorch
+            if target_data.shape != (1,):
+                raise ValueError(f"cross_entropy: for 1-D input, a 1-D target must have size "
+                                 f"1, got shape {target_data.shape}")
+            target = target_data.reshape(1)
+        elif target_data.ndim == 1:  # probabilities (C,)
             target = _as_tensor(target).reshape(1, -1)
         else:  # a class index
             target = target_data.reshape(1)
@@ -141,6 +171,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction)
     if input.ndim != 2:
         raise ValueError(f"nll_loss: input must be (N, C), got shape {input.shape}")
+    _floating_input(input, "nll_loss")
     target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
     indices = _class_indices(target_data, input.shape[0], input.shape[1], "nll_loss")
     # the caller's tensor itself is the input, so changing it in place before backward is
@@ -150,10 +181,17 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 
 def _pair(input: Any, target: Any, fn: str) -> tuple[Tensor, Tensor]:
+    """Input and target of an elementwise loss: floating point, one shape, one dtype."""
     x = _as_tensor(input)
     y = x._operand(target)
     if x.shape != y.shape:
         raise ValueError(f"{fn}: input shape {x.shape} and target shape {y.shape} differ")
+    for name, t in (("input", x), ("target", y)):
+        if t.data.dtype.kind != "f":
+            raise RuntimeError(f"{fn}: expected a floating point {name}, got dtype {t.dtype} "
+                               "(convert with .float())")
+    if x.data.dtype != y.data.dtype:
+        x, y = x._pair(y)
     return x, y
 
 
@@ -175,6 +213,10 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
     ``eps`` (seed 004 clips at 1e-10; PyTorch instead clamps the log at -100)."""
     _check_reduction(reduction)
     p, y = _pair(input, target, "binary_cross_entropy")
+    for name, t in (("input", p), ("target", y)):
+        if not ((t.data >= 0) & (t.data <= 1)).all():  # also refuses NaN
+            raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between "
+                               f"0 and 1 (use binary_cross_entropy_with_logits for logits)")
     return Loss.BinaryCrossEntropy.apply(p, y, reduction=reduction, eps=eps)
 
 

@@ -27,6 +27,9 @@ class MatMul(Function):
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"both arguments to matmul need at least 1 dimension, got "
                              f"shapes {a.shape} and {b.shape}")
+        if a.dtype != b.dtype:  # as PyTorch: no silent promotion inside a product
+            raise RuntimeError(f"expected both matmul operands to have the same dtype, but got "
+                               f"{a.dtype} and {b.dtype} (shapes {a.shape} and {b.shape})")
         k_a, k_b = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
         if k_a != k_b:
             raise ValueError(
@@ -73,7 +76,11 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, weight: Array, bias: Array | None = None) -> Array:
-        if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        if x.dtype != weight.dtype or bias is not None and bias.dtype != x.dtype:
+            raise RuntimeError(f"linear: expected input, weight and bias of one dtype, got "
+                               f"{x.dtype}, {weight.dtype}"
+                               + ("" if bias is None else f" and {bias.dtype}"))
+        if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1]:
             raise ValueError(
                 f"input of shape {x.shape} does not fit a weight of shape {weight.shape}: "
                 f"the input's last dim must be in_features = {weight.shape[1]}"

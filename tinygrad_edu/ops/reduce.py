@@ -15,24 +15,6 @@ from ..autograd import Array, Function
 Axes = tuple[int, ...]
 
 
-def normalize_dims(dim: int | tuple[int, ...] | list[int] | None, ndim: int) -> Axes:
-    """PyTorch ``dim`` -> sorted non-negative NumPy axes; ``None`` means every axis."""
-    if dim is None:
-        return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
-    axes = []
-    for d in dims:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of "
-                f"[{-max(ndim, 1)}, {max(ndim, 1) - 1}], but got {d})"
-            )
-        axes.append(int(d) % max(ndim, 1))
-    if ndim == 0:
-        return ()
-    return tuple(sorted(set(axes)))
-
-
 def max_keepdims(x: Array, axes: int | Axes) -> Array:
     """``x.max(axes, keepdims=True)``, also over size-0 axes (-inf there, NumPy refuses)."""
     if x.size == 0:

@@ -73,17 +73,27 @@ class Expand(Function):
 
 
 class Cat(Function):
-    """z = the inputs joined along ``dim``.   dL/dx_k = the slice of g where x_k landed."""
+    """z = the inputs joined along ``dim``.   dL/dx_k = the slice of g where x_k landed.
+
+    Inputs of shape (0,) are skipped when others are not (PyTorch's legacy rule); their
+    gradient is empty.
+    """
 
     @staticmethod
     def forward(ctx: Any, *arrays: Array, dim: int) -> Array:
-        ctx.dim = dim
-        ctx.splits = np.cumsum([a.shape[dim] for a in arrays])[:-1]
-        return np.concatenate(arrays, axis=dim)
+        legacy_empty = [a.shape == (0,) for a in arrays]
+        if all(legacy_empty):
+            legacy_empty = [False] * len(arrays)
+        kept = [a for a, skip in zip(arrays, legacy_empty, strict=True) if not skip]
+        ctx.dim, ctx.legacy_empty = dim, legacy_empty
+        ctx.splits = np.cumsum([a.shape[dim] for a in kept])[:-1]
+        return np.concatenate(kept, axis=dim)
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> tuple[Array, ...]:
-        return tuple(np.split(grad, ctx.splits, axis=ctx.dim))
+        pieces = iter(np.split(grad, ctx.splits, axis=ctx.dim))
+        return tuple(np.zeros((0,), grad.dtype) if skip else next(pieces)
+                     for skip in ctx.legacy_empty)
 
 
 class Stack(Function):
