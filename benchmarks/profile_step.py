@@ -41,7 +41,8 @@ from tinygrad_edu import bench  # noqa: E402
 LAYERS = (
     ("op math", ("tinygrad_edu/ops/", "tinygrad_edu/_sums.py")),
     ("engine", ("tinygrad_edu/autograd.py",)),
-    ("modules & wrappers", ("tinygrad_edu/nn/", "tinygrad_edu/tensor.py")),
+    ("modules & wrappers", ("tinygrad_edu/nn/", "tinygrad_edu/tensor.py",
+                            "tinygrad_edu/creation.py", "tinygrad_edu/functions.py")),
     ("optimizer", ("tinygrad_edu/optim/",)),
     ("the loop", ("tinygrad_edu/bench.py", "profile_step.py")),
 )

@@ -15,6 +15,27 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .creation import (
+    arange,
+    as_tensor,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
 from .dtypes import (
     bool_,
     float16,
@@ -28,53 +49,32 @@ from .dtypes import (
     result_type,
     uint8,
 )
-from .gradcheck import gradcheck
-from .serialization import CheckpointError, load, save
-from .tensor import (
-    Tensor,
+from .functions import (
     abs,
-    arange,
     argmax,
-    as_tensor,
     cat,
     clamp,
     clip,
     concat,
     concatenate,
-    empty,
     exp,
-    eye,
     flatten,
-    from_numpy,
-    full,
-    full_like,
-    get_rng,
-    linspace,
     log,
     log_softmax,
     logsumexp,
-    manual_seed,
     matmul,
     maximum,
     minimum,
-    ones,
-    ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    randperm,
     relu,
     sigmoid,
     softmax,
     sqrt,
     stack,
     tanh,
-    tensor,
-    where,
-    zeros,
-    zeros_like,
 )
+from .gradcheck import gradcheck
+from .random import get_rng, manual_seed
+from .serialization import CheckpointError, load, save
+from .tensor import Tensor, where
 
 __version__ = "0.1.0"

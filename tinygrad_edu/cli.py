@@ -22,8 +22,9 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import bench, data, nn, optim
-from .tensor import manual_seed, randint
-from .tensor import rand as tensor_rand
+from .creation import rand as tensor_rand
+from .creation import randint
+from .random import manual_seed
 from .train import accuracy, binary_accuracy, evaluate, fit
 
 MODELS = ("softmax", "logistic", "mlp", "autoencoder")

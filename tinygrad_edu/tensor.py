@@ -14,7 +14,7 @@ from typing import Any, NamedTuple, TypeAlias
 import numpy as np
 
 from . import autograd
-from ._checks import as_int, dim_index, dim_tuple, finite_number, size_args
+from ._checks import dim_index, dim_tuple, size_args
 from .autograd import Array, Function, bump_version
 from .dtypes import (
     bool_,
@@ -32,6 +32,7 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
+from .random import get_rng
 
 # Python's own types, named so the methods float()/int()/bool() below don't shadow them
 PyFloat: TypeAlias = float
@@ -40,21 +41,6 @@ PyBool: TypeAlias = bool
 DTypeLike = Any
 Dim: TypeAlias = int | tuple[int, ...] | list[int] | None
 Scalar: TypeAlias = int | float | bool | np.number
-
-_rng = np.random.default_rng()
-
-
-def manual_seed(seed: int) -> np.random.Generator:
-    """Seed the one module-level NumPy Generator that rand/randn/init/dropout draw from."""
-    global _rng
-    _rng = np.random.default_rng(seed)
-    return _rng
-
-
-def get_rng() -> np.random.Generator:
-    """The current module-level Generator (``manual_seed`` replaces it)."""
-    return _rng
-
 
 def _dtype(dtype: DTypeLike) -> np.dtype:
     if isinstance(dtype, str) and dtype.startswith("torch."):
@@ -900,10 +886,10 @@ class Tensor:
         return self
 
     def uniform_(self, low: PyFloat = 0.0, high: PyFloat = 1.0) -> Tensor:
-        return self.copy_(_rng.uniform(low, high, self.shape))
+        return self.copy_(get_rng().uniform(low, high, self.shape))
 
     def normal_(self, mean: PyFloat = 0.0, std: PyFloat = 1.0) -> Tensor:
-        return self.copy_(_rng.normal(mean, std, self.shape))
+        return self.copy_(get_rng().normal(mean, std, self.shape))
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._before_inplace("__setitem__")
@@ -978,29 +964,6 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-# ---------------------------------------------------------------------- constructors
-
-
-def tensor(data: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    """A new tensor holding a copy of ``data``; like ``torch.tensor``, Python ints give int64
-    and floats give float32."""
-    array = np.array(_to_array(data, dtype, None), copy=True)
-    if requires_grad:
-        _check_can_require_grad(array)
-    return _make(array, bool(requires_grad))
-
-
-def as_tensor(data: Any, dtype: DTypeLike = None) -> Tensor:
-    """Wrap ``data`` without copying when it already is an array of the right dtype."""
-    if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data.dtype):
-        return data
-    return _make(_to_array(data, dtype, None), False)
-
-
-def from_numpy(array: Array) -> Tensor:
-    return _make(np.asarray(array), False)
-
-
 def _fill_value(value: Any, op: str) -> Any:
     if isinstance(value, Tensor):
         value = value.item()
@@ -1008,189 +971,6 @@ def _fill_value(value: Any, op: str) -> Any:
         raise TypeError(f"{op}(): argument 'fill_value' must be a number, got {value!r} "
                         f"({type(value).__name__})")
     return value
-
-
-def _filled(shape: tuple[Any, ...], fill: Any, dtype: DTypeLike, requires_grad: PyBool,
-            op: str) -> Tensor:
-    dtype = default_float if dtype is None else _dtype(dtype)
-    array = np.full(size_args(shape, op), _fill_value(fill, op), dtype=dtype)
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def zeros(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return _filled(size, 0, dtype, requires_grad, "zeros")
-
-
-def ones(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return _filled(size, 1, dtype, requires_grad, "ones")
-
-
-def empty(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return _filled(size, 0, dtype, requires_grad, "empty")
-
-
-def full(size: Sequence[PyInt], fill_value: Scalar, dtype: DTypeLike = None,
-         requires_grad: PyBool = False) -> Tensor:
-    """A tensor of ``size`` filled with ``fill_value``; its dtype is the number's (float32 for
-    a Python float, int64 for an int, bool for a bool), as in PyTorch."""
-    if not isinstance(size, (tuple, list)):
-        raise TypeError(f"full(): argument 'size' must be a tuple of ints, got {size!r} "
-                        f"({type(size).__name__})")
-    fill_value = _fill_value(fill_value, "full")
-    if dtype is None:
-        dtype = scalar_dtype(bool_, fill_value)
-    return _filled(tuple(size), fill_value, dtype, requires_grad, "full")
-
-
-def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return zeros(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
-
-
-def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return ones(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
-
-
-def full_like(t: Tensor, fill_value: Scalar, dtype: DTypeLike = None,
-              requires_grad: PyBool = False) -> Tensor:
-    return full(t.shape, fill_value, t.dtype if dtype is None else dtype, requires_grad)
-
-
-def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: DTypeLike = None,
-           requires_grad: PyBool = False) -> Tensor:
-    """Like ``torch.arange``: int64 for whole-number arguments, float32 otherwise; the step must
-    be nonzero and point from start towards end (an empty range the other way is an error)."""
-    if end is None:
-        start, end = 0, start
-    for name, value in (("start", start), ("end", end), ("step", step)):
-        finite_number(value, name, "arange")
-    if float(step) == 0:
-        raise RuntimeError("arange(): step must be nonzero")
-    if (float(end) - float(start)) * float(step) < 0:
-        raise RuntimeError(f"arange(): upper bound and larger bound inconsistent with step sign "
-                           f"(start={start}, end={end}, step={step})")
-    if dtype is None:
-        whole = all(isinstance(v, (PyInt, np.integer)) for v in (start, end, step))
-        dtype = int64 if whole else default_float
-    array = np.arange(start, end, step, dtype=_dtype(dtype))  # type: ignore[arg-type]
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def linspace(start: PyFloat, end: PyFloat, steps: PyInt, dtype: DTypeLike = None,
-             requires_grad: PyBool = False) -> Tensor:
-    steps = as_int(steps, "steps", "linspace")
-    if steps < 0:
-        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
-    array = np.linspace(start, end, steps, dtype=default_float if dtype is None else _dtype(dtype))
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def eye(n: PyInt, m: PyInt | None = None, dtype: DTypeLike = None,
-        requires_grad: PyBool = False) -> Tensor:
-    rows, cols = size_args((n, n if m is None else m), "eye")
-    array = np.eye(rows, cols, dtype=default_float if dtype is None else _dtype(dtype))
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def _float_dtype(dtype: DTypeLike, op: str) -> np.dtype:
-    dtype = default_float if dtype is None else _dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"{op}(): expected a floating point dtype, got {dtype}")
-    return dtype
-
-
-def rand(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    """Uniform on [0, 1), from the module-level Generator (see ``manual_seed``)."""
-    dtype = _float_dtype(dtype, "rand")
-    shape = size_args(size, "rand")
-    array = _rng.random(shape, dtype=dtype) if dtype.itemsize >= 4 else (
-        _rng.random(shape).astype(dtype))  # NumPy draws float32 and float64 only
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def randn(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    """Standard normal, from the module-level Generator (see ``manual_seed``)."""
-    dtype = _float_dtype(dtype, "randn")
-    shape = size_args(size, "randn")
-    array = _rng.standard_normal(shape, dtype=dtype) if dtype.itemsize >= 4 else (
-        _rng.standard_normal(shape).astype(dtype))
-    return Tensor(array, requires_grad=requires_grad)
-
-
-def rand_like(t: Tensor, requires_grad: PyBool = False) -> Tensor:
-    return rand(t.shape, dtype=t.dtype, requires_grad=requires_grad)
-
-
-def randn_like(t: Tensor, requires_grad: PyBool = False) -> Tensor:
-    return randn(t.shape, dtype=t.dtype, requires_grad=requires_grad)
-
-
-def randint(low: PyInt, high: PyInt | None = None, size: Sequence[PyInt] = ()) -> Tensor:
-    """Integers uniform on [low, high), int64."""
-    if high is None:
-        low, high = 0, low
-    low, high = as_int(low, "low", "randint"), as_int(high, "high", "randint")
-    if low >= high:
-        raise RuntimeError(f"randint(): expected low < high, got low={low}, high={high}")
-    shape = size_args((tuple(size),), "randint")
-    return Tensor(_rng.integers(low, high, size=shape, dtype=np.int64))
-
-
-def randperm(n: PyInt) -> Tensor:
-    """A random permutation of 0 .. n-1, int64."""
-    n = as_int(n, "n", "randperm")
-    if n < 0:
-        raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
-    return Tensor(_rng.permutation(n).astype(np.int64))
-
-
-# ---------------------------------------------------------------------- function forms
-
-
-def _joined(tensors: Any, op: str) -> list[Tensor]:
-    """The tensors of a cat/stack, promoted to their common dtype (PyTorch's result_type)."""
-    if isinstance(tensors, Tensor) or not isinstance(tensors, (list, tuple)):
-        raise TypeError(f"{op}(): argument 'tensors' must be a tuple or list of Tensors, got "
-                        f"{type(tensors).__name__}")
-    if not tensors:
-        raise ValueError(f"{op}(): expected a non-empty list of Tensors")
-    joined = [_as_tensor(t) for t in tensors]
-    dtype = result_type(*[t if t.ndim else t.reshape(1) for t in joined])  # all count as dims
-    return [t if t.data.dtype == dtype else t.to(dtype) for t in joined]
-
-
-def cat(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:
-    """Join tensors along an existing dim. As in PyTorch, 1-D empty tensors (shape (0,)) are
-    skipped whatever the others' shapes (a legacy rule that lets ``cat([torch.empty(0), x])``
-    start an accumulation)."""
-    joined = _joined(tensors, "cat")
-    if any(t.ndim == 0 for t in joined):
-        raise RuntimeError("cat(): zero-dimensional tensor cannot be concatenated (use stack, "
-                           "or reshape(1) first)")
-    kept = [t for t in joined if t.shape != (0,)]
-    if not kept:
-        kept = joined[:1]
-    axis = dim_index(dim, kept[0].ndim, "cat")
-    for t in kept[1:]:
-        if t.ndim != kept[0].ndim or any(
-                n != m for i, (n, m) in enumerate(zip(t.shape, kept[0].shape, strict=True))
-                if i != axis):
-            raise RuntimeError(f"cat(): sizes of tensors must match except in dimension {axis}: "
-                               f"got shapes {kept[0].shape} and {t.shape}")
-    return S.Cat.apply(*joined, dim=axis)
-
-
-concat = concatenate = cat
-
-
-def stack(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:
-    """Join same-shaped tensors along a new dim."""
-    joined = _joined(tensors, "stack")
-    for t in joined[1:]:
-        if t.shape != joined[0].shape:
-            raise RuntimeError(f"stack(): expects each tensor to be equal size, but got "
-                               f"{joined[0].shape} and {t.shape}")
-    axis = dim_index(dim, joined[0].ndim + 1, "stack")
-    return S.Stack.apply(*joined, dim=axis)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
@@ -1211,73 +991,6 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     if a.data.dtype != b.data.dtype:
         a, b = _promoted(a, b)
     return E.Where.apply(cond, a, b)
-
-
-def maximum(a: Tensor, b: Any) -> Tensor:
-    return _as_tensor(a).maximum(b)
-
-
-def minimum(a: Tensor, b: Any) -> Tensor:
-    return _as_tensor(a).minimum(b)
-
-
-def clamp(x: Tensor, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-    return x.clamp(min, max)
-
-
-clip = clamp
-
-
-def matmul(a: Tensor, b: Any) -> Tensor:
-    return _as_tensor(a) @ b
-
-
-def exp(x: Tensor) -> Tensor:
-    return x.exp()
-
-
-def log(x: Tensor) -> Tensor:
-    return x.log()
-
-
-def sqrt(x: Tensor) -> Tensor:
-    return x.sqrt()
-
-
-def abs(x: Tensor) -> Tensor:
-    return x.abs()
-
-
-def tanh(x: Tensor) -> Tensor:
-    return x.tanh()
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    return x.sigmoid()
-
-
-def relu(x: Tensor) -> Tensor:
-    return x.relu()
-
-
-def softmax(x: Tensor, dim: PyInt = -1) -> Tensor:
-    return x.softmax(dim)
-
-
-def log_softmax(x: Tensor, dim: PyInt = -1) -> Tensor:
-    return x.log_softmax(dim)
-
-
-def logsumexp(x: Tensor, dim: Dim, keepdim: PyBool = False) -> Tensor:
-    return x.logsumexp(dim, keepdim)
-
-
-def argmax(x: Tensor, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
-    return x.argmax(dim, keepdim)
-
-
-def flatten(x: Tensor, start_dim: PyInt = 0, end_dim: PyInt = -1) -> Tensor:
-    return x.flatten(start_dim, end_dim)
 
 
 autograd._make_tensor = _make

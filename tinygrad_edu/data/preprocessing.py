@@ -7,7 +7,8 @@ from typing import Any, overload
 
 import numpy as np
 
-from ..tensor import Tensor, get_rng
+from ..random import get_rng
+from ..tensor import Tensor
 
 __all__ = ["Standardizer", "normalize", "one_hot", "standardize", "train_test_split"]
 

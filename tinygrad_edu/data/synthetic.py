@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..tensor import get_rng
+from ..random import get_rng
 
 __all__ = ["make_moons", "make_spiral", "make_xor"]
 

@@ -254,10 +254,10 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
 
     The mask is one constant operand of a multiply, so the gradient is the incoming gradient
     times m / (1 - p): dropped elements get none, kept ones are scaled like the forward. The
-    mask comes from ``tinygrad_edu.tensor.get_rng()`` (seed it with ``manual_seed``).
+    mask comes from ``tinygrad_edu.random.get_rng()`` (seed it with ``manual_seed``).
     p = 1 zeroes everything (and its gradient); p = 0 returns the input unchanged.
     """
-    from ..tensor import get_rng  # the current Generator (manual_seed replaces it)
+    from ..random import get_rng  # the current Generator (manual_seed replaces it)
 
     _check_dropout_p(p)
     x = _as_tensor(input)

@@ -1,6 +1,6 @@
 """Weight initialisation, as ``torch.nn.init``: every function fills a tensor IN PLACE (under
 ``no_grad``, so it works on parameters), keeps the tensor's dtype, returns the tensor, and
-draws from ``tinygrad_edu.tensor.get_rng()`` (or the NumPy ``generator`` given), so
+draws from ``tinygrad_edu.random.get_rng()`` (or the NumPy ``generator`` given), so
 ``manual_seed`` makes an initialisation reproducible. The draws themselves differ from
 PyTorch's (another generator); the distributions are the same.
 
@@ -31,7 +31,8 @@ from typing import Literal
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor, get_rng
+from ..random import get_rng
+from ..tensor import Tensor
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_",

@@ -292,7 +292,7 @@ class Dropout(Module):
     element is zeroed with probability p and the kept ones are scaled by 1/(1 - p), so E[y] = x.
     The gradient is the same mask times 1/(1 - p). In eval mode (``model.eval()``) y = x.
 
-    The mask is drawn from ``tinygrad_edu.tensor.get_rng()``, so ``manual_seed`` makes it
+    The mask is drawn from ``tinygrad_edu.random.get_rng()``, so ``manual_seed`` makes it
     reproducible (PyTorch's masks come from its own generator, so they differ from ours).
     ``inplace`` is accepted for PyTorch compatibility; the computation is always out of place.
     """

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor, _make, cat
+from ..functions import cat
+from ..tensor import Tensor, _make
 
 __all__ = [
     "clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",

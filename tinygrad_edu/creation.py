@@ -1,0 +1,183 @@
+"""Factories: ``tensor``, ``zeros``, ``ones``, ``full``, ``arange``, ``rand``... (torch's names).
+
+Sizes and dims are checked as PyTorch checks them (``_checks``): ``zeros(2.5)`` is a TypeError,
+``zeros(-1)`` a RuntimeError, ``arange(0, 10, 0)`` names the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._checks import as_int, finite_number, size_args
+from .autograd import Array
+from .dtypes import bool_, default_float, int64, scalar_dtype
+from .random import get_rng
+from .tensor import (
+    DTypeLike,
+    PyBool,
+    PyFloat,
+    PyInt,
+    Scalar,
+    Tensor,
+    _check_can_require_grad,
+    _dtype,
+    _fill_value,
+    _make,
+    _to_array,
+)
+
+
+def tensor(data: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``; like ``torch.tensor``, Python ints give int64
+    and floats give float32."""
+    array = np.array(_to_array(data, dtype, None), copy=True)
+    if requires_grad:
+        _check_can_require_grad(array)
+    return _make(array, bool(requires_grad))
+
+
+def as_tensor(data: Any, dtype: DTypeLike = None) -> Tensor:
+    """Wrap ``data`` without copying when it already is an array of the right dtype."""
+    if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data.dtype):
+        return data
+    return _make(_to_array(data, dtype, None), False)
+
+
+def from_numpy(array: Array) -> Tensor:
+    return _make(np.asarray(array), False)
+
+
+def _filled(shape: tuple[Any, ...], fill: Any, dtype: DTypeLike, requires_grad: PyBool,
+            op: str) -> Tensor:
+    dtype = default_float if dtype is None else _dtype(dtype)
+    array = np.full(size_args(shape, op), _fill_value(fill, op), dtype=dtype)
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def zeros(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
+    return _filled(size, 0, dtype, requires_grad, "zeros")
+
+
+def ones(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
+    return _filled(size, 1, dtype, requires_grad, "ones")
+
+
+def empty(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
+    return _filled(size, 0, dtype, requires_grad, "empty")
+
+
+def full(size: Sequence[PyInt], fill_value: Scalar, dtype: DTypeLike = None,
+         requires_grad: PyBool = False) -> Tensor:
+    """A tensor of ``size`` filled with ``fill_value``; its dtype is the number's (float32 for
+    a Python float, int64 for an int, bool for a bool), as in PyTorch."""
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' must be a tuple of ints, got {size!r} "
+                        f"({type(size).__name__})")
+    fill_value = _fill_value(fill_value, "full")
+    if dtype is None:
+        dtype = scalar_dtype(bool_, fill_value)
+    return _filled(tuple(size), fill_value, dtype, requires_grad, "full")
+
+
+def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
+    return zeros(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
+    return ones(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, fill_value: Scalar, dtype: DTypeLike = None,
+              requires_grad: PyBool = False) -> Tensor:
+    return full(t.shape, fill_value, t.dtype if dtype is None else dtype, requires_grad)
+
+
+def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: DTypeLike = None,
+           requires_grad: PyBool = False) -> Tensor:
+    """Like ``torch.arange``: int64 for whole-number arguments, float32 otherwise; the step must
+    be nonzero and point from start towards end (an empty range the other way is an error)."""
+    if end is None:
+        start, end = 0, start
+    for name, value in (("start", start), ("end", end), ("step", step)):
+        finite_number(value, name, "arange")
+    if float(step) == 0:
+        raise RuntimeError("arange(): step must be nonzero")
+    if (float(end) - float(start)) * float(step) < 0:
+        raise RuntimeError(f"arange(): upper bound and larger bound inconsistent with step sign "
+                           f"(start={start}, end={end}, step={step})")
+    if dtype is None:
+        whole = all(isinstance(v, (PyInt, np.integer)) for v in (start, end, step))
+        dtype = int64 if whole else default_float
+    array = np.arange(start, end, step, dtype=_dtype(dtype))  # type: ignore[arg-type]
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def linspace(start: PyFloat, end: PyFloat, steps: PyInt, dtype: DTypeLike = None,
+             requires_grad: PyBool = False) -> Tensor:
+    steps = as_int(steps, "steps", "linspace")
+    if steps < 0:
+        raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
+    array = np.linspace(start, end, steps, dtype=default_float if dtype is None else _dtype(dtype))
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def eye(n: PyInt, m: PyInt | None = None, dtype: DTypeLike = None,
+        requires_grad: PyBool = False) -> Tensor:
+    rows, cols = size_args((n, n if m is None else m), "eye")
+    array = np.eye(rows, cols, dtype=default_float if dtype is None else _dtype(dtype))
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _float_dtype(dtype: DTypeLike, op: str) -> np.dtype:
+    dtype = default_float if dtype is None else _dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"{op}(): expected a floating point dtype, got {dtype}")
+    return dtype
+
+
+def rand(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
+    """Uniform on [0, 1), from the module-level Generator (see ``manual_seed``)."""
+    dtype = _float_dtype(dtype, "rand")
+    shape = size_args(size, "rand")
+    array = get_rng().random(shape, dtype=dtype) if dtype.itemsize >= 4 else (
+        get_rng().random(shape).astype(dtype))  # NumPy draws float32 and float64 only
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def randn(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
+    """Standard normal, from the module-level Generator (see ``manual_seed``)."""
+    dtype = _float_dtype(dtype, "randn")
+    shape = size_args(size, "randn")
+    array = get_rng().standard_normal(shape, dtype=dtype) if dtype.itemsize >= 4 else (
+        get_rng().standard_normal(shape).astype(dtype))
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, requires_grad: PyBool = False) -> Tensor:
+    return rand(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, requires_grad: PyBool = False) -> Tensor:
+    return randn(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+
+
+def randint(low: PyInt, high: PyInt | None = None, size: Sequence[PyInt] = ()) -> Tensor:
+    """Integers uniform on [low, high), int64."""
+    if high is None:
+        low, high = 0, low
+    low, high = as_int(low, "low", "randint"), as_int(high, "high", "randint")
+    if low >= high:
+        raise RuntimeError(f"randint(): expected low < high, got low={low}, high={high}")
+    shape = size_args((tuple(size),), "randint")
+    return Tensor(get_rng().integers(low, high, size=shape, dtype=np.int64))
+
+
+def randperm(n: PyInt) -> Tensor:
+    """A random permutation of 0 .. n-1, int64."""
+    n = as_int(n, "n", "randperm")
+    if n < 0:
+        raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
+    return Tensor(get_rng().permutation(n).astype(np.int64))
