@@ -524,8 +524,9 @@ class Tensor:
         return where(condition, self, other)
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1 per element; a constant (its derivative is 0 almost everywhere)."""
-        return _make(np.sign(self.data), False)
+        """-1, 0 or 1 per element (0 at NaN, as PyTorch); a constant (its derivative is 0
+        almost everywhere)."""
+        return _make(E.sgn(np.asarray(self.data)), False)
 
     # ------------------------------------------------------------------ activations
 

@@ -168,8 +168,16 @@ class Sqrt(Function):
         return grad / (2 * ctx.saved[0])
 
 
+def sgn(a: Array) -> Array:
+    """sign(a) as PyTorch's derivatives use it: -1, 0 or 1, and 0 at NaN (NumPy gives NaN)."""
+    s = np.asarray(np.sign(a))  # a 0-d input gives a NumPy scalar
+    if s.dtype.kind == "f":
+        s[np.isnan(s)] = 0
+    return s
+
+
 class Abs(Function):
-    """z = |a|.   dz/da = sign(a)  (0 at a = 0, as PyTorch)."""
+    """z = |a|.   dz/da = sign(a)  (0 at a = 0 and at NaN, as PyTorch)."""
 
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
@@ -178,7 +186,7 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
-        return grad * np.sign(ctx.saved[0])
+        return grad * sgn(ctx.saved[0])
 
 
 class _Pick(Function):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -95,11 +96,12 @@ class Linear(Function):
     def backward(ctx: Any, grad: Array) -> tuple[Array | None, ...]:
         x, weight = ctx.saved
         inputs = ctx.parents
-        rows = grad if grad.ndim == 2 else grad.reshape(-1, grad.shape[-1])  # (rows, out)
+        # (rows, out); the row count spelled out: -1 is ambiguous for size-0 arrays
+        rows = grad if grad.ndim == 2 else grad.reshape(math.prod(grad.shape[:-1]), grad.shape[-1])
         grad_x = grad @ weight if inputs[0]._requires_grad else None
         grad_w = None
         if inputs[1]._requires_grad:
-            x_rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
+            x_rows = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
             if weight.flags.f_contiguous and not weight.flags.c_contiguous:
                 grad_w = np.empty(weight.shape, weight.dtype, order="F")
                 np.matmul(x_rows.T, rows, out=grad_w.T)  # grad_w.T is row-major: no copy

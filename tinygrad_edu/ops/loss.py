@@ -15,6 +15,7 @@ import numpy as np
 from .._sums import sum_rows
 from ..autograd import Array, Function
 from .activation import log_softmax_array, stable_sigmoid
+from .elementwise import sgn
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -158,7 +159,7 @@ class L1Loss(Function):
     @staticmethod
     def backward(ctx: Any, grad: Array) -> tuple[Array, Array]:
         (diff,) = ctx.saved
-        grad_a = np.sign(diff) * reduction_scale(grad, diff.shape, ctx.reduction)
+        grad_a = sgn(diff) * reduction_scale(grad, diff.shape, ctx.reduction)
         return grad_a, -grad_a
 
 
@@ -190,14 +191,15 @@ class BinaryCrossEntropy(Function):
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """L = -(y log sigma(x) + (1 - y) log(1 - sigma(x))) = max(x, 0) - x y + log(1 + e^-|x|),
-    a form that never overflows.   dL/dx = sigma(x) - y,  dL/dy = -x."""
+    """L = -(y log sigma(x) + (1 - y) log(1 - sigma(x))) = (1 - y) x + max(-x, 0) + log(1 + e^-|x|),
+    a form that never overflows (and gives inf, not inf - inf, at x = inf, as PyTorch's).
+    dL/dx = sigma(x) - y,  dL/dy = -x."""
 
     @staticmethod
     def forward(ctx: Any, x: Array, y: Array, reduction: str) -> Array:
         ctx.saved = (x, y)
         ctx.reduction = reduction
-        per_element = np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x)))
+        per_element = (1 - y) * x + np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
         return reduce_loss(per_element, reduction)
 
     @staticmethod
