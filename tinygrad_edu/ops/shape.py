@@ -144,6 +144,39 @@ def fill_index(template: Any, arrays: tuple[Array, ...]) -> Any:
     return template
 
 
+def _is_int(p: Any) -> bool:
+    return isinstance(p, (int, np.integer)) and not isinstance(p, (bool, np.bool_)) or (
+        isinstance(p, np.ndarray) and p.ndim == 0 and p.dtype.kind in "iu")
+
+
+def index_steps(index: Any) -> tuple[Any, ...]:
+    """The index as PyTorch applies it: integers first (a view), then the advanced part.
+
+    NumPy counts an integer beside an index array as one more advanced index, which moves the
+    result's dims: for x of shape (2, 3, 4), ``x[0, :, [1, 2]]`` is (2, 3) in NumPy and (3, 2)
+    in PyTorch. Split into ``x[ints and slices][arrays]`` it is (3, 2) in both.
+    """
+    parts = index if isinstance(index, tuple) else (index,)
+    arrays = [p for p in parts if isinstance(p, np.ndarray) and not _is_int(p)]
+    if not arrays or not any(_is_int(p) for p in parts):
+        return (index,)
+    first: list[Any] = []
+    second: list[Any] = []
+    for p in parts:
+        if _is_int(p):
+            first.append(p)  # applied now: its dim is gone for the second step
+        elif p is Ellipsis:
+            first.append(p)
+            second.append(p)
+        elif isinstance(p, np.ndarray):  # an index array: spans 1 dim (a mask: its ndim)
+            first.extend([slice(None)] * (p.ndim if p.dtype == bool else 1))
+            second.append(p)
+        else:  # a slice or None: applied now, its dim kept as is
+            first.append(p)
+            second.append(slice(None))
+    return tuple(first), tuple(second)
+
+
 class GetItem(Function):
     """z = x[index].   dL/dx = zeros with g added at the indexed places.
 
@@ -157,17 +190,21 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, *index_arrays: Array, index: Any) -> Array:
-        index = fill_index(index, index_arrays)
+        steps = index_steps(fill_index(index, index_arrays))
         ctx.shape = x.shape
-        ctx.saved = (index, *index_arrays)
-        return x[index]
+        ctx.saved = (steps, *index_arrays)
+        for step in steps:
+            x = x[step]
+        return x
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> tuple[Array | None, ...]:
-        index, *index_arrays = ctx.saved
+        steps, *index_arrays = ctx.saved
         full = np.zeros(ctx.shape, dtype=grad.dtype)
+        target = full if len(steps) == 1 else full[steps[0]]  # a basic index: a view of full
+        index = steps[-1]
         if is_basic_index(index):
-            full[index] = grad
+            target[index] = grad
         else:
-            np.add.at(full, index, grad)
+            np.add.at(target, index, grad)
         return (full, *(None for _ in index_arrays))
