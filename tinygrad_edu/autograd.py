@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._sums import sum_columns
+from ._sums import layout_sum, sum_columns
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -261,10 +261,26 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     if extra == 1 and grad.ndim == 2:  # (N, C) onto (C,): a bias of x @ W + b
         grad = sum_columns(grad)
     elif extra > 0:
-        grad = grad.sum(axis=tuple(range(extra)))
+        grad = layout_sum(grad, tuple(range(extra)))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if stretched:
-        grad = grad.sum(axis=stretched, keepdims=True)
+        grad = layout_sum(grad, stretched, keepdims=True)
+    return grad
+
+
+def _fit(grad: Any, parent: Tensor, node: Function) -> Array:
+    """An input's gradient as the engine stores it: an ndarray (not a NumPy scalar from a full
+    reduction) of the input's shape (broadcasting undone) and dtype (an input the op promoted
+    gets its gradient back in its own dtype)."""
+    if grad.shape != parent.data.shape:
+        grad = unbroadcast(np.asarray(grad), parent.data.shape)
+        if grad.shape != parent.data.shape:
+            raise RuntimeError(f"{node} returned a gradient of shape {grad.shape} for an input "
+                               f"of shape {parent.shape}")
+    if type(grad) is not _ndarray:
+        grad = np.asarray(grad)
+    if grad.dtype != parent.data.dtype:
+        grad = grad.astype(parent.data.dtype)
     return grad
 
 
@@ -395,17 +411,9 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
         for parent, parent_grad in zip(parents, input_grads, strict=False):
             if parent_grad is None or not parent._requires_grad:
                 continue
-            if type(parent_grad) is not _ndarray:  # a NumPy scalar from a full reduction
-                parent_grad = np.asarray(parent_grad)
-            if parent_grad.shape != parent.data.shape:
-                parent_grad = unbroadcast(parent_grad, parent.data.shape)
-                if parent_grad.shape != parent.data.shape:
-                    raise RuntimeError(
-                        f"{node} returned a gradient of shape {parent_grad.shape} for an input "
-                        f"of shape {parent.shape}"
-                    )
-            if parent_grad.dtype != parent.data.dtype:  # an input promoted by the op
-                parent_grad = parent_grad.astype(parent.data.dtype)
+            if not (type(parent_grad) is _ndarray and parent_grad.shape == parent.data.shape
+                    and parent_grad.dtype is parent.data.dtype):  # one test on the common path
+                parent_grad = _fit(parent_grad, parent, node)
             if _anomaly:
                 _check_finite(parent_grad, f"backward of {node}")
             if parent._ctx is None:  # a leaf: its first gradient is kept as is when it may be

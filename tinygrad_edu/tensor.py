@@ -426,6 +426,8 @@ class Tensor:
         return _promoted(self, other)
 
     def __add__(self, other: Any) -> Tensor:
+        if type(other) is Tensor and other.data.dtype is self.data.dtype:  # the common case
+            return E.Add.apply(self, other)
         return E.Add.apply(*self._pair(other))
 
     def __radd__(self, other: Any) -> Tensor:
@@ -433,6 +435,8 @@ class Tensor:
         return E.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> Tensor:
+        if type(other) is Tensor and other.data.dtype is self.data.dtype:  # the common case
+            return E.Sub.apply(self, other)
         return E.Sub.apply(*self._pair(other))
 
     def __rsub__(self, other: Any) -> Tensor:
@@ -440,6 +444,8 @@ class Tensor:
         return E.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> Tensor:
+        if type(other) is Tensor and other.data.dtype is self.data.dtype:  # the common case
+            return E.Mul.apply(self, other)
         return E.Mul.apply(*self._pair(other))
 
     def __rmul__(self, other: Any) -> Tensor:
@@ -447,6 +453,8 @@ class Tensor:
         return E.Mul.apply(b, a)
 
     def __truediv__(self, other: Any) -> Tensor:
+        if type(other) is Tensor and other.data.dtype is self.data.dtype:  # the common case
+            return E.Div.apply(self, other)
         return E.Div.apply(*self._pair(other))
 
     def __rtruediv__(self, other: Any) -> Tensor:
@@ -594,13 +602,15 @@ class Tensor:
 
     def sum(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
         dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
-        return R.Sum.apply(self, axes=dim_tuple(dim, self.ndim, "sum"), keepdim=keepdim)
+        axes = tuple(range(self.data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "sum")
+        return R.Sum.apply(self, axes=axes, keepdim=keepdim)
 
     def mean(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
         dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
         if self.data.dtype.kind != "f":
             raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self.dtype}")
-        return R.Mean.apply(self, axes=dim_tuple(dim, self.ndim, "mean"), keepdim=keepdim)
+        axes = tuple(range(self.data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "mean")
+        return R.Mean.apply(self, axes=axes, keepdim=keepdim)
 
     def _reduced_axes(self, dim: Dim, op: str) -> tuple[PyInt, ...]:
         """The axes of ``dim`` for a reduction that has no value over nothing (max, argmax)."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .._sums import sum_rows
+from .._sums import layout_sum, sum_rows
 from ..autograd import Array, Function
 from .activation import log_softmax_array, stable_sigmoid
 from .elementwise import sgn
@@ -33,9 +33,9 @@ def reduce_loss(per_sample: Array, reduction: str) -> Array:
     if reduction == "mean":  # sum / n: NumPy's mean() costs more Python than the sum itself
         if per_sample.size == 0:  # the mean of nothing is nan, as PyTorch
             return np.full((), np.nan, dtype=per_sample.dtype)
-        return np.add.reduce(per_sample, axis=None) / per_sample.size
+        return layout_sum(per_sample) / per_sample.size
     if reduction == "sum":
-        return np.add.reduce(per_sample, axis=None)
+        return layout_sum(per_sample)
     return per_sample
 
 
@@ -60,7 +60,7 @@ class CrossEntropyWithProbs(Function):
         log_p = log_softmax_array(logits, axis=-1)
         ctx.saved = (log_p, target)
         ctx.reduction = reduction
-        return reduce_loss(-(target * log_p).sum(axis=-1), reduction)
+        return reduce_loss(-layout_sum(target * log_p, -1), reduction)
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
@@ -71,7 +71,7 @@ class CrossEntropyWithProbs(Function):
         need_logits, need_target = ctx.needs_input_grad
         grad_logits = grad_target = None
         if need_logits:
-            grad_logits = (np.exp(log_p) * target.sum(axis=-1, keepdims=True) - target) * scale
+            grad_logits = (np.exp(log_p) * layout_sum(target, -1, keepdims=True) - target) * scale
         if need_target:
             grad_target = -log_p * scale
         return grad_logits, grad_target

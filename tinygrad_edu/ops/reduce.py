@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._sums import layout_sum
 from ..autograd import Array, Function
 
 Axes = tuple[int, ...]
@@ -33,7 +34,7 @@ class Sum(Function):
     @staticmethod
     def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return x.sum(axis=axes, keepdims=keepdim)
+        return layout_sum(x, axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
@@ -51,7 +52,7 @@ class Mean(Function):
             shape = tuple(1 if i in axes else n for i, n in enumerate(x.shape))
             out = np.full(shape, np.nan, dtype=x.dtype)
             return out if keepdim else np.squeeze(out, axis=axes)
-        return x.mean(axis=axes, keepdims=keepdim)
+        return layout_sum(x, axes, keepdims=keepdim) / x.dtype.type(ctx.count)
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
@@ -157,19 +158,22 @@ class TakeAlongDim(Function):
 
 def _variance(ctx: Any, x: Array, axes: Axes, correction: int) -> Array:
     """sum((x - mean)^2) / (n - correction) with the reduced axes kept; saves x - mean."""
-    centered = x - x.mean(axis=axes, keepdims=True) if x.size else x
     n = int(np.prod([x.shape[a] for a in axes]))
+    centered = x - layout_sum(x, axes, keepdims=True) / x.dtype.type(n) if x.size else x
     ctx.saved = (centered,)
     ctx.axes = axes
-    ctx.divisor = max(n - correction, 0)  # as PyTorch: n <= correction gives nan/inf
+    # As PyTorch: the forward divides by max(n - correction, 0) (n <= correction gives nan or
+    # inf), the derivative by n - correction itself (so it is finite unless they are equal).
+    ctx.dof = n - correction
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (centered * centered).sum(axis=axes, keepdims=True) / x.dtype.type(ctx.divisor)
+        return layout_sum(centered * centered, axes, keepdims=True) / x.dtype.type(
+            max(ctx.dof, 0))
 
 
 def _variance_backward(ctx: Any, grad: Array) -> Array:
     """dvar/dx = 2 (x - mean) / (n - correction), times ``grad`` (reduced axes kept)."""
     with np.errstate(divide="ignore"):
-        scale = np.asarray(2 / ctx.divisor if ctx.divisor else np.inf, dtype=grad.dtype)
+        scale = np.asarray(2 / ctx.dof if ctx.dof else np.inf, dtype=grad.dtype)
     return scale * grad * ctx.saved[0]
 
 
@@ -220,7 +224,7 @@ class LogSumExp(Function):
         m = max_keepdims(x, axes)
         m = np.where(np.isfinite(m), m, 0)  # all -inf along an axis: keep -inf, not nan
         with np.errstate(divide="ignore"):  # an empty sum: log(0) = -inf, as PyTorch
-            out = m + np.log(np.exp(x - m).sum(axis=axes, keepdims=True))
+            out = m + np.log(layout_sum(np.exp(x - m), axes, keepdims=True))
         ctx.saved = (x, out)
         ctx.axes, ctx.keepdim = axes, keepdim
         return out if keepdim else np.squeeze(out, axis=axes)

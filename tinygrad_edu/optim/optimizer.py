@@ -213,11 +213,11 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is not None:
+                if p._grad is not None:  # the slot: the checking property costs 60 ns
                     if set_to_none:
-                        p.grad = None
+                        p._grad = None
                     else:
-                        p.grad.data.fill(0)
+                        p._grad.data.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss.
@@ -233,7 +233,7 @@ class Optimizer:
         stepped = []
         for group in self.param_groups:
             for p in group["params"]:
-                grad = p.grad
+                grad = p._grad
                 if grad is None:  # frozen, or not used by this loss: leave it alone
                     continue
                 self._update(p, grad.data, state[p], group)  # NumPy only: records no graph
