@@ -33,9 +33,9 @@ Documented differences from PyTorch, which the fuzzer checks as documented inste
   with a zero gradient. The fuzzer compares with PyTorch's ``sign().detach()``.
 * ``F.l1_penalty`` / ``F.l2_penalty`` (seed 003) have no PyTorch function: compared with
   ``lam * w.abs().sum()`` and ``lam * (w * w).sum()``.
-* ``F.pad`` refuses negative widths (PyTorch crops): the fuzzer draws widths >= 0.
-* Mixed float32/float64 ``@`` (and linear) raise in PyTorch and promote here: not drawn (the
-  builder keeps only steps PyTorch runs, so such programs are never built).
+* Mixed float32/float64 ``@`` and ``linear`` raise, here as in PyTorch: never built (the
+  builder keeps only steps PyTorch runs). ``F.pad`` widths are drawn >= 0 (negative widths
+  crop, as in PyTorch, and are covered by the bad-input table).
 * ``.T`` on a tensor that is not 2-D reverses all dims here (PyTorch deprecates it): compared
   with ``permute(reversed dims)``. Negative slice steps (PyTorch has none) are compared with
   ``flip`` and a forward slice.
