@@ -21,7 +21,11 @@ mismatches) go to the terminal summary (``tests/properties/conftest.py``).
     HYPOTHESIS_PROFILE=fuzz .venv/bin/pytest -n 2 tests/properties/test_fuzz.py  # 10,000+
 
 **test_layout_invariance[op]**: one op on the same values with every leaf in each layout: the
-forward values and the gradients must be bit-identical (NaN-aware) to the C-ordered run.
+forward values and the gradients must be bit-identical (NaN-aware) to the C-ordered run. The
+exception is the BLAS products (``BLAS_OPS``): OpenBLAS multiplies a transposed operand with
+another kernel that adds in another order, so there the last bits may differ (at most
+``BLAS_ULP`` units in the last place); copying every operand to C order first would undo
+``nn.Linear``'s column-major weight.
 
 Documented differences from PyTorch, which the fuzzer checks as documented instead:
 
@@ -167,6 +171,16 @@ def _bits_differ(a: np.ndarray | None, b: np.ndarray | None) -> str | None:
     return "values"
 
 
+BLAS_OPS = {"matmul", "linear"}
+BLAS_ULP = 8
+
+
+def _tolerated(focus: str, diff: str) -> bool:
+    if focus not in BLAS_OPS or not diff.startswith("last bits ("):
+        return False
+    return float(diff[len("last bits ("):].split()[0]) <= BLAS_ULP
+
+
 @pytest.mark.parametrize("focus", RANDOM_OPS)
 def test_layout_invariance(focus: str) -> None:
     found: dict[str, tuple[int, str]] = {}
@@ -183,7 +197,7 @@ def test_layout_invariance(focus: str) -> None:
             for what, xs, ys in (("forward", values, other_values), ("grad", grads, other_grads)):
                 for k, (x, y) in enumerate(zip(xs, ys, strict=False)):
                     diff = _bits_differ(y, x)
-                    if diff is not None:
+                    if diff is not None and not _tolerated(focus, diff):
                         problems.append(f"{what} {k}: {diff}")
                         break
             for problem in problems:

@@ -159,19 +159,30 @@ class TakeAlongDim(Function):
 def _variance(ctx: Any, x: Array, axes: Axes, correction: int) -> Array:
     """sum((x - mean)^2) / (n - correction) with the reduced axes kept; saves x - mean."""
     n = int(np.prod([x.shape[a] for a in axes]))
-    centered = x - layout_sum(x, axes, keepdims=True) / x.dtype.type(n) if x.size else x
+    mean = layout_sum(x, axes, keepdims=True) / x.dtype.type(n) if x.size else x
+    centered = x - mean if x.size else x
     ctx.saved = (centered,)
     ctx.axes = axes
     # As PyTorch: the forward divides by max(n - correction, 0) (n <= correction gives nan or
     # inf), the derivative by n - correction itself (so it is finite unless they are equal).
     ctx.dof = n - correction
+    ctx.all_elements = len(axes) == x.ndim
+    if ctx.dof <= 0 and ctx.all_elements:  # for the backward's x == mean test (inf - inf)
+        ctx.at_mean = x == mean
     with np.errstate(divide="ignore", invalid="ignore"):
         return layout_sum(centered * centered, axes, keepdims=True) / x.dtype.type(
             max(ctx.dof, 0))
 
 
 def _variance_backward(ctx: Any, grad: Array) -> Array:
-    """dvar/dx = 2 (x - mean) / (n - correction), times ``grad`` (reduced axes kept)."""
+    """dvar/dx = 2 (x - mean) / (n - correction), times ``grad`` (reduced axes kept).
+
+    As PyTorch, a reduction over every element with n <= correction gives grad * nan where
+    x equals the mean and grad * inf elsewhere (2 / (n - correction) is no longer a number).
+    """
+    if ctx.dof <= 0 and ctx.all_elements:
+        return grad * np.where(ctx.at_mean, np.asarray(np.nan, grad.dtype),
+                               np.asarray(np.inf, grad.dtype))
     with np.errstate(divide="ignore"):
         scale = np.asarray(2 / ctx.dof if ctx.dof else np.inf, dtype=grad.dtype)
     return scale * grad * ctx.saved[0]
