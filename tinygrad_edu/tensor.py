@@ -693,13 +693,15 @@ class Tensor:
             correction: PyInt | None = None) -> Tensor:
         """Variance with ``correction`` (default 1: the unbiased n - 1 divisor, as PyTorch)."""
         axes, correction = self._moment_args(dim, unbiased, correction, "var")
-        return R.Var.apply(self, axes=axes, correction=correction, keepdim=keepdim)
+        return R.Var.apply(self, axes=axes, correction=correction, keepdim=keepdim,
+                           whole=dim is None or self.ndim == 0)
 
     def std(self, dim: Dim = None, unbiased: PyBool = True, keepdim: PyBool = False, *,
             correction: PyInt | None = None) -> Tensor:
         """Standard deviation; its gradient is 0 where it is 0 (constant values), as PyTorch."""
         axes, correction = self._moment_args(dim, unbiased, correction, "std")
-        return R.Std.apply(self, axes=axes, correction=correction, keepdim=keepdim)
+        return R.Std.apply(self, axes=axes, correction=correction, keepdim=keepdim,
+                           whole=dim is None or self.ndim == 0)
 
     def logsumexp(self, dim: Dim, keepdim: PyBool = False) -> Tensor:
         x = self._floating()

@@ -172,7 +172,7 @@ def _bits_differ(a: np.ndarray | None, b: np.ndarray | None) -> str | None:
 
 
 BLAS_OPS = {"matmul", "linear"}
-BLAS_ULP = 8
+BLAS_ULP = 64  # of the result: a near-cancelling sum shows a 1-ulp term error as more
 
 
 def _tolerated(focus: str, diff: str) -> bool:

@@ -156,17 +156,20 @@ class TakeAlongDim(Function):
         return full
 
 
-def _variance(ctx: Any, x: Array, axes: Axes, correction: int) -> Array:
+def _variance(ctx: Any, x: Array, axes: Axes, correction: int, whole: bool) -> Array:
     """sum((x - mean)^2) / (n - correction) with the reduced axes kept; saves x - mean."""
     n = int(np.prod([x.shape[a] for a in axes]))
     mean = layout_sum(x, axes, keepdims=True) / x.dtype.type(n) if x.size else x
+    if x.size:  # equal values: their mean exactly (sum / n can be 1 ulp off, as Welford is not)
+        first = x[tuple(slice(0, 1) if i in axes else slice(None) for i in range(x.ndim))]
+        mean = np.where((x == first).all(axis=axes, keepdims=True), first, mean)
     centered = x - mean if x.size else x
     ctx.saved = (centered,)
     ctx.axes = axes
     # As PyTorch: the forward divides by max(n - correction, 0) (n <= correction gives nan or
     # inf), the derivative by n - correction itself (so it is finite unless they are equal).
     ctx.dof = n - correction
-    ctx.all_elements = len(axes) == x.ndim
+    ctx.all_elements = whole  # dim=None or a 0-d input (PyTorch's rule for the derivative)
     if ctx.dof <= 0 and ctx.all_elements:  # for the backward's x == mean test (inf - inf)
         ctx.at_mean = x == mean
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -192,9 +195,10 @@ class Var(Function):
     """z = sum((x - mean)^2) / (n - correction).   dz/dx = 2 (x - mean) / (n - correction)."""
 
     @staticmethod
-    def forward(ctx: Any, x: Array, axes: Axes, correction: int, keepdim: bool) -> Array:
+    def forward(ctx: Any, x: Array, axes: Axes, correction: int, keepdim: bool,
+                whole: bool) -> Array:
         ctx.keepdim = keepdim
-        out = _variance(ctx, x, axes, correction)
+        out = _variance(ctx, x, axes, correction, whole)
         return out if keepdim else np.squeeze(out, axis=axes)
 
     @staticmethod
@@ -211,9 +215,10 @@ class Std(Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, x: Array, axes: Axes, correction: int, keepdim: bool) -> Array:
+    def forward(ctx: Any, x: Array, axes: Axes, correction: int, keepdim: bool,
+                whole: bool) -> Array:
         ctx.keepdim = keepdim
-        out = np.sqrt(_variance(ctx, x, axes, correction))
+        out = np.sqrt(_variance(ctx, x, axes, correction, whole))
         ctx.saved = (*ctx.saved, out)
         return out if keepdim else np.squeeze(out, axis=axes)
 
