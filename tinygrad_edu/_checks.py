@@ -11,6 +11,8 @@ import math
 import operator
 from typing import Any
 
+import numpy as np
+
 
 def as_int(value: Any, name: str, op: str) -> int:
     """``value`` as a Python int; TypeError for floats, strings, None (bools and NumPy
@@ -77,3 +79,13 @@ def finite_number(value: Any, name: str, op: str) -> float:
         raise RuntimeError(f"{op}(): unsupported range: {name} = {number} (bounds and step must "
                            "be finite)")
     return number
+
+
+def fill_value(value: Any, op: str) -> Any:
+    """A fill value: a number (or a one-element tensor), not a string or None."""
+    if hasattr(value, "item") and hasattr(value, "data"):  # a one-element tensor
+        value = value.item()
+    if not isinstance(value, (int, float, np.number, np.bool_)):
+        raise TypeError(f"{op}(): argument 'fill_value' must be a number, got {value!r} "
+                        f"({type(value).__name__})")
+    return value

@@ -74,7 +74,7 @@ class Function:
     module_scope: tuple[Any, ...]  # set only for nodes recorded inside a Module's forward
 
     @classmethod
-    def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
+    def apply(cls, *inputs: Any, **kwargs: Any) -> Tensor:  # inputs: Tensors
         """Run ``forward`` on the inputs' arrays and record the node if a gradient is needed."""
         ctx = _new(cls)
         try:
@@ -224,7 +224,7 @@ def _check_finite(array: Array, where: str) -> None:
         raise FloatingPointError(f"detect_anomaly: {where} produced {bad} values")
 
 
-def bump_version(tensor: Tensor) -> None:
+def bump_version(tensor: Any) -> None:  # a Tensor
     """Mark ``tensor`` as changed in place (called by every in-place method).
 
     The tick is recorded on the tensor that owns the memory (``_base`` for views), so a change

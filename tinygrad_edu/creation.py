@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 
 from ._checks import as_int, finite_number, size_args
+from ._checks import fill_value as check_fill_value
 from .autograd import Array
-from .dtypes import bool_, default_float, int64, scalar_dtype
+from .dtypes import _dtype, _to_array, bool_, default_float, int64, scalar_dtype
 from .random import get_rng
 from .tensor import (
     DTypeLike,
@@ -23,10 +24,7 @@ from .tensor import (
     Scalar,
     Tensor,
     _check_can_require_grad,
-    _dtype,
-    _fill_value,
     _make,
-    _to_array,
 )
 
 
@@ -53,7 +51,7 @@ def from_numpy(array: Array) -> Tensor:
 def _filled(shape: tuple[Any, ...], fill: Any, dtype: DTypeLike, requires_grad: PyBool,
             op: str) -> Tensor:
     dtype = default_float if dtype is None else _dtype(dtype)
-    array = np.full(size_args(shape, op), _fill_value(fill, op), dtype=dtype)
+    array = np.full(size_args(shape, op), check_fill_value(fill, op), dtype=dtype)
     return Tensor(array, requires_grad=requires_grad)
 
 
@@ -76,7 +74,7 @@ def full(size: Sequence[PyInt], fill_value: Scalar, dtype: DTypeLike = None,
     if not isinstance(size, (tuple, list)):
         raise TypeError(f"full(): argument 'size' must be a tuple of ints, got {size!r} "
                         f"({type(size).__name__})")
-    fill_value = _fill_value(fill_value, "full")
+    fill_value = check_fill_value(fill_value, "full")
     if dtype is None:
         dtype = scalar_dtype(bool_, fill_value)
     return _filled(tuple(size), fill_value, dtype, requires_grad, "full")

@@ -1,4 +1,4 @@
-"""dtype names and PyTorch's type promotion (``result_type``).
+"""dtype names, PyTorch's type promotion (``result_type``), and data -> array conversion.
 
 NumPy and PyTorch promote differently when a 0-d array meets a bigger one: NumPy 2 lets a 0-d
 float64 array turn a float32 array into float64, PyTorch does not. PyTorch sorts the operands
@@ -89,3 +89,78 @@ def scalar_dtype(tensor_dtype: np.dtype, value: Any) -> np.dtype:
     unless the number is of a higher category (then its default dtype, or int64 for bools)."""
     number = _python_number_dtype(value)
     return tensor_dtype if category(number) <= category(tensor_dtype) else number
+
+
+# ---------------------------------------------------------------------- data -> arrays
+
+DTypeLike = Any
+Array = np.ndarray
+
+
+def _dtype(dtype: DTypeLike) -> np.dtype:
+    if isinstance(dtype, str) and dtype.startswith("torch."):
+        dtype = dtype[len("torch.") :]
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}; use e.g. float32, float64, int64") from None
+    if result.kind not in "fiub" or result.kind == "f" and result.itemsize > 8:
+        raise TypeError(f"dtype {dtype!r} ({result}) is not supported: use a float (float16, "
+                        f"float32, float64), int (int8 ... int64, uint8 ... uint32) or bool")
+    return result
+
+
+def _to_array(data: Any, dtype: DTypeLike, python_default: np.dtype | None) -> Array:
+    """Data -> NumPy array. NumPy arrays keep their dtype (and memory); Python data becomes
+    ``python_default`` (float32 for ``Tensor``) unless ``dtype`` says otherwise."""
+    if type(data).__name__ == "Tensor" or hasattr(data, "_requires_grad"):  # a Tensor
+        data = data.data
+    if isinstance(data, np.ndarray):
+        array = data if dtype is None else data.astype(_dtype(dtype), copy=False)
+    elif isinstance(data, np.generic):
+        array = np.asarray(data, dtype=None if dtype is None else _dtype(dtype))
+    else:
+        # Convert without a dtype first: np.asarray(["1.5"], float32) would parse strings and
+        # np.asarray([1, None], float32) would turn None into nan.
+        try:
+            array = np.asarray(data)
+        except ValueError as e:  # ragged nesting
+            raise ValueError(f"Tensor data must be a (nested) sequence of equal-length "
+                             f"sequences of numbers: {e}") from None
+        if array.dtype.kind not in "fiub":
+            _refuse_data(data, array)
+        if dtype is not None:
+            array = array.astype(_dtype(dtype), copy=False)
+        elif python_default is not None:  # Tensor([1, 2]) is float32, as torch.Tensor
+            array = array.astype(python_default, copy=False)
+        elif array.dtype.kind == "f":  # tensor([1.5]): float32, as torch.tensor
+            array = array.astype(default_float)
+    if array.dtype.kind not in "fiub":
+        _refuse_data(data, array)
+    return array
+
+
+def _refuse_data(data: Any, array: Array) -> None:
+    """Say what in ``data`` is not a number: None, a string, a dict... (NumPy makes an object
+    or string array of it)."""
+    if array.dtype.kind == "c":
+        raise TypeError("complex numbers are not supported (tinygrad_edu has no complex dtype)")
+    if array.dtype.kind in "US":
+        raise TypeError(f"Tensor data must be numbers, got a str ({array.flat[0]!r})")
+    missing = object()
+    stack, culprit = [data], missing
+    while stack and culprit is missing:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, int) and not -2**63 <= item < 2**64:
+            raise OverflowError(f"Tensor data: Python int {item} is too large for int64")
+        elif not isinstance(item, (int, float, bool, np.number, np.bool_, np.ndarray)):
+            culprit = item
+    if culprit is missing:
+        raise TypeError(f"Tensor data must be numbers or booleans, got NumPy dtype "
+                        f"{array.dtype}")
+    if isinstance(culprit, complex):
+        raise TypeError("complex numbers are not supported (tinygrad_edu has no complex dtype)")
+    raise TypeError(f"Tensor data must be numbers or booleans, got {culprit!r} of type "
+                    f"{type(culprit).__name__}")

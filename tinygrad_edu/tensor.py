@@ -7,18 +7,21 @@ the graph to the engine in ``autograd.py``; every op's math lives in ``ops/``.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
-from typing import Any, NamedTuple, TypeAlias
+from collections.abc import Iterator
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from . import autograd
-from ._checks import dim_index, dim_tuple, size_args
-from .autograd import Array, Function, bump_version
+from ._checks import dim_index
+from ._tensor_inplace import InPlace
+from ._tensor_reductions import Reductions
+from ._tensor_shape import ShapeOps
+from .autograd import Array, Function
 from .dtypes import (
+    _dtype,
+    _to_array,
     bool_,
-    category,
     default_float,
     float32,
     float64,
@@ -30,9 +33,7 @@ from .dtypes import (
 from .ops import activation as A
 from .ops import elementwise as E
 from .ops import linalg as L
-from .ops import reduce as R
 from .ops import shape as S
-from .random import get_rng
 
 # Python's own types, named so the methods float()/int()/bool() below don't shadow them
 PyFloat: TypeAlias = float
@@ -41,75 +42,6 @@ PyBool: TypeAlias = bool
 DTypeLike = Any
 Dim: TypeAlias = int | tuple[int, ...] | list[int] | None
 Scalar: TypeAlias = int | float | bool | np.number
-
-def _dtype(dtype: DTypeLike) -> np.dtype:
-    if isinstance(dtype, str) and dtype.startswith("torch."):
-        dtype = dtype[len("torch.") :]
-    try:
-        result = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"unknown dtype {dtype!r}; use e.g. float32, float64, int64") from None
-    if result.kind not in "fiub" or result.kind == "f" and result.itemsize > 8:
-        raise TypeError(f"dtype {dtype!r} ({result}) is not supported: use a float (float16, "
-                        f"float32, float64), int (int8 ... int64, uint8 ... uint32) or bool")
-    return result
-
-
-def _to_array(data: Any, dtype: DTypeLike, python_default: np.dtype | None) -> Array:
-    """Data -> NumPy array. NumPy arrays keep their dtype (and memory); Python data becomes
-    ``python_default`` (float32 for ``Tensor``) unless ``dtype`` says otherwise."""
-    if isinstance(data, Tensor):
-        data = data.data
-    if isinstance(data, np.ndarray):
-        array = data if dtype is None else data.astype(_dtype(dtype), copy=False)
-    elif isinstance(data, np.generic):
-        array = np.asarray(data, dtype=None if dtype is None else _dtype(dtype))
-    else:
-        # Convert without a dtype first: np.asarray(["1.5"], float32) would parse strings and
-        # np.asarray([1, None], float32) would turn None into nan.
-        try:
-            array = np.asarray(data)
-        except ValueError as e:  # ragged nesting
-            raise ValueError(f"Tensor data must be a (nested) sequence of equal-length "
-                             f"sequences of numbers: {e}") from None
-        if array.dtype.kind not in "fiub":
-            _refuse_data(data, array)
-        if dtype is not None:
-            array = array.astype(_dtype(dtype), copy=False)
-        elif python_default is not None:  # Tensor([1, 2]) is float32, as torch.Tensor
-            array = array.astype(python_default, copy=False)
-        elif array.dtype.kind == "f":  # tensor([1.5]): float32, as torch.tensor
-            array = array.astype(default_float)
-    if array.dtype.kind not in "fiub":
-        _refuse_data(data, array)
-    return array
-
-
-def _refuse_data(data: Any, array: Array) -> None:
-    """Say what in ``data`` is not a number: None, a string, a dict... (NumPy makes an object
-    or string array of it)."""
-    if array.dtype.kind == "c":
-        raise TypeError("complex numbers are not supported (tinygrad_edu has no complex dtype)")
-    if array.dtype.kind in "US":
-        raise TypeError(f"Tensor data must be numbers, got a str ({array.flat[0]!r})")
-    missing = object()
-    stack, culprit = [data], missing
-    while stack and culprit is missing:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif isinstance(item, int) and not -2**63 <= item < 2**64:
-            raise OverflowError(f"Tensor data: Python int {item} is too large for int64")
-        elif not isinstance(item, (int, float, bool, np.number, np.bool_, np.ndarray)):
-            culprit = item
-    if culprit is missing:
-        raise TypeError(f"Tensor data must be numbers or booleans, got NumPy dtype "
-                        f"{array.dtype}")
-    if isinstance(culprit, complex):
-        raise TypeError("complex numbers are not supported (tinygrad_edu has no complex dtype)")
-    raise TypeError(f"Tensor data must be numbers or booleans, got {culprit!r} of type "
-                    f"{type(culprit).__name__}")
-
 
 def _check_can_require_grad(array: Array) -> None:
     if array.dtype.kind != "f":
@@ -135,14 +67,7 @@ def _make(data: Array, requires_grad: bool) -> Tensor:
 _new = object.__new__
 
 
-class ValuesIndices(NamedTuple):
-    """What ``max(dim)`` / ``min(dim)`` return, as in PyTorch."""
-
-    values: Tensor
-    indices: Tensor
-
-
-class Tensor:
+class Tensor(ShapeOps, Reductions, InPlace):
     """An n-dimensional array with reverse-mode autodiff.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: Python numbers and lists become float32
@@ -598,339 +523,7 @@ class Tensor:
     def allclose(self, other: Any, rtol: PyFloat = 1e-5, atol: PyFloat = 1e-8) -> PyBool:
         return bool(np.allclose(self.data, self._operand(other).data, rtol=rtol, atol=atol))
 
-    # ------------------------------------------------------------------ reductions
-
-    def sum(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
-        dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
-        axes = tuple(range(self.data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "sum")
-        return R.Sum.apply(self, axes=axes, keepdim=keepdim)
-
-    def mean(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
-        dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
-        if self.data.dtype.kind != "f":
-            raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self.dtype}")
-        axes = tuple(range(self.data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "mean")
-        return R.Mean.apply(self, axes=axes, keepdim=keepdim)
-
-    def _reduced_axes(self, dim: Dim, op: str) -> tuple[PyInt, ...]:
-        """The axes of ``dim`` for a reduction that has no value over nothing (max, argmax)."""
-        axes = dim_tuple(dim, self.ndim, op)
-        for axis in axes if self.ndim else ():
-            if self.data.shape[axis] == 0:
-                raise IndexError(f"{op}(): expected reduction dim {axis} to have non-zero size "
-                                 f"(tensor of shape {self.shape})")
-        if dim is None and self.data.size == 0:
-            raise RuntimeError(f"{op}(): expected a non-empty tensor, got shape {self.shape}; "
-                               "specify a dim to reduce along one dim")
-        return axes
-
-    def _extreme(self, dim: Any, keepdim: PyBool, smallest: PyBool) -> Any:
-        if isinstance(dim, Tensor):  # torch.max(a, b) is the elementwise maximum
-            return self.minimum(dim) if smallest else self.maximum(dim)
-        name = "min" if smallest else "max"
-        if dim is None:
-            self._reduced_axes(None, name)
-            return (R.Min if smallest else R.Max).apply(self)
-        if isinstance(dim, (tuple, list)):
-            raise TypeError(f"{name}(): dim must be one int, got {dim!r} (amax/amin take several)")
-        axes = self._reduced_axes(dim, name)
-        if self.ndim == 0:  # a 0-d tensor is its own max along dim 0 or -1, at index 0
-            return ValuesIndices(S.View.apply(self, shape=()), _make(np.zeros((), np.int64), False))
-        (axis,) = axes
-        index = (self.data.argmin if smallest else self.data.argmax)(axis=axis, keepdims=True)
-        values = R.TakeAlongDim.apply(self, index=index, dim=axis, keepdim=keepdim)
-        # the caller gets a copy: changing it in place must not move the saved gradient index
-        index = index.copy() if keepdim else index.squeeze(axis).copy()
-        return ValuesIndices(values, _make(index, False))
-
-    def max(self, dim: Any = None, keepdim: PyBool = False) -> Any:
-        """No dim: the largest element (ties share the gradient evenly). With ``dim``:
-        ``(values, indices)`` along it (the gradient goes to the index returned)."""
-        return self._extreme(dim, keepdim, smallest=False)
-
-    def min(self, dim: Any = None, keepdim: PyBool = False) -> Any:
-        """As ``max``, for the smallest elements."""
-        return self._extreme(dim, keepdim, smallest=True)
-
-    def amax(self, dim: Dim = None, keepdim: PyBool = False) -> Tensor:
-        axes = self._reduced_axes(dim, "amax")
-        return R.Amax.apply(self, axes=axes, keepdim=keepdim)
-
-    def amin(self, dim: Dim = None, keepdim: PyBool = False) -> Tensor:
-        axes = self._reduced_axes(dim, "amin")
-        return R.Amin.apply(self, axes=axes, keepdim=keepdim)
-
-    def _arg_extreme(self, dim: PyInt | None, keepdim: PyBool, smallest: PyBool) -> Tensor:
-        name = "argmin" if smallest else "argmax"
-        self._reduced_axes(dim, name)
-        pick = self.data.argmin if smallest else self.data.argmax
-        if dim is None:
-            index = np.asarray(pick())
-            return _make(index.reshape((1,) * self.ndim) if keepdim else index, False)
-        if self.ndim == 0:
-            return _make(np.zeros((), np.int64), False)
-        axis = dim_index(dim, self.ndim, name)
-        return _make(pick(axis=axis, keepdims=keepdim), False)
-
-    def argmax(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
-        """Index of the first largest element (flat if ``dim`` is None); no gradient."""
-        return self._arg_extreme(dim, keepdim, smallest=False)
-
-    def argmin(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
-        """Index of the first smallest element (flat if ``dim`` is None); no gradient."""
-        return self._arg_extreme(dim, keepdim, smallest=True)
-
-    def _moment_args(self, dim: Dim, unbiased: PyBool, correction: Any, op: str) -> tuple[
-            tuple[PyInt, ...], PyInt]:
-        if self.data.dtype.kind != "f":
-            raise RuntimeError(f"{op}(): only floating point tensors are supported, got dtype "
-                               f"{self.dtype}")
-        if correction is None:
-            correction = 1 if unbiased else 0
-        return dim_tuple(dim, self.ndim, op), correction
-
-    def var(self, dim: Dim = None, unbiased: PyBool = True, keepdim: PyBool = False, *,
-            correction: PyInt | None = None) -> Tensor:
-        """Variance with ``correction`` (default 1: the unbiased n - 1 divisor, as PyTorch)."""
-        axes, correction = self._moment_args(dim, unbiased, correction, "var")
-        return R.Var.apply(self, axes=axes, correction=correction, keepdim=keepdim,
-                           whole=dim is None or self.ndim == 0)
-
-    def std(self, dim: Dim = None, unbiased: PyBool = True, keepdim: PyBool = False, *,
-            correction: PyInt | None = None) -> Tensor:
-        """Standard deviation; its gradient is 0 where it is 0 (constant values), as PyTorch."""
-        axes, correction = self._moment_args(dim, unbiased, correction, "std")
-        return R.Std.apply(self, axes=axes, correction=correction, keepdim=keepdim,
-                           whole=dim is None or self.ndim == 0)
-
-    def logsumexp(self, dim: Dim, keepdim: PyBool = False) -> Tensor:
-        x = self._floating()
-        return R.LogSumExp.apply(x, axes=dim_tuple(dim, self.ndim, "logsumexp"), keepdim=keepdim)
-
-    # ------------------------------------------------------------------ shape
-
-    def _new_shape(self, shape: tuple[Any, ...], op: str) -> tuple[PyInt, ...]:
-        """A reshape target: ints >= 0 and at most one -1, holding as many elements."""
-        sizes = size_args(shape, op, allow_minus_one=True)
-        known = math.prod(n for n in sizes if n != -1)
-        if -1 in sizes:
-            if known == 0 or self.data.size % known:
-                raise RuntimeError(f"{op}(): shape {sizes} is invalid for input of size "
-                                   f"{self.data.size}")
-            sizes = tuple(self.data.size // known if n == -1 else n for n in sizes)
-        elif known != self.data.size:
-            raise RuntimeError(f"{op}(): input of size {self.data.size} (shape {self.shape}) "
-                               f"cannot take the shape {sizes}")
-        return sizes
-
-    def reshape(self, *shape: Any) -> Tensor:
-        return S.Reshape.apply(self, shape=self._new_shape(shape, "reshape"))
-
-    def view(self, *shape: Any) -> Tensor:
-        return S.View.apply(self, shape=self._new_shape(shape, "view"))
-
-    def view_as(self, other: Tensor) -> Tensor:
-        return S.View.apply(self, shape=self._new_shape(other.shape, "view_as"))
-
-    def reshape_as(self, other: Tensor) -> Tensor:
-        return S.Reshape.apply(self, shape=self._new_shape(other.shape, "reshape_as"))
-
-    def flatten(self, start_dim: PyInt = 0, end_dim: PyInt = -1) -> Tensor:
-        start = dim_index(start_dim, self.ndim, "flatten")
-        end = dim_index(end_dim, self.ndim, "flatten")
-        if self.ndim == 0:
-            return S.Flatten.apply(self, shape=(1,))
-        if start > end:
-            raise RuntimeError(f"flatten(): start_dim ({start_dim}) cannot come after end_dim "
-                               f"({end_dim})")
-        # the merged size spelled out: -1 is ambiguous when another dim is 0
-        merged = math.prod(self.shape[start : end + 1])
-        shape = self.shape[:start] + (merged,) + self.shape[end + 1 :]
-        return S.Flatten.apply(self, shape=shape)
-
-    def permute(self, *dims: Any) -> Tensor:
-        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-            dims = tuple(dims[0])
-        if len(dims) != self.ndim:
-            raise RuntimeError(f"permute(): number of dims don't match: {len(dims)} dims "
-                               f"{tuple(dims)} for a tensor of shape {self.shape}")
-        axes = tuple(dim_index(d, self.ndim, "permute") for d in dims)
-        if len(set(axes)) != len(axes):
-            raise RuntimeError(f"permute(): repeated dim in the permutation {tuple(dims)}")
-        return S.Permute.apply(self, dims=axes)
-
-    def transpose(self, dim0: PyInt, dim1: PyInt) -> Tensor:
-        d0 = dim_index(dim0, self.ndim, "transpose")
-        d1 = dim_index(dim1, self.ndim, "transpose")
-        if self.ndim == 0:  # a 0-d tensor is its own transpose (dims 0 and -1 are allowed)
-            return S.View.apply(self, shape=())
-        dims = list(range(self.ndim))
-        dims[d0], dims[d1] = dims[d1], dims[d0]
-        return S.Transpose.apply(self, dims=tuple(dims))
-
-    swapaxes = swapdims = transpose
-
-    def t(self) -> Tensor:
-        if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dims, got shape {self.shape}")
-        return self.T
-
-    def squeeze(self, dim: Dim = None) -> Tensor:
-        axes = dim_tuple(dim, self.ndim, "squeeze")
-        shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
-        return S.Squeeze.apply(self, shape=shape)
-
-    def unsqueeze(self, dim: PyInt) -> Tensor:
-        axis = dim_index(dim, self.ndim + 1, "unsqueeze")
-        return S.Unsqueeze.apply(self, shape=self.shape[:axis] + (1,) + self.shape[axis:])
-
-    def expand(self, *sizes: Any) -> Tensor:
-        """Broadcast to ``sizes`` without copying; -1 keeps an existing dim (not allowed for a
-        new leading dim, as in PyTorch)."""
-        sizes = size_args(sizes, "expand", allow_minus_one=True, one_minus_one=False)
-        lead = len(sizes) - self.ndim
-        if lead < 0:
-            raise RuntimeError(f"expand(): the number of sizes provided ({len(sizes)}) must be "
-                               f"greater or equal to the number of dimensions in the tensor "
-                               f"({self.ndim}, shape {self.shape})")
-        if -1 in sizes[:lead]:
-            raise RuntimeError(f"expand(): -1 is not allowed for a new leading dim: sizes "
-                               f"{sizes} for a tensor of shape {self.shape}")
-        shape = tuple(self.shape[i - lead] if n == -1 else n for i, n in enumerate(sizes))
-        return self.broadcast_to(shape)
-
-    def broadcast_to(self, shape: Sequence[PyInt]) -> Tensor:
-        shape = size_args((tuple(shape),), "broadcast_to")
-        try:
-            np.broadcast_shapes(self.shape, shape)
-            fits = len(shape) >= self.ndim and all(
-                n == m or n == 1 for n, m in zip(self.shape[::-1], shape[::-1], strict=False))
-        except ValueError:
-            fits = False
-        if not fits:
-            raise RuntimeError(f"expand(): the shape {self.shape} cannot be expanded to "
-                               f"{shape}: each dim must match or be 1")
-        return S.Expand.apply(self, shape=shape)
-
-    def expand_as(self, other: Tensor) -> Tensor:
-        return self.broadcast_to(other.shape)
-
-    def __getitem__(self, index: Any) -> Tensor:
-        template, index_tensors = _index_template(index)
-        return S.GetItem.apply(self, *index_tensors, index=template)
-
-    # ------------------------------------------------------------------ in-place (no graph)
-
-    def _before_inplace(self, op: str) -> None:
-        if autograd._grad_enabled and self._requires_grad:
-            if self._ctx is None:
-                raise RuntimeError(
-                    f"{op}: a leaf tensor that requires grad is being used in an in-place "
-                    "operation; do it inside `with no_grad():` (as optimizers do)"
-                )
-            raise RuntimeError(
-                f"{op}: in-place operations on a tensor that is part of a recorded graph are "
-                "not supported; use the out-of-place form (y = y + 1)"
-            )
-        if not self.data.flags.writeable:
-            raise RuntimeError(f"{op}: this tensor is a read-only view (from expand?); clone() it")
-
-    def _inplace(self, op: str, ufunc: np.ufunc, other: Any) -> Tensor:
-        self._before_inplace(op)
-        operand = self._operand(other)
-        result = result_type(self, operand)
-        if ufunc is np.divide and result.kind != "f":
-            result = default_float  # int / int is a float
-        if category(result) > category(self.data.dtype):  # as PyTorch: no float into an int
-            raise RuntimeError(f"{op}: result type {result} can't be cast to the desired output "
-                               f"type {self.dtype} of this in-place operation")
-        ufunc(self.data, operand.data, out=self.data, casting="unsafe")
-        bump_version(self)
-        return self
-
-    def _scaled(self, other: Any, alpha: Scalar, op: str) -> Any:
-        if alpha == 1:
-            return other
-        if self.data.dtype.kind != "f" and isinstance(alpha, (PyFloat, np.floating)):
-            raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
-                               f"floating point number (got {alpha})")
-        # scale as an array: no graph node, and a Python alpha keeps the dtype
-        return self._operand(other).data * alpha
-
-    def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
-        """self += alpha * other."""
-        return self._inplace("add_", np.add, self._scaled(other, alpha, "add_"))
-
-    def sub_(self, other: Any, alpha: Scalar = 1) -> Tensor:
-        """self -= alpha * other."""
-        return self._inplace("sub_", np.subtract, self._scaled(other, alpha, "sub_"))
-
-    def mul_(self, other: Any) -> Tensor:
-        return self._inplace("mul_", np.multiply, other)
-
-    def div_(self, other: Any) -> Tensor:
-        return self._inplace("div_", np.divide, other)
-
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
-
-    def copy_(self, source: Any) -> Tensor:
-        """Copy ``source`` (broadcast to this shape) into this tensor, converting its dtype as
-        PyTorch does (floats copied into an int tensor are truncated)."""
-        self._before_inplace("copy_")
-        np.copyto(self.data, self._operand(source).data, casting="unsafe")
-        bump_version(self)
-        return self
-
-    def fill_(self, value: Scalar) -> Tensor:
-        self._before_inplace("fill_")
-        self.data.fill(_fill_value(value, "fill_"))
-        bump_version(self)
-        return self
-
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
-
-    def clamp_(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-        if min is None and max is None:
-            raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
-        self._before_inplace("clamp_")
-        np.clip(self.data, min, max, out=self.data)
-        bump_version(self)
-        return self
-
-    def uniform_(self, low: PyFloat = 0.0, high: PyFloat = 1.0) -> Tensor:
-        return self.copy_(get_rng().uniform(low, high, self.shape))
-
-    def normal_(self, mean: PyFloat = 0.0, std: PyFloat = 1.0) -> Tensor:
-        return self.copy_(get_rng().normal(mean, std, self.shape))
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._before_inplace("__setitem__")
-        self.data[_index_arrays(index)] = self._operand(value).data
-        bump_version(self)
-
-
 # ---------------------------------------------------------------------- helpers
-
-
-def _numpy_names(dim: Any, keepdim: PyBool, numpy_names: dict[str, Any]) -> tuple[Any, PyBool]:
-    """Accept NumPy's ``axis`` / ``keepdims`` beside PyTorch's ``dim`` / ``keepdim``."""
-    if numpy_names:
-        unknown = set(numpy_names) - {"axis", "keepdims"}
-        if unknown:
-            raise TypeError(f"unexpected keyword argument(s): {sorted(unknown)}")
-        dim = numpy_names.get("axis", dim)
-        keepdim = numpy_names.get("keepdims", keepdim)
-    return dim, keepdim
-
-
-def _index_arrays(index: Any) -> Any:
-    """Tensors inside an index become their arrays (NumPy does the indexing)."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    return index
 
 
 def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
@@ -940,50 +533,8 @@ def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
             b if b.data.dtype == dtype else b.to(dtype))
 
 
-def _index_template(index: Any) -> tuple[Any, list[Tensor]]:
-    """Split an index into a template and the tensors it holds (inputs of the GetItem node).
-
-    Arrays and lists of ints or bools become tensors too: their own copies, since a later
-    change of the caller's array must not change where the gradient goes.
-    """
-    parts = index if isinstance(index, tuple) else (index,)
-    template: list[Any] = []
-    tensors: list[Tensor] = []
-    for part in parts:
-        if isinstance(part, Tensor):
-            tensor = part
-        elif isinstance(part, (np.ndarray, list)):
-            array = np.array(part)
-            if array.size == 0 and array.dtype.kind == "f":  # x[[]]: an empty long index
-                array = array.astype(np.int64)
-            if array.dtype.kind not in "iub":
-                raise IndexError(f"tensors used as indices must be long, int or bool, got "
-                                 f"{array.dtype}")
-            tensor = _make(array, False)
-        else:
-            template.append(part)
-            continue
-        if tensor.data.dtype.kind not in "iub":
-            raise IndexError(f"tensors used as indices must be long, int or bool, got "
-                             f"{tensor.dtype}")
-        template.append(S.IndexSlot(len(tensors)))
-        tensors.append(tensor)
-    if isinstance(index, tuple):
-        return tuple(template), tensors
-    return template[0], tensors
-
-
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _fill_value(value: Any, op: str) -> Any:
-    if isinstance(value, Tensor):
-        value = value.item()
-    if not isinstance(value, (PyInt, PyFloat, np.number, np.bool_)):
-        raise TypeError(f"{op}(): argument 'fill_value' must be a number, got {value!r} "
-                        f"({type(value).__name__})")
-    return value
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:

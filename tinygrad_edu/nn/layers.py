@@ -14,7 +14,8 @@ from typing import Any, overload
 
 import numpy as np
 
-from ..tensor import DTypeLike, Tensor, _dtype, default_float
+from ..dtypes import _dtype, default_float
+from ..tensor import DTypeLike, Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter

@@ -22,7 +22,8 @@ import numpy as np
 
 from .. import autograd
 from ..autograd import no_grad
-from ..tensor import Tensor, _dtype
+from ..dtypes import _dtype
+from ..tensor import Tensor
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys"]
 

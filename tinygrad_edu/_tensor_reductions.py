@@ -1,0 +1,174 @@
+"""``Tensor``'s reductions -- sum, mean, max/min, amax/amin, argmax/argmin, var/std,
+logsumexp -- as a mixin class that ``Tensor`` inherits (kept apart so that tensor.py reads in
+one sitting). ``dim`` is None (all dims), an int or a tuple, checked as PyTorch checks it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
+
+import numpy as np
+
+from . import autograd
+from ._checks import dim_index, dim_tuple
+from .ops import reduce as R
+from .ops import shape as S
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+def _constant(array: np.ndarray) -> Tensor:
+    """A tensor that needs no gradient (indices), by tensor.py's fast constructor."""
+    return autograd._make_tensor(array, False)
+
+PyInt: TypeAlias = int
+PyBool: TypeAlias = bool
+PyFloat: TypeAlias = float
+Dim: TypeAlias = int | tuple[int, ...] | list[int] | None
+Scalar: TypeAlias = int | float | bool | np.number
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max(dim)`` / ``min(dim)`` return, as in PyTorch."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _numpy_names(dim: Any, keepdim: PyBool, numpy_names: dict[str, Any]) -> tuple[Any, PyBool]:
+    """Accept NumPy's ``axis`` / ``keepdims`` beside PyTorch's ``dim`` / ``keepdim``."""
+    if numpy_names:
+        unknown = set(numpy_names) - {"axis", "keepdims"}
+        if unknown:
+            raise TypeError(f"unexpected keyword argument(s): {sorted(unknown)}")
+        dim = numpy_names.get("axis", dim)
+        keepdim = numpy_names.get("keepdims", keepdim)
+    return dim, keepdim
+
+
+class Reductions:
+    """The reduction methods of ``Tensor``."""
+
+    __slots__ = ()
+    data: np.ndarray
+
+    if TYPE_CHECKING:
+        @property
+        def ndim(self) -> int: ...
+        @property
+        def shape(self) -> tuple[int, ...]: ...
+        @property
+        def dtype(self) -> np.dtype: ...
+
+        def _floating(self) -> Tensor: ...
+        def minimum(self, other: Any) -> Tensor: ...
+        def maximum(self, other: Any) -> Tensor: ...
+
+
+    def sum(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
+        dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
+        axes = tuple(range(self.data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "sum")
+        return R.Sum.apply(self, axes=axes, keepdim=keepdim)
+
+    def mean(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
+        dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
+        if self.data.dtype.kind != "f":
+            raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self.dtype}")
+        axes = tuple(range(self.data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "mean")
+        return R.Mean.apply(self, axes=axes, keepdim=keepdim)
+
+    def _reduced_axes(self, dim: Dim, op: str) -> tuple[PyInt, ...]:
+        """The axes of ``dim`` for a reduction that has no value over nothing (max, argmax)."""
+        axes = dim_tuple(dim, self.ndim, op)
+        for axis in axes if self.ndim else ():
+            if self.data.shape[axis] == 0:
+                raise IndexError(f"{op}(): expected reduction dim {axis} to have non-zero size "
+                                 f"(tensor of shape {self.shape})")
+        if dim is None and self.data.size == 0:
+            raise RuntimeError(f"{op}(): expected a non-empty tensor, got shape {self.shape}; "
+                               "specify a dim to reduce along one dim")
+        return axes
+
+    def _extreme(self, dim: Any, keepdim: PyBool, smallest: PyBool) -> Any:
+        if isinstance(dim, Reductions):  # torch.max(a, b) is the elementwise maximum
+            return self.minimum(dim) if smallest else self.maximum(dim)
+        name = "min" if smallest else "max"
+        if dim is None:
+            self._reduced_axes(None, name)
+            return (R.Min if smallest else R.Max).apply(self)
+        if isinstance(dim, (tuple, list)):
+            raise TypeError(f"{name}(): dim must be one int, got {dim!r} (amax/amin take several)")
+        axes = self._reduced_axes(dim, name)
+        if self.ndim == 0:  # a 0-d tensor is its own max along dim 0 or -1, at index 0
+            return ValuesIndices(S.View.apply(self, shape=()), _constant(np.zeros((), np.int64)))
+        (axis,) = axes
+        index = (self.data.argmin if smallest else self.data.argmax)(axis=axis, keepdims=True)
+        values = R.TakeAlongDim.apply(self, index=index, dim=axis, keepdim=keepdim)
+        # the caller gets a copy: changing it in place must not move the saved gradient index
+        index = index.copy() if keepdim else index.squeeze(axis).copy()
+        return ValuesIndices(values, _constant(index))
+
+    def max(self, dim: Any = None, keepdim: PyBool = False) -> Any:
+        """No dim: the largest element (ties share the gradient evenly). With ``dim``:
+        ``(values, indices)`` along it (the gradient goes to the index returned)."""
+        return self._extreme(dim, keepdim, smallest=False)
+
+    def min(self, dim: Any = None, keepdim: PyBool = False) -> Any:
+        """As ``max``, for the smallest elements."""
+        return self._extreme(dim, keepdim, smallest=True)
+
+    def amax(self, dim: Dim = None, keepdim: PyBool = False) -> Tensor:
+        axes = self._reduced_axes(dim, "amax")
+        return R.Amax.apply(self, axes=axes, keepdim=keepdim)
+
+    def amin(self, dim: Dim = None, keepdim: PyBool = False) -> Tensor:
+        axes = self._reduced_axes(dim, "amin")
+        return R.Amin.apply(self, axes=axes, keepdim=keepdim)
+
+    def _arg_extreme(self, dim: PyInt | None, keepdim: PyBool, smallest: PyBool) -> Tensor:
+        name = "argmin" if smallest else "argmax"
+        self._reduced_axes(dim, name)
+        pick = self.data.argmin if smallest else self.data.argmax
+        if dim is None:
+            index = np.asarray(pick())
+            return _constant(index.reshape((1,) * self.ndim) if keepdim else index)
+        if self.ndim == 0:
+            return _constant(np.zeros((), np.int64))
+        axis = dim_index(dim, self.ndim, name)
+        return _constant(pick(axis=axis, keepdims=keepdim))
+
+    def argmax(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
+        """Index of the first largest element (flat if ``dim`` is None); no gradient."""
+        return self._arg_extreme(dim, keepdim, smallest=False)
+
+    def argmin(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
+        """Index of the first smallest element (flat if ``dim`` is None); no gradient."""
+        return self._arg_extreme(dim, keepdim, smallest=True)
+
+    def _moment_args(self, dim: Dim, unbiased: PyBool, correction: Any, op: str) -> tuple[
+            tuple[PyInt, ...], PyInt]:
+        if self.data.dtype.kind != "f":
+            raise RuntimeError(f"{op}(): only floating point tensors are supported, got dtype "
+                               f"{self.dtype}")
+        if correction is None:
+            correction = 1 if unbiased else 0
+        return dim_tuple(dim, self.ndim, op), correction
+
+    def var(self, dim: Dim = None, unbiased: PyBool = True, keepdim: PyBool = False, *,
+            correction: PyInt | None = None) -> Tensor:
+        """Variance with ``correction`` (default 1: the unbiased n - 1 divisor, as PyTorch)."""
+        axes, correction = self._moment_args(dim, unbiased, correction, "var")
+        return R.Var.apply(self, axes=axes, correction=correction, keepdim=keepdim,
+                           whole=dim is None or self.ndim == 0)
+
+    def std(self, dim: Dim = None, unbiased: PyBool = True, keepdim: PyBool = False, *,
+            correction: PyInt | None = None) -> Tensor:
+        """Standard deviation; its gradient is 0 where it is 0 (constant values), as PyTorch."""
+        axes, correction = self._moment_args(dim, unbiased, correction, "std")
+        return R.Std.apply(self, axes=axes, correction=correction, keepdim=keepdim,
+                           whole=dim is None or self.ndim == 0)
+
+    def logsumexp(self, dim: Dim, keepdim: PyBool = False) -> Tensor:
+        x = self._floating()
+        return R.LogSumExp.apply(x, axes=dim_tuple(dim, self.ndim, "logsumexp"), keepdim=keepdim)
