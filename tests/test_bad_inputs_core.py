@@ -644,6 +644,7 @@ ERRORS = [
     err("dropout_p_above_one", lambda: F.dropout(v3(), 1.5), ValueError, r"1\.5"),
     err("dropout_p_negative", lambda: F.dropout(v3(), -0.1), ValueError, r"-0\.1"),
     err("dropout_p_nan", lambda: F.dropout(v3(), NaN), ShapeError, r"nan"),
+    err("dropout_p_str", lambda: F.dropout(v3(), "a"), TypeError, r"'a'|str"),
     err("dropout_p_negative_in_eval", lambda: F.dropout(v3(), -0.1, training=False),
         ValueError, r"-0\.1"),
     err("dropout_int_tensor", lambda: F.dropout(ints(), 0.5), (RuntimeError, TypeError),

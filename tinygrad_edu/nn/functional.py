@@ -244,6 +244,8 @@ __all__ += ["dropout"]
 
 
 def _check_dropout_p(p: float) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)):
+        raise TypeError(f"dropout probability must be a number, got {p!r} ({type(p).__name__})")
     if not 0.0 <= p <= 1.0:  # also rejects NaN
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
