@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import operator
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -284,8 +285,8 @@ def _fit(grad: Any, parent: Tensor, node: Function) -> Array:
     return grad
 
 
-def _graph_order(root: Tensor) -> list[tuple[int, Tensor]]:
-    """``(node number, tensor)`` for every non-leaf tensor reachable from ``root``, each after
+def _graph_order(roots: list[Tensor]) -> list[tuple[int, Tensor]]:
+    """``(node number, tensor)`` for every non-leaf tensor reachable from ``roots``, each after
     every tensor computed from it.
 
     Nodes are numbered as they are made (``Function.tick``), and an op's inputs always exist
@@ -294,10 +295,8 @@ def _graph_order(root: Tensor) -> list[tuple[int, Tensor]]:
     the recursion limit) and keys tensors by their node's number, so a tensor used twice (a
     diamond) is visited once.
     """
-    node = root._ctx
-    assert node is not None
-    found = {node.tick: root}
-    stack = [node]
+    found = {root._ctx.tick: root for root in roots if root._ctx is not None}
+    stack = [t._ctx for t in found.values() if t._ctx is not None]
     while stack:
         node = stack.pop()
         if node.parents is None:
@@ -373,31 +372,160 @@ def _seed(root: Tensor, gradient: Any) -> Array:
     return seed
 
 
-def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> None:
-    """Reverse-mode autodiff from ``root``: fill ``.grad`` of every leaf that requires grad."""
-    if not root._requires_grad:
-        raise RuntimeError(
-            "backward() on a tensor that does not require grad: it was not computed from a "
-            "tensor with requires_grad=True, or it was computed under no_grad()"
-        )
-    seed = _seed(root, gradient)
-    if root._ctx is None:  # a leaf: d root / d root = 1
-        _accumulate(root, seed)
-        return
+# Gradient hooks (``Tensor.register_hook``): tensor id -> its hooks, in registration order. A
+# module-level table rather than a Tensor slot, so tensors without hooks (all but a few) pay
+# nothing; an entry goes when its tensor is garbage-collected.
+_hooks: dict[int, dict[int, Callable[[Any], Any]]] = {}
+_hook_ids = itertools.count()
 
-    # Gradients waiting for their tensor's node, keyed by the node's number.
-    grads: dict[int, Array] = {root._ctx.tick: seed}
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook (as PyTorch's;
+    also a context manager that removes it on exit)."""
+
+    def __init__(self, table: dict[int, Callable[..., Any]]) -> None:
+        self.id = next(_hook_ids)
+        self._table = table
+
+    def remove(self) -> None:
+        self._table.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
+def register_hook(tensor: Tensor, hook: Callable[[Any], Any]) -> RemovableHandle:
+    """Call ``hook(grad)`` each time the gradient of ``tensor`` is computed; a tensor it
+    returns replaces the gradient (``Tensor.register_hook``)."""
+    if not callable(hook):
+        raise TypeError(f"register_hook expects a callable, got {type(hook).__name__}")
+    if not tensor._requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    key = id(tensor)
+    table = _hooks.get(key)
+    if table is None:
+        table = _hooks[key] = {}
+        weakref.finalize(tensor, _hooks.pop, key, None)
+    handle = RemovableHandle(table)
+    table[handle.id] = hook
+    return handle
+
+
+def _run_hooks(tensor: Tensor, grad: Array) -> Array:
+    for hook in list(_hooks[id(tensor)].values()):
+        replaced = hook(_make_tensor(grad, False))
+        if replaced is not None:
+            new = np.asarray(getattr(replaced, "data", replaced))
+            if new.shape != grad.shape:
+                raise RuntimeError(f"hook {hook!r} returned a gradient of shape {new.shape} for "
+                                   f"a tensor of shape {grad.shape}")
+            grad = new.astype(grad.dtype, copy=False)
+    return grad
+
+
+def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False,
+             inputs: Any = None) -> None:
+    """Reverse-mode autodiff from ``root``: fill ``.grad`` of every leaf that requires grad
+    (only of ``inputs``, leaves or not, when given, as PyTorch's ``backward(inputs=...)``)."""
+    if inputs is None:
+        _run([root], [gradient], retain_graph, None)
+        return
+    targets = _as_inputs(inputs, "backward")
+    found = _run([root], [gradient], retain_graph, targets)
+    for t in targets:
+        if id(t) in found:
+            _accumulate(t, found[id(t)])
+
+
+def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+    """d(outputs)/d(inputs) as a tuple of tensors, one per input, without touching any
+    ``.grad`` (``torch.autograd.grad``). ``grad_outputs`` weights each output (needed for
+    outputs that are not scalars); inputs need not be leaves."""
+    if create_graph:
+        raise NotImplementedError("autograd.grad(create_graph=True): gradients of gradients "
+                                  "come with engine v2 (issue 12); this engine records no "
+                                  "graph of the backward pass")
+    single = not isinstance(outputs, (list, tuple))
+    roots = [outputs] if single else list(outputs)
+    targets = _as_inputs(inputs, "grad")
+    seeds = [None] * len(roots) if grad_outputs is None else (
+        [grad_outputs] if not isinstance(grad_outputs, (list, tuple)) else list(grad_outputs))
+    if len(seeds) != len(roots):
+        raise RuntimeError(f"grad requires one grad_output per output: got {len(seeds)} "
+                           f"grad_outputs for {len(roots)} outputs")
+    for k, root in enumerate(roots):
+        if not getattr(root, "_requires_grad", False):
+            raise RuntimeError(f"element {k} of tensors does not require grad and does not have "
+                               "a grad_fn")
+    found = _run(roots, seeds, bool(retain_graph), targets)
+    result: list[Tensor | None] = []
+    for k, t in enumerate(targets):
+        g = found.get(id(t))
+        if g is None and not allow_unused:
+            raise RuntimeError(f"input {k} (shape {t.shape}) appears to not have been used in "
+                               "the graph. Set allow_unused=True if this is the desired behavior.")
+        result.append(None if g is None else _make_tensor(np.array(g), False))
+    return tuple(result)
+
+
+def _as_inputs(inputs: Any, op: str) -> list[Tensor]:
+    targets = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    if not targets:
+        raise RuntimeError(f"{op}: inputs must not be empty")
+    for k, t in enumerate(targets):
+        if not getattr(t, "_requires_grad", False):
+            raise RuntimeError(f"{op}: input {k} does not require grad (only tensors with "
+                               "requires_grad=True can be differentiated)")
+    return targets
+
+
+def _run(roots: list[Tensor], gradients: list[Any], retain_graph: bool,
+         targets: list[Tensor] | None) -> dict[int, Array]:
+    """The backward pass from ``roots`` (each seeded by its gradient).
+
+    Without ``targets`` it accumulates into every leaf's ``.grad``. With ``targets`` it
+    touches no ``.grad`` and returns the total gradient of each target it reached, by id.
+    Hooks run on a tensor's total gradient: for non-leaves when their node is reached, for
+    leaves (whose gradient arrives in pieces) at the end.
+    """
+    for root in roots:
+        if not root._requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: it was not computed from a "
+                "tensor with requires_grad=True, or it was computed under no_grad()"
+            )
+    wanted = None if targets is None else {id(t) for t in targets}
+    found: dict[int, Array] = {}
+    # Gradients waiting for their tensor's node, keyed by the node's number; and leaves whose
+    # total is needed before it goes anywhere (hooks, targets).
+    grads: dict[int, Array] = {}
+    leaves: dict[int, tuple[Tensor, Array]] = {}
+    for root, gradient in zip(roots, gradients, strict=True):
+        seed = _seed(root, gradient)
+        if root._ctx is None:
+            leaves[id(root)] = (root, seed)
+        else:
+            key = root._ctx.tick
+            grads[key] = seed if key not in grads else grads[key] + seed
     # A leaf keeps a new array as its .grad without copying it (it is never used again here):
     # one that owns its memory (not a view), is not the gradient its node received (Add
     # passes that on) and was not kept by another leaf. Ops never return saved arrays.
     kept: set[int] = set()
-    for tick, tensor in _graph_order(root):
+    for tick, tensor in _graph_order(roots):
         grad = grads.pop(tick, None)
         if grad is None:  # no path carried a gradient here (an op returned None)
             continue
         node: Function = tensor._ctx  # type: ignore[assignment]  # non-leaf: it has a node
         parents: tuple[Tensor, ...] = node.parents  # type: ignore[assignment]  # not freed
-        if tensor._retains_grad:
+        if _hooks and id(tensor) in _hooks:
+            grad = _run_hooks(tensor, grad)
+        if wanted is not None and id(tensor) in wanted:
+            found[id(tensor)] = grad
+        elif tensor._retains_grad and wanted is None:
             _accumulate(tensor, grad)
         if _last_change > tick:  # something changed in place since this node was made
             for changed in (tensor, *parents):
@@ -416,17 +544,28 @@ def backward(root: Tensor, gradient: Any = None, retain_graph: bool = False) -> 
                 parent_grad = _fit(parent_grad, parent, node)
             if _anomaly:
                 _check_finite(parent_grad, f"backward of {node}")
-            if parent._ctx is None:  # a leaf: its first gradient is kept as is when it may be
-                if (parent_grad is not grad and parent._grad is None and parent_grad.base is None
-                        and parent_grad.flags.writeable and id(parent_grad) not in kept):
-                    kept.add(id(parent_grad))
-                    parent._grad = _make_tensor(parent_grad, False)
-                else:
-                    _accumulate(parent, parent_grad)  # a copy, a cast, or a sum
-            else:
+            if parent._ctx is not None:
                 key = parent._ctx.tick
                 previous = grads.get(key)
                 grads[key] = parent_grad if previous is None else previous + parent_grad
+            elif wanted is not None or (_hooks and id(parent) in _hooks):
+                pending = leaves.get(id(parent))
+                leaves[id(parent)] = (parent, parent_grad if pending is None
+                                      else pending[1] + parent_grad)
+            elif (parent_grad is not grad and parent._grad is None and parent_grad.base is None
+                    and parent_grad.flags.writeable and id(parent_grad) not in kept):
+                kept.add(id(parent_grad))  # the first gradient of a leaf, kept as is
+                parent._grad = _make_tensor(parent_grad, False)
+            else:
+                _accumulate(parent, parent_grad)  # a copy, a cast, or a sum
         if not retain_graph:  # free the saved arrays and the links to the parents
             node.parents = None
             node.saved = None
+    for key, (leaf, total) in leaves.items():
+        if _hooks and key in _hooks:
+            total = _run_hooks(leaf, total)
+        if wanted is None:
+            _accumulate(leaf, total)
+        elif key in wanted:
+            found[key] = total
+    return found

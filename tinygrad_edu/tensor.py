@@ -226,13 +226,24 @@ class Tensor(ShapeOps, Reductions, InPlace):
         if self._ctx is not None:
             self._retains_grad = True
 
-    def backward(self, gradient: Any = None, retain_graph: PyBool = False) -> None:
+    def backward(self, gradient: Any = None, retain_graph: PyBool | None = None,
+                 create_graph: PyBool = False, inputs: Any = None) -> None:
         """Fill ``.grad`` of every leaf this tensor depends on: d self / d leaf.
 
         ``gradient`` is needed when the tensor is not a scalar (it is the vector of the
-        vector-Jacobian product). Leaf gradients accumulate; see ``zero_grad``.
+        vector-Jacobian product). Leaf gradients accumulate; see ``zero_grad``. With ``inputs``
+        only those tensors (leaves or not) get ``.grad``, as PyTorch's.
         """
-        autograd.backward(self, gradient, retain_graph)
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): gradients of gradients come "
+                                      "with engine v2 (issue 12)")
+        autograd.backward(self, gradient, bool(retain_graph), inputs)
+
+    def register_hook(self, hook: Any) -> autograd.RemovableHandle:
+        """Call ``hook(grad)`` whenever this tensor's gradient is computed; if it returns a
+        tensor, that replaces the gradient (for what flows on, and for ``.grad``). Returns a
+        handle whose ``remove()`` unregisters the hook."""
+        return autograd.register_hook(self, hook)
 
     # ------------------------------------------------------------------ conversions
 

@@ -21,9 +21,10 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from .. import autograd
-from ..autograd import no_grad
+from ..autograd import RemovableHandle, no_grad
 from ..dtypes import _dtype
 from ..tensor import Tensor
+from . import hooks
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys"]
 
@@ -98,7 +99,7 @@ class Module:
             def forward(self, x):
                 return self.fc2(F.relu(self.fc1(x)))
 
-    Differences from PyTorch: no hooks, no devices, ``state_dict()`` returns a plain (ordered)
+    Differences from PyTorch: no devices, ``state_dict()`` returns a plain (ordered)
     ``dict``; ``load_state_dict`` checks everything before copying anything (PyTorch copies the
     matching entries before it raises), and it also accepts NumPy arrays as values.
     """
@@ -120,15 +121,33 @@ class Module:
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the "forward" method')
 
+    _has_hooks = False  # set on an instance by its first hook (nn/hooks.py)
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Push the chain of modules we run inside; graph nodes recorded during forward keep it,
         # so a picture of the graph can group them by module (viz.graph).
         scope = autograd.module_scope
         scope.append(scope[-1] + (self,) if scope else (self,))
         try:
+            if self._has_hooks:
+                return hooks.call_with_hooks(self, args, kwargs)
             return self.forward(*args, **kwargs)
         finally:
             scope.pop()
+
+    def register_forward_pre_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, args)`` before each forward; a returned value replaces the args."""
+        return hooks.add_hook(self, "_forward_pre_hooks", hook)
+
+    def register_forward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, args, output)`` after each forward; a returned value replaces the
+        output."""
+        return hooks.add_hook(self, "_forward_hooks", hook)
+
+    def register_full_backward_hook(self, hook: Callable[..., Any]) -> RemovableHandle:
+        """``hook(module, grad_input, grad_output)`` once the gradients of the module's tensor
+        inputs are known; a returned tuple replaces ``grad_input``."""
+        return hooks.add_hook(self, "_backward_hooks", hook)
 
     # ------------------------------------------------------------------ registration
     #
