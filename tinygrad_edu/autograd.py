@@ -17,7 +17,7 @@ import contextlib
 import itertools
 import operator
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -285,7 +285,7 @@ def _fit(grad: Any, parent: Tensor, node: Function) -> Array:
     return grad
 
 
-def _graph_order(roots: list[Tensor]) -> list[tuple[int, Tensor]]:
+def _graph_order(roots: Sequence[Tensor]) -> list[tuple[int, Tensor]]:
     """``(node number, tensor)`` for every non-leaf tensor reachable from ``roots``, each after
     every tensor computed from it.
 
@@ -295,8 +295,12 @@ def _graph_order(roots: list[Tensor]) -> list[tuple[int, Tensor]]:
     the recursion limit) and keys tensors by their node's number, so a tensor used twice (a
     diamond) is visited once.
     """
-    found = {root._ctx.tick: root for root in roots if root._ctx is not None}
-    stack = [t._ctx for t in found.values() if t._ctx is not None]
+    found = {}
+    stack = []
+    for root in roots:
+        if root._ctx is not None:
+            found[root._ctx.tick] = root
+            stack.append(root._ctx)
     while stack:
         node = stack.pop()
         if node.parents is None:
@@ -483,7 +487,7 @@ def _as_inputs(inputs: Any, op: str) -> list[Tensor]:
     return targets
 
 
-def _run(roots: list[Tensor], gradients: list[Any], retain_graph: bool,
+def _run(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
          targets: list[Tensor] | None) -> dict[int, Array]:
     """The backward pass from ``roots`` (each seeded by its gradient).
 
@@ -492,25 +496,25 @@ def _run(roots: list[Tensor], gradients: list[Any], retain_graph: bool,
     Hooks run on a tensor's total gradient: for non-leaves when their node is reached, for
     leaves (whose gradient arrives in pieces) at the end.
     """
-    for root in roots:
-        if not root._requires_grad:
-            raise RuntimeError(
-                "backward() on a tensor that does not require grad: it was not computed from a "
-                "tensor with requires_grad=True, or it was computed under no_grad()"
-            )
-    wanted = None if targets is None else {id(t) for t in targets}
-    found: dict[int, Array] = {}
     # Gradients waiting for their tensor's node, keyed by the node's number; and leaves whose
     # total is needed before it goes anywhere (hooks, targets).
     grads: dict[int, Array] = {}
     leaves: dict[int, tuple[Tensor, Array]] = {}
     for root, gradient in zip(roots, gradients, strict=True):
+        if not root._requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad: it was not computed from a "
+                "tensor with requires_grad=True, or it was computed under no_grad()"
+            )
         seed = _seed(root, gradient)
         if root._ctx is None:
             leaves[id(root)] = (root, seed)
         else:
             key = root._ctx.tick
             grads[key] = seed if key not in grads else grads[key] + seed
+    wanted = None if targets is None else {id(t) for t in targets}
+    special = wanted is not None or bool(_hooks)  # False on the common path: one test a node
+    found: dict[int, Array] = {}
     # A leaf keeps a new array as its .grad without copying it (it is never used again here):
     # one that owns its memory (not a view), is not the gradient its node received (Add
     # passes that on) and was not kept by another leaf. Ops never return saved arrays.
@@ -521,11 +525,12 @@ def _run(roots: list[Tensor], gradients: list[Any], retain_graph: bool,
             continue
         node: Function = tensor._ctx  # type: ignore[assignment]  # non-leaf: it has a node
         parents: tuple[Tensor, ...] = node.parents  # type: ignore[assignment]  # not freed
-        if _hooks and id(tensor) in _hooks:
-            grad = _run_hooks(tensor, grad)
-        if wanted is not None and id(tensor) in wanted:
-            found[id(tensor)] = grad
-        elif tensor._retains_grad and wanted is None:
+        if special:
+            if id(tensor) in _hooks:
+                grad = _run_hooks(tensor, grad)
+            if wanted is not None and id(tensor) in wanted:
+                found[id(tensor)] = grad
+        if tensor._retains_grad and wanted is None:
             _accumulate(tensor, grad)
         if _last_change > tick:  # something changed in place since this node was made
             for changed in (tensor, *parents):
@@ -548,7 +553,7 @@ def _run(roots: list[Tensor], gradients: list[Any], retain_graph: bool,
                 key = parent._ctx.tick
                 previous = grads.get(key)
                 grads[key] = parent_grad if previous is None else previous + parent_grad
-            elif wanted is not None or (_hooks and id(parent) in _hooks):
+            elif special and (wanted is not None or id(parent) in _hooks):
                 pending = leaves.get(id(parent))
                 leaves[id(parent)] = (parent, parent_grad if pending is None
                                       else pending[1] + parent_grad)
@@ -561,8 +566,8 @@ def _run(roots: list[Tensor], gradients: list[Any], retain_graph: bool,
         if not retain_graph:  # free the saved arrays and the links to the parents
             node.parents = None
             node.saved = None
-    for key, (leaf, total) in leaves.items():
-        if _hooks and key in _hooks:
+    for key, (leaf, total) in leaves.items() if leaves else ():
+        if key in _hooks:
             total = _run_hooks(leaf, total)
         if wanted is None:
             _accumulate(leaf, total)

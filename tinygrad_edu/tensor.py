@@ -237,7 +237,10 @@ class Tensor(ShapeOps, Reductions, InPlace):
         if create_graph:
             raise NotImplementedError("backward(create_graph=True): gradients of gradients come "
                                       "with engine v2 (issue 12)")
-        autograd.backward(self, gradient, bool(retain_graph), inputs)
+        if inputs is None:  # the usual call: straight to the engine
+            autograd._run((self,), (gradient,), bool(retain_graph), None)
+        else:
+            autograd.backward(self, gradient, bool(retain_graph), inputs)
 
     def register_hook(self, hook: Any) -> autograd.RemovableHandle:
         """Call ``hook(grad)`` whenever this tensor's gradient is computed; if it returns a
