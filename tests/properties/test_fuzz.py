@@ -9,8 +9,8 @@ zeros and (in some programs) NaN and +-inf; values are reused (diamonds), and so
 backward twice (retain_graph, a second loss, gradients accumulate), and some ask
 ``autograd.grad`` for every gradient instead (compared with ``torch.autograd.grad``). Each
 program runs in tinygrad_edu and in PyTorch with the same dtypes, and every intermediate's
-shape, dtype, requires_grad and values (rtol 1e-9 in float64, 2e-4 in float32; NaN/inf positions equal),
-every leaf's gradient and every retained intermediate gradient must agree.
+shape, dtype, requires_grad and values (rtol 1e-9 in float64, 2e-4 in float32; NaN/inf
+positions equal), every leaf's gradient and every retained intermediate gradient must agree.
 
 A test does not stop at the first mismatch: it runs all its programs, groups the mismatches
 into classes (kind | op | detail) and fails at the end listing each class with its count and
