@@ -207,7 +207,12 @@ class Tensor(ShapeOps, Reductions, InPlace):
         return E.Clone.apply(self)
 
     def contiguous(self) -> Tensor:
-        return self
+        """This tensor if its memory is C-ordered, else a C-ordered copy in the graph (what
+        ``view`` needs after a transpose, as in PyTorch)."""
+        return self if self.data.flags.c_contiguous else E.Clone.apply(self)
+
+    def is_contiguous(self) -> PyBool:
+        return bool(self.data.flags.c_contiguous)
 
     def requires_grad_(self, requires_grad: PyBool = True) -> Tensor:
         if requires_grad:

@@ -24,7 +24,9 @@ class Reshape(Function):
 
 
 class View(Reshape):
-    """``view``: a reshape (NumPy decides whether it can avoid a copy)."""
+    """``view``: a reshape. It shares the input's memory wherever the strides allow, and copies
+    where they do not (PyTorch raises there and asks for ``reshape``): results never depend on
+    the memory layout, which the fuzzer's layout property checks."""
 
 
 class Flatten(Reshape):
