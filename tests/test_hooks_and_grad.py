@@ -191,3 +191,122 @@ def test_backward_hook_replaces_the_input_gradient():
     layer(x).sum().backward()
     np.testing.assert_array_equal(x.grad.data, np.zeros((4, 3)))
     assert layer.weight.grad is not None and float(layer.weight.grad.abs().sum()) > 0
+
+
+# --------------------------------------------------------------------------- review findings
+
+
+def test_targets_prune_the_pass_hooks_retain_grad_and_unwanted_leaves():
+    x, tx = _pair([1.0, 2.0])
+    w, tw = _pair([3.0, 4.0])
+    calls = {"tg": [], "torch": []}
+    for key, (a, b) in (("tg", (x, w)), ("torch", (tx, tw))):
+        b.register_hook(lambda g, key=key: calls[key].append("w"))
+        h = a * 2
+        h.register_hook(lambda g, key=key: calls[key].append("h"))
+        y = h * b
+        y.retain_grad()
+        (y * y).sum().backward(inputs=[y])  # nothing below y is asked for
+    assert calls["tg"] == calls["torch"] == []
+
+
+def test_retain_grad_with_inputs_and_with_grad():
+    x, tx = _pair([1.0, 2.0])
+    y, ty = x * 2, tx * 2
+    y.retain_grad()
+    ty.retain_grad()
+    (y * y).sum().backward(inputs=[x])
+    (ty * ty).sum().backward(inputs=[tx])
+    _close(y.grad, ty.grad)
+
+
+def test_grad_of_a_non_leaf_input_is_taken_before_its_hooks():
+    x, tx = _pair([1.0, 2.0])
+    y, ty = x * 3, tx * 3
+    y.register_hook(lambda g: g * 10)
+    ty.register_hook(lambda g: g * 10)
+    for o, t in zip(tg.autograd.grad((y * y).sum(), [y, x]),
+                    torch.autograd.grad((ty * ty).sum(), [ty, tx]), strict=True):
+        _close(o, t)
+
+
+def test_module_backward_hook_when_an_input_gets_no_gradient_and_for_identity_modules():
+    class Second(nn.Module):
+        def forward(self, a, b):
+            return b * 2
+
+    class TSecond(torch.nn.Module):
+        def forward(self, a, b):
+            return b * 2
+
+    class Same(nn.Module):
+        def forward(self, a):
+            return a
+
+    class TSame(torch.nn.Module):
+        def forward(self, a):
+            return a
+
+    def record(out):
+        return lambda m, gi, go: out.append(
+            (tuple(None if g is None else np.asarray(g.detach()).tolist() for g in gi),
+             tuple(None if g is None else np.asarray(g.detach()).tolist() for g in go)))
+
+    for ours, theirs, n in ((Second(), TSecond(), 2), (Same(), TSame(), 1)):
+        got, want = [], []
+        ours.register_full_backward_hook(record(got))
+        theirs.register_full_backward_hook(record(want))
+        args = [_pair([1.0, 2.0]) for _ in range(n)]
+        (ours(*[a for a, _ in args]) * 3).sum().backward()
+        (theirs(*[b for _, b in args]) * 3).sum().backward()
+        assert got == want
+
+
+def test_index_and_reduction_corner_cases_match_torch():
+    x, tx = _pair(np.arange(6.0).reshape(2, 3).tolist())
+    x[tg.tensor(1), [0, 2]].sum().backward()
+    tx[torch.tensor(1), [0, 2]].sum().backward()
+    _close(x.grad, tx.grad)  # a 0-d int tensor beside a list: the gradient is not lost
+    a, ta = _pair(np.linspace(-1, 2, 12).reshape(3, 4).tolist())
+    for name in ("sum", "mean", "amax", "var", "std"):
+        _close(getattr(a, name)(dim=()), getattr(ta, name)(dim=()))  # () means every dim
+    shape = tuple(torch.zeros(2, 3, 4)[0, True, [1, 2]].shape)
+    assert tg.zeros(2, 3, 4)[0, True, [1, 2]].shape == shape
+    z = tg.zeros(2, 3, 4)
+    z[0, :, [1, 2]] = tg.ones(3, 2)  # assignment uses the same index rule as reading
+    tz = torch.zeros(2, 3, 4)
+    tz[0, :, [1, 2]] = torch.ones(3, 2)
+    np.testing.assert_array_equal(z.data, tz.numpy())
+
+
+def test_dtype_corner_cases_match_torch():
+    pairs = [
+        (tg.tensor([0, 5]).clamp(1, 3), torch.tensor([0, 5]).clamp(1, 3)),
+        (tg.tensor([0, 2]).clamp(0.5, 1.5), torch.tensor([0, 2]).clamp(0.5, 1.5)),
+        (tg.where(tg.tensor([True, False]), 1, 2), torch.where(torch.tensor([True, False]), 1, 2)),
+        (tg.tensor([1], dtype=tg.uint8) + 300, torch.tensor([1], dtype=torch.uint8) + 300),
+        (tg.arange(0, 1, 0.1), torch.arange(0, 1, 0.1)),
+    ]
+    for ours, theirs in pairs:
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(ours.data, theirs.numpy())
+    with pytest.raises(OverflowError):
+        tg.tensor([2**63])
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        tg.tensor([0, 5]).clamp_(0.5)
+
+
+def test_grad_takes_any_iterable_of_inputs_and_names_a_non_tensor():
+    layer = nn.Linear(3, 2)
+    loss = layer(tg.ones(4, 3)).sum()
+    grads = tg.autograd.grad(loss, layer.parameters())
+    assert [g.shape for g in grads] == [(2, 3), (2,)]
+    with pytest.raises(TypeError, match="must be a Tensor, got int"):
+        tg.autograd.grad(layer(tg.ones(4, 3)).sum(), [3])
+
+
+def test_a_hook_may_not_change_the_dtype():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    x.register_hook(lambda g: g.double())
+    with pytest.raises(RuntimeError, match="changed the type"):
+        (x * 2).sum().backward()

@@ -61,6 +61,8 @@ def dim_tuple(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
+    if not dims:  # dim=() or []: every dim, as PyTorch's reductions take it
+        return tuple(range(ndim))
     axes = [dim_index(d, ndim, op) for d in dims]
     if len(set(axes)) != len(axes):
         repeated = next(a for a in axes if axes.count(a) > 1)

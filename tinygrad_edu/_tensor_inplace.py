@@ -14,7 +14,8 @@ import numpy as np
 from . import autograd
 from ._checks import fill_value
 from .autograd import bump_version
-from .dtypes import category, default_float, result_type
+from .dtypes import category, default_float, result_type, scalar_dtype
+from .ops.shape import index_steps
 from .random import get_rng
 
 if TYPE_CHECKING:
@@ -117,6 +118,11 @@ class InPlace:
         if min is None and max is None:
             raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
         self._before_inplace("clamp_")
+        for bound in (min, max):
+            if bound is not None and category(scalar_dtype(self.data.dtype, bound)) > category(
+                    self.data.dtype):
+                raise RuntimeError(f"clamp_: result type {scalar_dtype(self.data.dtype, bound)} "
+                                   f"can't be cast to the desired output type {self.dtype}")
         np.clip(self.data, min, max, out=self.data)
         bump_version(self)
         return cast("Tensor", self)
@@ -129,14 +135,18 @@ class InPlace:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         self._before_inplace("__setitem__")
-        self.data[_index_arrays(index)] = self._operand(value).data  # NumPy does the indexing
+        steps = index_steps(_index_arrays(index))  # PyTorch's order: integers first
+        target = self.data if len(steps) == 1 else self.data[steps[0]]  # a view
+        target[steps[-1]] = self._operand(value).data
         bump_version(self)
 
 
 def _index_arrays(index: Any) -> Any:
-    """Tensors inside an index become their arrays."""
-    if isinstance(index, InPlace):
-        return index.data
+    """Tensors and lists inside an index become arrays (NumPy does the indexing)."""
+    def array(part: Any) -> Any:
+        if isinstance(part, InPlace):
+            return part.data
+        return np.array(part) if isinstance(part, list) else part
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, InPlace) else i for i in index)
-    return index
+        return tuple(array(i) for i in index)
+    return array(index)

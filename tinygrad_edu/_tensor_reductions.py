@@ -47,6 +47,11 @@ def _numpy_names(dim: Any, keepdim: PyBool, numpy_names: dict[str, Any]) -> tupl
     return dim, keepdim
 
 
+def _whole(dim: Any, ndim: int) -> bool:
+    """A reduction over every element by PyTorch's reading (its var/std derivative rule)."""
+    return dim is None or ndim == 0 or (isinstance(dim, (tuple, list)) and not dim)
+
+
 class Reductions:
     """The reduction methods of ``Tensor``."""
 
@@ -160,14 +165,14 @@ class Reductions:
         """Variance with ``correction`` (default 1: the unbiased n - 1 divisor, as PyTorch)."""
         axes, correction = self._moment_args(dim, unbiased, correction, "var")
         return R.Var.apply(self, axes=axes, correction=correction, keepdim=keepdim,
-                           whole=dim is None or self.ndim == 0)
+                           whole=_whole(dim, self.ndim))
 
     def std(self, dim: Dim = None, unbiased: PyBool = True, keepdim: PyBool = False, *,
             correction: PyInt | None = None) -> Tensor:
         """Standard deviation; its gradient is 0 where it is 0 (constant values), as PyTorch."""
         axes, correction = self._moment_args(dim, unbiased, correction, "std")
         return R.Std.apply(self, axes=axes, correction=correction, keepdim=keepdim,
-                           whole=dim is None or self.ndim == 0)
+                           whole=_whole(dim, self.ndim))
 
     def logsumexp(self, dim: Dim, keepdim: PyBool = False) -> Tensor:
         x = self._floating()

@@ -387,12 +387,15 @@ class RemovableHandle:
     """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook (as PyTorch's;
     also a context manager that removes it on exit)."""
 
-    def __init__(self, table: dict[int, Callable[..., Any]]) -> None:
+    def __init__(self, table: dict[int, Callable[..., Any]], owner: int | None = None) -> None:
         self.id = next(_hook_ids)
         self._table = table
+        self._owner = owner  # the tensor id of a tensor hook's table
 
     def remove(self) -> None:
         self._table.pop(self.id, None)
+        if not self._table and self._owner is not None:  # no hooks left: drop the table, so
+            _hooks.pop(self._owner, None)  # backward passes take the common path again
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -413,7 +416,7 @@ def register_hook(tensor: Tensor, hook: Callable[[Any], Any]) -> RemovableHandle
     if table is None:
         table = _hooks[key] = {}
         weakref.finalize(tensor, _hooks.pop, key, None)
-    handle = RemovableHandle(table)
+    handle = RemovableHandle(table, key)
     table[handle.id] = hook
     return handle
 
@@ -426,7 +429,10 @@ def _run_hooks(tensor: Tensor, grad: Array) -> Array:
             if new.shape != grad.shape:
                 raise RuntimeError(f"hook {hook!r} returned a gradient of shape {new.shape} for "
                                    f"a tensor of shape {grad.shape}")
-            grad = new.astype(grad.dtype, copy=False)
+            if new.dtype != grad.dtype:
+                raise RuntimeError(f"hook {hook!r} has changed the type of value: it returned "
+                                   f"{new.dtype} for a gradient of dtype {grad.dtype}")
+            grad = new
     return grad
 
 
@@ -465,7 +471,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
         if not getattr(root, "_requires_grad", False):
             raise RuntimeError(f"element {k} of tensors does not require grad and does not have "
                                "a grad_fn")
-    found = _run(roots, seeds, bool(retain_graph), targets)
+    found = _run(roots, seeds, bool(retain_graph), targets, hooks_before_capture=False)
     result: list[Tensor | None] = []
     for k, t in enumerate(targets):
         g = found.get(id(t))
@@ -477,24 +483,30 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
 
 
 def _as_inputs(inputs: Any, op: str) -> list[Tensor]:
-    targets = [inputs] if not isinstance(inputs, (list, tuple)) else list(inputs)
+    """A tensor or any iterable of them (``model.parameters()``) as a list."""
+    targets = [inputs] if hasattr(inputs, "_requires_grad") else list(inputs)
     if not targets:
         raise RuntimeError(f"{op}: inputs must not be empty")
     for k, t in enumerate(targets):
-        if not getattr(t, "_requires_grad", False):
+        if not hasattr(t, "_requires_grad"):
+            raise TypeError(f"{op}: input {k} must be a Tensor, got {type(t).__name__}")
+        if not t._requires_grad:
             raise RuntimeError(f"{op}: input {k} does not require grad (only tensors with "
                                "requires_grad=True can be differentiated)")
     return targets
 
 
 def _run(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
-         targets: list[Tensor] | None) -> dict[int, Array]:
+         targets: list[Tensor] | None, hooks_before_capture: bool = True) -> dict[int, Array]:
     """The backward pass from ``roots`` (each seeded by its gradient).
 
     Without ``targets`` it accumulates into every leaf's ``.grad``. With ``targets`` it
-    touches no ``.grad`` and returns the total gradient of each target it reached, by id.
+    touches no leaf's ``.grad``, runs only the nodes that lead to a target (PyTorch's
+    ``exec_info``), and returns the total gradient of each target it reached, by id.
     Hooks run on a tensor's total gradient: for non-leaves when their node is reached, for
-    leaves (whose gradient arrives in pieces) at the end.
+    leaves (whose gradient arrives in pieces) at the end. A non-leaf target's gradient is
+    taken after its hooks for ``backward(inputs=)`` and before them for ``grad()``, as in
+    PyTorch.
     """
     # Gradients waiting for their tensor's node, keyed by the node's number; and leaves whose
     # total is needed before it goes anywhere (hooks, targets).
@@ -519,19 +531,25 @@ def _run(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
     # one that owns its memory (not a view), is not the gradient its node received (Add
     # passes that on) and was not kept by another leaf. Ops never return saved arrays.
     kept: set[int] = set()
-    for tick, tensor in _graph_order(roots):
+    order = _graph_order(roots)
+    leads = None if wanted is None else _leading_to(order, wanted)
+    for tick, tensor in order:
         grad = grads.pop(tick, None)
         if grad is None:  # no path carried a gradient here (an op returned None)
             continue
         node: Function = tensor._ctx  # type: ignore[assignment]  # non-leaf: it has a node
         parents: tuple[Tensor, ...] = node.parents  # type: ignore[assignment]  # not freed
         if special:
+            if wanted is not None and id(tensor) in wanted and not hooks_before_capture:
+                found[id(tensor)] = grad
             if id(tensor) in _hooks:
                 grad = _run_hooks(tensor, grad)
-            if wanted is not None and id(tensor) in wanted:
+            if wanted is not None and id(tensor) in wanted and hooks_before_capture:
                 found[id(tensor)] = grad
-        if tensor._retains_grad and wanted is None:
-            _accumulate(tensor, grad)
+        if tensor._retains_grad and (wanted is None or id(tensor) not in wanted):
+            _accumulate(tensor, grad)  # (a target's gradient is handed back instead)
+        if leads is not None and tick not in leads:  # no target below: nothing to do here
+            continue
         if _last_change > tick:  # something changed in place since this node was made
             for changed in (tensor, *parents):
                 if _changed_since(changed, tick):
@@ -567,10 +585,41 @@ def _run(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
             node.parents = None
             node.saved = None
     for key, (leaf, total) in leaves.items() if leaves else ():
+        if wanted is not None and key not in wanted:
+            continue
         if key in _hooks:
             total = _run_hooks(leaf, total)
         if wanted is None:
             _accumulate(leaf, total)
-        elif key in wanted:
+        else:
             found[key] = total
+    _run_callbacks()
     return found
+
+
+def _leading_to(order: list[tuple[int, Tensor]], wanted: set[int]) -> set[int]:
+    """The node numbers whose backward reaches a target: some input is a target or is made
+    by such a node. Inputs are older than their node, so one pass oldest first decides."""
+    leads: set[int] = set()
+    for tick, tensor in reversed(order):
+        for parent in tensor._ctx.parents or ():  # type: ignore[union-attr]
+            ctx = parent._ctx
+            if id(parent) in wanted or (ctx is not None and ctx.tick in leads):
+                leads.add(tick)
+                break
+    return leads
+
+
+# Functions to call once the current backward pass is done (``queue_callback``; module
+# backward hooks use it for the modules whose every input gradient is known only then).
+_callbacks: list[Callable[[], Any]] = []
+
+
+def queue_callback(callback: Callable[[], Any]) -> None:
+    """Call ``callback()`` when the backward pass now running ends."""
+    _callbacks.append(callback)
+
+
+def _run_callbacks() -> None:
+    while _callbacks:
+        _callbacks.pop(0)()

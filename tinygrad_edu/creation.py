@@ -109,7 +109,12 @@ def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: DT
     if dtype is None:
         whole = all(isinstance(v, (PyInt, np.integer)) for v in (start, end, step))
         dtype = int64 if whole else default_float
-    array = np.arange(start, end, step, dtype=_dtype(dtype))  # type: ignore[arg-type]
+    dtype = _dtype(dtype)
+    bounds: Any = (start, end, step)
+    if dtype.kind == "f":  # steps added in float64, then rounded once (as PyTorch: 0.1 * 9 is
+        array = np.arange(*bounds, dtype=np.float64).astype(dtype)  # 0.9, not 0.90000004)
+    else:
+        array = np.arange(*bounds, dtype=dtype)
     return Tensor(array, requires_grad=requires_grad)
 
 

@@ -129,6 +129,8 @@ def _to_array(data: Any, dtype: DTypeLike, python_default: np.dtype | None) -> A
                              f"sequences of numbers: {e}") from None
         if array.dtype.kind not in "fiub":
             _refuse_data(data, array)
+        if array.dtype == np.uint64:  # Python ints past int64: PyTorch has no uint64 to hold them
+            raise OverflowError("Tensor data: a Python int is too large for int64")
         if dtype is not None:
             array = array.astype(_dtype(dtype), copy=False)
         elif python_default is not None:  # Tensor([1, 2]) is float32, as torch.Tensor

@@ -353,7 +353,10 @@ class Tensor(ShapeOps, Reductions, InPlace):
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (PyInt, PyFloat, np.number, np.bool_)):
-            return _make(np.asarray(other, dtype=scalar_dtype(self.data.dtype, other)), False)
+            number_dtype = scalar_dtype(self.data.dtype, other)
+            if number_dtype.kind in "iu" and not isinstance(other, np.number):  # uint8 + 300 wraps
+                return _make(np.asarray(other).astype(number_dtype), False)  # around, as PyTorch
+            return _make(np.asarray(other, dtype=number_dtype), False)
         if isinstance(other, (np.ndarray, list, tuple)):
             dtype = None if isinstance(other, np.ndarray) else self.data.dtype
             return _make(_to_array(other, dtype, default_float), False)
@@ -465,9 +468,16 @@ class Tensor(ShapeOps, Reductions, InPlace):
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         if min is None and max is None:
             raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
-        low = None if min is None else PyFloat(min)  # Python floats: no upcast of float32
-        high = None if max is None else PyFloat(max)
-        return E.Clamp.apply(self, low=low, high=high)
+        dtype = self.data.dtype
+        for bound in (min, max):
+            if bound is not None:
+                dtype = scalar_dtype(dtype, bound)  # int tensor, float bound: float32
+        x = self if dtype == self.data.dtype else self.to(dtype)
+        # Python numbers: NumPy then keeps x's dtype (no float32 -> float64, no int -> float)
+        number = PyFloat if dtype.kind == "f" else PyInt
+        low = None if min is None else number(min)
+        high = None if max is None else number(max)
+        return E.Clamp.apply(x, low=low, high=high)
 
     clip = clamp
 
@@ -568,8 +578,8 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
             raise RuntimeError(f"where(): expected condition to be a boolean tensor, but got "
                                f"dtype {cond.dtype} (compare first, e.g. x > 0)")
     base = input if isinstance(input, Tensor) else other
-    if not isinstance(base, Tensor):
-        base = Tensor(input)
+    if not isinstance(base, Tensor):  # two numbers: their dtype (where(c, 1, 2) is int64)
+        base = _make(np.zeros((), result_type(input, other)), False)
     a, b = base._operand(input), base._operand(other)
     if a.data.dtype != b.data.dtype:
         a, b = _promoted(a, b)

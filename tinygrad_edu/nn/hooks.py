@@ -10,10 +10,10 @@ gradients of its inputs are known.
   that need none); a returned tuple replaces ``grad_input``.
 
 Each returns a handle whose ``remove()`` unregisters the hook. The backward hook is built from
-tensor hooks: each tensor input is passed through an identity node (a view), whose gradient is
-the gradient of the input, and the output gets a hook that records the gradient of the output.
-The engine walks nodes newest first, and the identity nodes are made just before ``forward``,
-so by the time the first of them is reached every input's gradient is complete.
+tensor hooks on identity nodes (views), as PyTorch's ``BackwardHookFunction``: one around each
+tensor input (its gradient is the input's) and one around each tensor output. A module with one
+tensor input fires when that input's gradient arrives, so its hook may replace it; otherwise
+the hooks fire when the backward pass ends (``autograd.queue_callback``), and may only look.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import autograd
+from ..creation import zeros
 from ..ops import shape as S
 from ..tensor import Tensor
 
@@ -49,72 +50,82 @@ def call_with_hooks(module: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         if replaced is not None:
             args = replaced if isinstance(replaced, tuple) else (replaced,)
     backward_hooks = module.__dict__.get("_backward_hooks")
-    state = None
+    watch = None
     if backward_hooks and autograd.is_grad_enabled():
-        args, state = _watch_inputs(module, args, backward_hooks)
-        if state is None:  # no input needs a gradient: fire once the outputs' are known
-            state = {"grad_output": [], "grad_input": [None] * len(args), "hooks": backward_hooks,
-                     "module": module}
+        watch = _BackwardWatch(module, backward_hooks, args)
+        args = watch.inputs(args)
     output = module.forward(*args, **kwargs)
     for hook in list(module.__dict__.get("_forward_hooks", {}).values()):
         replaced = hook(module, args, output)
         if replaced is not None:
             output = replaced
-    if state is not None:
-        outputs = output if isinstance(output, tuple) else (output,)
-        state["grad_output"] = [None] * len(outputs)
+    return output if watch is None else watch.outputs(output)
+
+
+class _BackwardWatch:
+    """The gradients of one call of a module with full backward hooks."""
+
+    def __init__(self, module: Any, hooks: dict[int, Hook], args: tuple[Any, ...]) -> None:
+        self.module, self.hooks = module, hooks
+        self.watched = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
+        self.grad_input: list[Tensor | None] = [None] * len(args)
+        # an input that needs a gradient but gets none sees zeros, as PyTorch's
+        self.zeros = {i: (args[i].shape, args[i].dtype) for i in self.watched}
+        self.grad_output: list[Tensor | None] = []
+        self.fired = self.queued = False
+
+    def inputs(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        new_args = list(args)
+        for i in self.watched:
+            identity = S.View.apply(args[i], shape=args[i].shape)
+            identity.register_hook(self._on_input(i))
+            new_args[i] = identity
+        return tuple(new_args)
+
+    def outputs(self, output: Any) -> Any:
+        outputs = list(output) if isinstance(output, tuple) else [output]
+        self.grad_output = [None] * len(outputs)
         for j, out in enumerate(outputs):
             if isinstance(out, Tensor) and out.requires_grad:
-                out.register_hook(_output_hook(state, j))
-    return output
+                outputs[j] = S.View.apply(out, shape=out.shape)
+                outputs[j].register_hook(self._on_output(j))
+        return tuple(outputs) if isinstance(output, tuple) else outputs[0]
 
+    def _on_output(self, j: int) -> Hook:
+        def record(grad: Tensor) -> None:
+            self.grad_output[j] = grad
+            if not self.queued:  # the first output gradient of this call: fire at the latest
+                self.queued = True  # when the backward pass ends
+                autograd.queue_callback(self._fire_at_end)
+        return record
 
-def _watch_inputs(module: Any, args: tuple[Any, ...], hooks: dict[int, Hook]) -> tuple[
-        tuple[Any, ...], dict[str, Any] | None]:
-    """Pass each tensor input that requires grad through an identity node whose hook records
-    its gradient; the first input's node is made first, so it is reached last (nodes run
-    newest first): its hook calls the module's backward hooks with every gradient."""
-    watched = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-    if not watched:
-        return args, None
-    state: dict[str, Any] = {"grad_output": [], "grad_input": [None] * len(args)}
-    new_args = list(args)
-    for i in watched:
-        identity = S.View.apply(args[i], shape=args[i].shape)
-        last = i == watched[0]
-        identity.register_hook(_input_hook(module, hooks, state, i, last, len(watched)))
-        new_args[i] = identity
-    return tuple(new_args), state
-
-
-def _output_hook(state: dict[str, Any], j: int) -> Hook:
-    def record(grad: Tensor) -> None:
-        state["grad_output"][j] = grad
-        if "hooks" in state and j == 0:  # inputs need no gradient; output 0 is reached last
-            for hook in list(state["hooks"].values()):
-                hook(state["module"], tuple(state["grad_input"]), tuple(state["grad_output"]))
-    return record
-
-
-def _input_hook(module: Any, hooks: dict[int, Hook], state: dict[str, Any], i: int, last: bool,
-                n_watched: int) -> Hook:
-    def on_input_grad(grad: Tensor) -> Tensor | None:
-        state["grad_input"][i] = grad
-        if not last:
+    def _on_input(self, i: int) -> Hook:
+        def record(grad: Tensor) -> Tensor | None:
+            self.grad_input[i] = grad
+            if len(self.watched) == 1:  # every input gradient is known now: may be replaced
+                return self._fire()[i]
             return None
-        grad_input = tuple(state["grad_input"])
-        for hook in list(hooks.values()):
-            result = hook(module, grad_input, tuple(state["grad_output"]))
-            if result is None:
-                continue
-            if not isinstance(result, tuple) or len(result) != len(grad_input):
-                raise RuntimeError(f"backward hook {hook!r} must return None or a tuple of "
-                                   f"{len(grad_input)} gradients (one per input)")
-            if n_watched > 1 and any(r is not g for k, (r, g) in enumerate(
-                    zip(result, grad_input, strict=True)) if k != i):
-                raise NotImplementedError(
-                    "a backward hook that replaces the gradients of a module with several "
-                    "tensor inputs is not supported yet (inspecting them is)")
-            grad_input = result
-        return grad_input[i]
-    return on_input_grad
+        return record
+
+    def _fire(self) -> tuple[Tensor | None, ...]:
+        self.fired = True
+        for i, (shape, dtype) in self.zeros.items():
+            if self.grad_input[i] is None:
+                self.grad_input[i] = zeros(shape, dtype=dtype)
+        grad_input = tuple(self.grad_input)
+        for hook in list(self.hooks.values()):
+            result = hook(self.module, grad_input, tuple(self.grad_output))
+            if result is not None:
+                if not isinstance(result, tuple) or len(result) != len(grad_input):
+                    raise RuntimeError(f"backward hook {hook!r} must return None or a tuple of "
+                                       f"{len(grad_input)} gradients (one per input)")
+                grad_input = result
+        return grad_input
+
+    def _fire_at_end(self) -> None:
+        if self.fired:
+            return
+        if self._fire() != tuple(self.grad_input):
+            raise NotImplementedError(
+                "a backward hook that replaces the input gradients of a module with several "
+                "(or no) tensor inputs is not supported yet; inspecting them is")

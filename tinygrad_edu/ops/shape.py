@@ -162,11 +162,13 @@ def index_steps(index: Any) -> tuple[Any, ...]:
     arrays = [p for p in parts if isinstance(p, np.ndarray) and not _is_int(p)]
     if not arrays or not any(_is_int(p) for p in parts):
         return (index,)
+    if any(isinstance(p, (bool, np.bool_)) for p in parts):
+        return (index,)  # x[True]: NumPy's rule (a new dim, an advanced index) is PyTorch's
     first: list[Any] = []
     second: list[Any] = []
     for p in parts:
         if _is_int(p):
-            first.append(p)  # applied now: its dim is gone for the second step
+            first.append(int(p))  # applied now (a Python int: a view, not a 0-d array copy)
         elif p is Ellipsis:
             first.append(p)
             second.append(p)
@@ -203,7 +205,8 @@ class GetItem(Function):
     def backward(ctx: Any, grad: Array) -> tuple[Array | None, ...]:
         steps, *index_arrays = ctx.saved
         full = np.zeros(ctx.shape, dtype=grad.dtype)
-        target = full if len(steps) == 1 else full[steps[0]]  # a basic index: a view of full
+        target = full if len(steps) == 1 else full[steps[0]]  # basic (ints, slices): a view
+        assert target is full or target.base is full, "the first index step must be a view"
         index = steps[-1]
         if is_basic_index(index):
             target[index] = grad
