@@ -55,14 +55,15 @@ def dim_index(dim: Any, ndim: int, op: str) -> int:
     return d % bound
 
 
-def dim_tuple(dim: Any, ndim: int, op: str) -> tuple[int, ...]:
+def dim_tuple(dim: Any, ndim: int, op: str, empty_is_all: bool = True) -> tuple[int, ...]:
     """``None`` (every axis), an int or a sequence of ints -> sorted non-negative axes; a dim
-    named twice is an error, as in PyTorch."""
+    named twice is an error, as in PyTorch. An empty sequence is every axis for reductions
+    (PyTorch's sum(dim=())) and none for ``squeeze``."""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if not isinstance(dim, (tuple, list)) else tuple(dim)
-    if not dims:  # dim=() or []: every dim, as PyTorch's reductions take it
-        return tuple(range(ndim))
+    if not dims:
+        return tuple(range(ndim)) if empty_is_all else ()
     axes = [dim_index(d, ndim, op) for d in dims]
     if len(set(axes)) != len(axes):
         repeated = next(a for a in axes if axes.count(a) > 1)

@@ -114,7 +114,7 @@ class ShapeOps:
         return self.T
 
     def squeeze(self, dim: Dim = None) -> Tensor:
-        axes = dim_tuple(dim, self.ndim, "squeeze")
+        axes = dim_tuple(dim, self.ndim, "squeeze", empty_is_all=False)
         shape = tuple(n for i, n in enumerate(self.shape) if not (i in axes and n == 1))
         return S.Squeeze.apply(self, shape=shape)
 

@@ -322,6 +322,8 @@ def _var(name: str) -> Callable[..., Any]:
     def apply(lib: Lib, x: Any, dim: Any, keepdim: bool, unbiased: bool | None = None,
               correction: int | None = None) -> Any:
         fn = getattr(x, name)
+        if lib.name == "torch" and dim == ():  # documented difference: PyTorch's derivative of
+            dim = None  # var/std(dim=()) takes n = 1 (inf or wrong); ours is that of dim=None
         if correction is not None:
             return fn(dim, keepdim=keepdim, correction=correction)
         if unbiased is not None:

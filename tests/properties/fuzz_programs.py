@@ -694,15 +694,20 @@ class Builder:
         return self.integer(-n, n - 1)
 
     def dims(self, ndim: int, allow_none: bool = True) -> Any:
-        """None, one dim or a tuple of distinct dims (negative ones too)."""
-        form = self.choice(("none", "int", "tuple") if allow_none else ("int", "tuple"))
+        """None, one dim, a tuple or list of distinct dims (negative ones too), or () (which
+        PyTorch's reductions read as every dim)."""
+        forms = ("none", "int", "tuple", "list", "empty") if allow_none else ("int", "tuple")
+        form = self.choice(forms)
         if form == "none":
             return None
+        if form == "empty":
+            return ()
         if form == "int" or ndim == 0:
             return self.dim(ndim)
         picked = self.draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim,
                                     unique=True))
-        return tuple(d - ndim if self.flag() else d for d in picked)
+        dims = [d - ndim if self.flag() else d for d in picked]
+        return dims if form == "list" else tuple(dims)
 
     # -- leaves
     def leaf(self, shape: tuple[int, ...] | None = None, *, requires_grad: bool | None = None,
