@@ -173,13 +173,22 @@ def _bits_differ(a: np.ndarray | None, b: np.ndarray | None) -> str | None:
 
 
 BLAS_OPS = {"matmul", "linear"}
-BLAS_ULP = 64  # of the result: a near-cancelling sum shows a 1-ulp term error as more
+BLAS_ULP = 64  # units in the last place of the largest element (sums that cancel lose more)
 
 
-def _tolerated(focus: str, diff: str) -> bool:
-    if focus not in BLAS_OPS or not diff.startswith("last bits ("):
+def _tolerated(focus: str, a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    """For the BLAS products: equal up to BLAS_ULP units in the last place of the array's
+    largest element (the terms' rounding, not the result's, is what another kernel moves)."""
+    if focus not in BLAS_OPS or a is None or b is None or a.shape != b.shape:
         return False
-    return float(diff[len("last bits ("):].split()[0]) <= BLAS_ULP
+    if a.dtype.kind != "f" or not np.array_equal(np.isnan(a), np.isnan(b)):
+        return False
+    finite = np.isfinite(b)
+    if not np.array_equal(a[~finite], b[~finite]) or not finite.any():
+        return bool(np.array_equal(a[~finite], b[~finite]))
+    scale = float(np.abs(b[finite]).max())
+    bound = BLAS_ULP * np.finfo(a.dtype).eps * max(scale, np.finfo(a.dtype).tiny)
+    return bool(np.all(np.abs(a[finite] - b[finite]) <= bound))
 
 
 @pytest.mark.parametrize("focus", RANDOM_OPS)
@@ -198,7 +207,7 @@ def test_layout_invariance(focus: str) -> None:
             for what, xs, ys in (("forward", values, other_values), ("grad", grads, other_grads)):
                 for k, (x, y) in enumerate(zip(xs, ys, strict=False)):
                     diff = _bits_differ(y, x)
-                    if diff is not None and not _tolerated(focus, diff):
+                    if diff is not None and not _tolerated(focus, y, x):
                         problems.append(f"{what} {k}: {diff}")
                         break
             for problem in problems:
