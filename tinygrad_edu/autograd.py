@@ -270,9 +270,10 @@ def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
 
 
 def _fit(grad: Any, parent: Tensor, node: Function) -> Array:
-    """An input's gradient as the engine stores it: an ndarray (not a NumPy scalar from a full
-    reduction) of the input's shape (broadcasting undone) and dtype (an input the op promoted
-    gets its gradient back in its own dtype)."""
+    """An input's gradient as the engine stores it: an ndarray (not the NumPy scalar that
+    arithmetic on 0-d arrays gives) of the input's shape (broadcasting undone) and dtype.
+    (Ops see inputs of one dtype -- binary ops promote through Cast nodes -- so a leaf's cast
+    in ``_accumulate`` covers the rest.)"""
     if grad.shape != parent.data.shape:
         grad = unbroadcast(np.asarray(grad), parent.data.shape)
         if grad.shape != parent.data.shape:
@@ -562,9 +563,8 @@ def _run(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
         for parent, parent_grad in zip(parents, input_grads, strict=False):
             if parent_grad is None or not parent._requires_grad:
                 continue
-            if not (type(parent_grad) is _ndarray and parent_grad.shape == parent.data.shape
-                    and parent_grad.dtype is parent.data.dtype):  # one test on the common path
-                parent_grad = _fit(parent_grad, parent, node)
+            if type(parent_grad) is not _ndarray or parent_grad.shape != parent.data.shape:
+                parent_grad = _fit(parent_grad, parent, node)  # a NumPy scalar, or broadcast
             if _anomaly:
                 _check_finite(parent_grad, f"backward of {node}")
             if parent._ctx is not None:
@@ -576,7 +576,8 @@ def _run(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
                 leaves[id(parent)] = (parent, parent_grad if pending is None
                                       else pending[1] + parent_grad)
             elif (parent_grad is not grad and parent._grad is None and parent_grad.base is None
-                    and parent_grad.flags.writeable and id(parent_grad) not in kept):
+                    and parent_grad.dtype is parent.data.dtype and parent_grad.flags.writeable
+                    and id(parent_grad) not in kept):
                 kept.add(id(parent_grad))  # the first gradient of a leaf, kept as is
                 parent._grad = _make_tensor(parent_grad, False)
             else:
@@ -593,7 +594,8 @@ def _run(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
             _accumulate(leaf, total)
         else:
             found[key] = total
-    _run_callbacks()
+    if _callbacks:
+        _run_callbacks()
     return found
 
 
