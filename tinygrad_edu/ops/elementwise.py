@@ -80,6 +80,16 @@ class Neg(Function):
         return -grad
 
 
+def power(a: Array, p: float) -> Array:
+    """a^p, with PyTorch's choices for p = 0.5 and -0.5 (sqrt and 1 / sqrt: nan at -inf, where
+    C's pow gives inf and 0); NumPy's array and scalar paths also differ there."""
+    if p == 0.5:
+        return np.sqrt(a)
+    if p == -0.5:
+        return 1 / np.sqrt(a)
+    return a**p
+
+
 class PowScalar(Function):
     """z = a^p for a number p.   dz/da = p * a^(p-1)  (0 for p = 0, also at a = 0, as PyTorch)."""
 
@@ -87,7 +97,7 @@ class PowScalar(Function):
     def forward(ctx: Any, a: Array, exponent: float) -> Array:
         ctx.saved = (a,)
         ctx.exponent = exponent
-        return a**exponent
+        return power(a, exponent)
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
@@ -97,7 +107,7 @@ class PowScalar(Function):
             return np.zeros_like(grad)
         if p == 2:  # the common square: skip the power
             return grad * (2 * a)
-        return grad * (p * a ** (p - 1))
+        return grad * (p * power(a, p - 1))
 
 
 class Pow(Function):
