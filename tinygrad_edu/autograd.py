@@ -549,7 +549,7 @@ def _run(roots: Sequence[Tensor], gradients: Sequence[Any], retain_graph: bool,
                 found[id(tensor)] = grad
         if tensor._retains_grad and (wanted is None or id(tensor) not in wanted):
             _accumulate(tensor, grad)  # (a target's gradient is handed back instead)
-        if leads is not None and tick not in leads:  # no target below: nothing to do here
+        if special and leads is not None and tick not in leads:  # no target below: skip it
             continue
         if _last_change > tick:  # something changed in place since this node was made
             for changed in (tensor, *parents):

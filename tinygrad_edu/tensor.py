@@ -445,13 +445,13 @@ class Tensor(ShapeOps, Reductions, InPlace):
     neg = __neg__
 
     def exp(self) -> Tensor:
-        return E.Exp.apply(self._floating())
+        return E.Exp.apply(self)
 
     def log(self) -> Tensor:
-        return E.Log.apply(self._floating())
+        return E.Log.apply(self)
 
     def sqrt(self) -> Tensor:
-        return E.Sqrt.apply(self._floating())
+        return E.Sqrt.apply(self)
 
     def abs(self) -> Tensor:
         return E.Abs.apply(self)
@@ -496,10 +496,10 @@ class Tensor(ShapeOps, Reductions, InPlace):
         return A.ReLU.apply(self)
 
     def sigmoid(self) -> Tensor:
-        return A.Sigmoid.apply(self._floating())
+        return A.Sigmoid.apply(self)
 
     def tanh(self) -> Tensor:
-        return A.Tanh.apply(self._floating())
+        return A.Tanh.apply(self)
 
     def _floating(self) -> Tensor:
         """Integer and bool inputs of float-valued ops (exp, sqrt...) become float32, as in

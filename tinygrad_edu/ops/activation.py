@@ -78,6 +78,8 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array) -> Array:
+        if x.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
+            x = x.astype(np.float32)
         out = stable_sigmoid(x)
         ctx.saved = (out,)
         return out
@@ -93,6 +95,8 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array) -> Array:
+        if x.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
+            x = x.astype(np.float32)
         out = np.tanh(x)
         ctx.saved = (out,)
         return out

@@ -142,6 +142,8 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
+        if a.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
+            a = a.astype(np.float32)
         out = np.exp(a)
         ctx.saved = (out,)
         return out
@@ -156,6 +158,8 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
+        if a.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
+            a = a.astype(np.float32)
         ctx.saved = (a,)
         return np.log(a)
 
@@ -169,6 +173,8 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
+        if a.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
+            a = a.astype(np.float32)
         out = np.sqrt(a)
         ctx.saved = (out,)
         return out

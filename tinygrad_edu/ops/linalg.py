@@ -77,7 +77,7 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, weight: Array, bias: Array | None = None) -> Array:
-        if not (x.dtype is weight.dtype and (bias is None or bias.dtype is x.dtype)) and (
+        if (x.dtype is not weight.dtype or bias is not None and bias.dtype is not x.dtype) and (
                 x.dtype != weight.dtype or bias is not None and bias.dtype != x.dtype):
             raise RuntimeError(f"linear: expected input, weight and bias of one dtype, got "
                                f"{x.dtype}, {weight.dtype}"
