@@ -41,6 +41,8 @@ Documented differences from PyTorch, which the fuzzer checks as documented inste
 * Mixed float32/float64 ``@`` and ``linear`` raise, here as in PyTorch: never built (the
   builder keeps only steps PyTorch runs). ``F.pad`` widths are drawn >= 0 (negative widths
   crop, as in PyTorch, and are covered by the bad-input table).
+* An index out of range raises IndexError even where the result is empty; PyTorch then returns
+  the empty result without checking: such a step counts as the documented error.
 * ``.T`` on a tensor that is not 2-D reverses all dims here (PyTorch deprecates it): compared
   with ``permute(reversed dims)``. Negative slice steps (PyTorch has none) are compared with
   ``flip`` and a forward slice.
