@@ -7,12 +7,13 @@ backward() finds a saved array that changed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from . import autograd
 from ._checks import fill_value
+from ._typing import PyFloat, Scalar
 from .autograd import bump_version
 from .dtypes import category, default_float, result_type, scalar_dtype
 from .ops.shape import index_steps
@@ -21,11 +22,6 @@ from .random import get_rng
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-PyInt: TypeAlias = int
-PyBool: TypeAlias = bool
-PyFloat: TypeAlias = float
-Dim: TypeAlias = int | tuple[int, ...] | list[int] | None
-Scalar: TypeAlias = int | float | bool | np.number
 
 
 class InPlace:

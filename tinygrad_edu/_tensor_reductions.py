@@ -5,28 +5,19 @@ one sitting). ``dim`` is None (all dims), an int or a tuple, checked as PyTorch 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from . import autograd
 from ._checks import dim_index, dim_tuple
+from ._tensor_shape import _constant
+from ._typing import Dim, PyBool, PyInt
 from .ops import reduce as R
 from .ops import shape as S
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-
-def _constant(array: np.ndarray) -> Tensor:
-    """A tensor that needs no gradient (indices), by tensor.py's fast constructor."""
-    return autograd._make_tensor(array, False)
-
-PyInt: TypeAlias = int
-PyBool: TypeAlias = bool
-PyFloat: TypeAlias = float
-Dim: TypeAlias = int | tuple[int, ...] | list[int] | None
-Scalar: TypeAlias = int | float | bool | np.number
 
 
 class ValuesIndices(NamedTuple):
@@ -66,7 +57,6 @@ class Reductions:
         @property
         def dtype(self) -> np.dtype: ...
 
-        def _floating(self) -> Tensor: ...
         def minimum(self, other: Any) -> Tensor: ...
         def maximum(self, other: Any) -> Tensor: ...
 
@@ -175,5 +165,4 @@ class Reductions:
                            whole=_whole(dim, self.ndim))
 
     def logsumexp(self, dim: Dim, keepdim: PyBool = False) -> Tensor:
-        x = self._floating()
-        return R.LogSumExp.apply(x, axes=dim_tuple(dim, self.ndim, "logsumexp"), keepdim=keepdim)
+        return R.LogSumExp.apply(self, axes=dim_tuple(dim, self.ndim, "logsumexp"), keepdim=keepdim)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from . import autograd
 from ._checks import dim_index, dim_tuple, size_args
+from ._typing import Dim, PyInt
 from .ops import shape as S
 
 if TYPE_CHECKING:
@@ -23,11 +24,6 @@ def _constant(array: np.ndarray) -> Tensor:
     """A tensor that needs no gradient (indices), by tensor.py's fast constructor."""
     return autograd._make_tensor(array, False)
 
-PyInt: TypeAlias = int
-PyBool: TypeAlias = bool
-PyFloat: TypeAlias = float
-Dim: TypeAlias = int | tuple[int, ...] | list[int] | None
-Scalar: TypeAlias = int | float | bool | np.number
 
 
 class ShapeOps:

@@ -13,19 +13,11 @@ import numpy as np
 
 from ._checks import as_int, finite_number, size_args
 from ._checks import fill_value as check_fill_value
+from ._typing import DTypeLike, PyBool, PyFloat, PyInt, Scalar
 from .autograd import Array
 from .dtypes import _dtype, _to_array, bool_, default_float, int64, scalar_dtype
 from .random import get_rng
-from .tensor import (
-    DTypeLike,
-    PyBool,
-    PyFloat,
-    PyInt,
-    Scalar,
-    Tensor,
-    _check_can_require_grad,
-    _make,
-)
+from .tensor import Tensor, _check_can_require_grad, _make
 
 
 def tensor(data: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:

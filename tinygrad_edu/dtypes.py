@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ._typing import DTypeLike
+
 float16, float32, float64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
 int8, int16, int32, int64 = (np.dtype(f"i{n}") for n in (1, 2, 4, 8))
 uint8, bool_ = np.dtype(np.uint8), np.dtype(bool)
@@ -93,7 +95,6 @@ def scalar_dtype(tensor_dtype: np.dtype, value: Any) -> np.dtype:
 
 # ---------------------------------------------------------------------- data -> arrays
 
-DTypeLike = Any
 Array = np.ndarray
 
 

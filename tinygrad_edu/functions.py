@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._checks import dim_index
+from ._typing import Dim, PyBool, PyInt, Scalar
 from .dtypes import result_type
 from .ops import shape as S
-from .tensor import Dim, PyBool, PyInt, Scalar, Tensor, _as_tensor, where
+from .tensor import Tensor, _as_tensor, where
 
 __all__ = ["where"]
 

@@ -8,7 +8,7 @@ the graph to the engine in ``autograd.py``; every op's math lives in ``ops/``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, TypeAlias
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from ._checks import dim_index
 from ._tensor_inplace import InPlace
 from ._tensor_reductions import Reductions
 from ._tensor_shape import ShapeOps
+from ._typing import DTypeLike, PyBool, PyFloat, PyInt, Scalar
 from .autograd import Array, Function
 from .dtypes import (
     _dtype,
@@ -36,12 +37,6 @@ from .ops import linalg as L
 from .ops import shape as S
 
 # Python's own types, named so the methods float()/int()/bool() below don't shadow them
-PyFloat: TypeAlias = float
-PyInt: TypeAlias = int
-PyBool: TypeAlias = bool
-DTypeLike = Any
-Dim: TypeAlias = int | tuple[int, ...] | list[int] | None
-Scalar: TypeAlias = int | float | bool | np.number
 
 def _check_can_require_grad(array: Array) -> None:
     if array.dtype.kind != "f":
@@ -500,12 +495,6 @@ class Tensor(ShapeOps, Reductions, InPlace):
 
     def tanh(self) -> Tensor:
         return A.Tanh.apply(self)
-
-    def _floating(self) -> Tensor:
-        """Integer and bool inputs of float-valued ops (exp, sqrt...) become float32, as in
-        PyTorch (NumPy would give float64)."""
-        return self if self.data.dtype.kind == "f" else _make(self.data.astype(default_float),
-                                                               False)
 
     def _softmax_dim(self, dim: Any, op: str) -> PyInt:
         if self.data.dtype.kind != "f":

@@ -14,8 +14,9 @@ from typing import Any, overload
 
 import numpy as np
 
+from .._typing import DTypeLike
 from ..dtypes import _dtype, default_float
-from ..tensor import DTypeLike, Tensor
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module, Parameter

@@ -105,10 +105,7 @@ class _ExtremeOfAll(Function):
     pick = staticmethod(np.max)
 
     @staticmethod
-    def forward(ctx: Any, x: Array) -> Array:
-        if x.size == 0:
-            raise RuntimeError(f"{type(ctx).__name__.lower()}(): expected a non-empty tensor "
-                               f"(shape {x.shape}); pass a dim to reduce along one dim")
+    def forward(ctx: Any, x: Array) -> Array:  # (Tensor.max refuses an empty x first)
         out = type(ctx).pick(x)
         ctx.saved = (x, out)
         return out
@@ -237,6 +234,8 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
+        if x.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
+            x = x.astype(np.float32)
         m = max_keepdims(x, axes)
         m = np.where(np.isfinite(m), m, 0)  # all -inf along an axis: keep -inf, not nan
         with np.errstate(divide="ignore"):  # an empty sum: log(0) = -inf, as PyTorch
