@@ -34,6 +34,7 @@ Documented differences from PyTorch, which the fuzzer checks as documented inste
   clamps the log at -100: where all p are in [eps, 1 - eps] the fuzzer compares with PyTorch's
   own function, elsewhere with the documented formula (forward -(y log max(p, eps) + (1 - y)
   log max(1 - p, eps)), gradient (p - y) / max(p (1 - p), eps), as a torch.autograd.Function).
+  Such a program's gradients hold terms of size 1 / eps, so they are compared at that size.
 * ``Tensor.sign()`` returns a constant (requires_grad False); PyTorch's sign is differentiable
   with a zero gradient. The fuzzer compares with PyTorch's ``sign().detach()``.
 * ``F.l1_penalty`` / ``F.l2_penalty`` (seed 003) have no PyTorch function: compared with
