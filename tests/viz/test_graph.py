@@ -1,8 +1,10 @@
 """``viz.graph``: the DOT text of known graphs (nodes, edges, labels, module frames), values and
-gradients only when asked, size limits, deep chains, freed graphs, and rendering with ``dot``."""
+gradients only when asked, size limits, deep chains, drawing after backward (the graph's structure
+stays, with the gradients), and rendering with ``dot``."""
 
 from __future__ import annotations
 
+import gc
 import html
 import re
 import shutil
@@ -112,20 +114,20 @@ def test_affine_graph_nodes_edges_and_labels() -> None:
     w = tg.Tensor([0.5, -1.0, 2.0], requires_grad=True)
     b = tg.Tensor([0.1, 0.2, 0.3], requires_grad=True)
     z = x * w + b
-    g = dot_of(z, params={"w": w, "b": b})
-    assert len(g.order) == 6 and len(g.edges) == 5
-    assert [g.kinds[n] for n in g.order].count("param") == 2
+    g = dot_of(z, params={"w": w, "b": b, "x": x})
+    # x needs no gradient: no node of the backward graph, so not drawn (as torchviz)
+    assert len(g.order) == 5 and len(g.edges) == 4 and not g.find("x")
+    assert [g.kinds[n] for n in g.order] == ["param", "op", "param", "op", "output"]
     assert g.labels[g.find("w")[0]] == "w | (3,) float32"
-    assert g.labels[g.find("input")[0]] == "input | (3,) float32"
     assert g.labels[g.find("Mul")[0]] == "Mul | (3,)"
     (out,) = g.ids("output")
     assert g.labels[out] == "output | (3,) float32"
     mul, add = g.find("Mul")[0], g.find("Add")[0]
-    expected = {(g.find("input")[0], mul), (g.find("w")[0], mul), (mul, add),
-                (g.find("b")[0], add), (add, out)}
-    assert set(g.edges) == expected
+    assert g.edges == [(g.find("w")[0], mul), (mul, add), (g.find("b")[0], add), (add, out)]
     assert "dz/da = b" in g.tooltips[mul]  # the op's formula, from its docstring
-    assert "grad_fn: MulBackward" in g.tooltips[mul]
+    assert "grad_fn: MulBackward0" in g.tooltips[mul]
+    assert "input 1: no gradient (data or constant, not drawn)" in g.tooltips[mul]
+    assert "no gradient" not in g.tooltips[add]
 
 
 def test_reused_tensor_is_drawn_once_with_one_edge_per_use() -> None:
@@ -155,15 +157,19 @@ def test_diamond_graph_in_topological_order() -> None:
             assert position[src] < position[dst]
 
 
-def test_constants_targets_and_unnamed_tensors() -> None:
+def test_constants_and_targets_are_not_drawn_and_unnamed_leaves_are_leaf() -> None:
     w = tg.Tensor([[1.0, -1.0], [0.5, 2.0]], requires_grad=True)
     logits = tg.Tensor([[0.0, 1.0], [2.0, 0.0]]) @ w * 2
     loss = F.cross_entropy(logits, tg.tensor([1, 0]))
     g = dot_of(loss)
-    assert g.find("leaf") and g.find("input")
-    assert g.labels[g.find("constant")[0]] == "constant | scalar float32 | 2"  # the 2 of * 2
-    assert g.labels[g.find("target")[0]] == "target | (2,) int64"
-    assert g.labels[g.find("CrossEntropy")[0]] == "CrossEntropy | scalar"
+    assert [g.labels[n] for n in g.order] == [
+        "leaf | (2, 2) float32", "MatMul | (2, 2)", "Mul | (2, 2)", "CrossEntropy | scalar",
+        "output | scalar float32"]
+    assert g.edges == list(zip(g.order[:-1], g.order[1:], strict=True))  # a chain, nothing else
+    assert "input 1: no gradient" in g.tooltips[g.find("MatMul")[0]]
+    assert "input 2: no gradient" in g.tooltips[g.find("Mul")[0]]  # the 2 of * 2
+    assert "input 2: no gradient" in g.tooltips[g.find("CrossEntropy")[0]]  # the target
+    assert "input 1: no gradient" not in g.tooltips[g.find("CrossEntropy")[0]]
 
 
 def test_multiple_roots_leaf_root_and_named_intermediate() -> None:
@@ -175,8 +181,17 @@ def test_multiple_roots_leaf_root_and_named_intermediate() -> None:
     assert {g.labels[n].split(" | ")[0] for n in g.ids("output")} == {"b", "output 1"}
     assert g.find("Mul") and not g.find("b = Mul")  # a root's name is on its output node
     assert dot_of(s, params={"b": b}).find("b = Mul")  # a named intermediate
-    leaf = dot_of(a)
+    leaf = dot_of(a)  # a leaf already in a graph: drawn as its AccumulateGrad node
     assert len(leaf.order) == 1 and not leaf.edges and leaf.kinds[leaf.order[0]] == "output"
+    assert leaf.labels[leaf.order[0]] == "output | (2,) float32"
+    for alone in (tg.Tensor([1.0, 2.0], requires_grad=True), tg.Tensor([[3.0]])):
+        one = dot_of(alone, params={"z": alone})  # in no graph, or needing no gradient
+        assert not one.edges and [(one.kinds[n], one.labels[n]) for n in one.order] == [
+            ("output", f"z | {alone.shape} float32")]
+    both = dot_of([s, a], params={"a": a})  # a root leaf inside the other root's graph
+    assert len(both.order) == 4 and both.find("a") and not both.find("leaf")
+    assert both.kinds[both.find("a")[0]] == "output"
+    assert both.edges.count((both.find("a")[0], both.find("Mul")[0])) == 2
 
 
 def test_to_dot_is_deterministic_and_draw_graph_is_a_digraph() -> None:
@@ -207,11 +222,11 @@ def test_sequential_mlp_frames_names_and_counts() -> None:
     model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
     loss = F.cross_entropy(model(tg.randn(5, 4)), tg.tensor([0, 1, 1, 0, 1]))
     g = dot_of(loss, model=model)
-    # leaves: input, 4 parameters, target; ops: Linear x 2 (one fused node each), ReLU, loss;
-    # and the output
-    assert len(g.order) == 6 + 4 + 1
-    # 3 into each Linear, Linear -> ReLU -> Linear, Linear and target -> loss op -> output
-    assert len(g.edges) == 3 + 1 + 1 + 2 + 2 + 1
+    # 4 parameters; ops: Linear x 2 (one fused node each), ReLU, loss; and the output (the
+    # input batch and the target need no gradient: not drawn)
+    assert len(g.order) == 4 + 4 + 1
+    # weight and bias into each Linear, Linear -> ReLU -> Linear -> loss op -> output
+    assert len(g.edges) == 2 + 2 + 1 + 1 + 1 + 1
     by_label = {c.label: name for name, c in g.clusters.items()}
     assert set(by_label) == {"Sequential", "0 (Linear)", "1 (ReLU)", "2 (Linear)"}
     top = by_label["Sequential"]
@@ -222,8 +237,8 @@ def test_sequential_mlp_frames_names_and_counts() -> None:
     assert g.cluster_of(g.find("2.bias")[0]) == "2 (Linear)"
     assert g.cluster_of(g.find("ReLU")[0]) == "1 (ReLU)"
     assert [g.cluster_of(n) for n in g.find("Linear")] == ["0 (Linear)", "2 (Linear)"]
-    for outside in ("CrossEntropy", "input", "target"):
-        assert g.cluster_of(g.find(outside)[0]) is None
+    assert g.cluster_of(g.find("CrossEntropy")[0]) is None
+    assert g.cluster_of(g.ids("output")[0]) is None
     assert "in module: 0 (Linear)" in g.tooltips[g.find("Linear")[0]]
     # layer 2 is stacked below layer 1 by an invisible edge, which is not a real edge
     assert (g.find("ReLU")[0], g.find("2.weight")[0]) in g.hidden
@@ -270,23 +285,30 @@ def test_module_called_twice_is_one_frame_and_no_scope_means_no_frame() -> None:
 
 def test_values_are_shown_only_when_asked() -> None:
     w = tg.Tensor([0.123456, 2.5], requires_grad=True)
-    big = tg.Tensor(np.arange(12, dtype=np.float32).reshape(3, 4))
-    y = (w * w).sum() + (big * w.sum()).mean()
-    assert "0.1235" not in to_dot(y, params={"w": w})
-    shown = dot_of(y, params={"w": w}, show_values=True)
+    big = tg.Tensor(np.arange(12, dtype=np.float32).reshape(3, 4), requires_grad=True)
+    h = w * w
+    y = h.sum() + (big * w.sum()).mean()
+    names = {"w": w, "big": big, "h": h}
+    assert "0.1235" not in to_dot(y, params=names)
+    shown = dot_of(y, params=names, show_values=True)
     assert shown.labels[shown.find("w")[0]] == "w | (2,) float32 | [0.1235, 2.5]"
-    assert "min 0 / mean 5.5 / max 11" in shown.labels[shown.find("input")[0]]
+    assert shown.labels[shown.find("big")[0]] == "big | (3, 4) float32 | min 0 / mean 5.5 / max 11"
+    # an op shows values only when its tensor is known (here: named); others cannot
+    assert shown.labels[shown.find("h = Mul")[0]] == "h = Mul | (2,) | [0.01524, 6.25]"
+    unknown = shown.find("Sum") + shown.find("Mean")  # made and dropped inside the expression
+    assert len(unknown) == 3 and all(shown.labels[n].count(" | ") == 1 for n in unknown)
     (out,) = shown.ids("output")
     assert shown.labels[out].endswith(f"| {float(y.item()):.4g}")
 
 
-def test_grads_are_shown_after_backward_with_retain_graph_unless_switched_off() -> None:
+@pytest.mark.parametrize("retain_graph", [False, True])
+def test_grads_are_shown_after_backward_unless_switched_off(retain_graph: bool) -> None:
     w = tg.Tensor([0.5, 2.5], requires_grad=True)
     h = w * w
     h.retain_grad()
     y = h.sum()
     assert "grad [" not in to_dot(y)
-    y.backward(retain_graph=True)
+    y.backward(retain_graph=retain_graph)
     g = dot_of(y, params={"w": w})
     assert g.labels[g.find("w")[0]] == "w | (2,) float32 | grad [1, 5]"
     assert g.labels[g.find("Mul")[0]] == "Mul | (2,) | grad [1, 1]"  # retain_grad()
@@ -299,13 +321,32 @@ def test_summary_counts_nan_and_inf() -> None:
     assert G.summarize(np.array(3)) == "3" and G.summarize(np.zeros(0)) == "empty"
 
 
-def test_freed_graph_raises_and_says_what_to_do() -> None:
-    w = tg.Tensor([1.0, 2.0], requires_grad=True)
-    y = (w * w).sum()
-    y.backward()
-    with pytest.raises(RuntimeError, match="retain_graph=True") as err:
-        to_dot(y)
-    assert "before calling backward()" in str(err.value)
+def test_drawing_after_backward_draws_the_same_graph_with_the_gradients() -> None:
+    model = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2))
+    loss = F.cross_entropy(model(tg.randn(5, 4)), tg.tensor([0, 1, 1, 0, 1]))
+    before = to_dot(loss, model=model)
+    assert "grad " not in before
+    loss.backward()  # frees the saved arrays, keeps the structure
+    assert to_dot(loss, model=model, show_grads=False) == before
+    g = dot_of(loss, model=model)
+    grads = dict(model.named_parameters())
+    for name, p in grads.items():
+        (node,) = g.find(name)
+        assert p.grad is not None
+        assert g.labels[node].endswith("grad " + G.summarize(p.grad.data))
+    assert all("grad" not in g.labels[n] for n in g.ids("op"))  # no retain_grad(): none kept
+
+
+def test_intermediates_and_leaves_the_user_dropped() -> None:
+    y = tg.Tensor([1.0, 2.0], requires_grad=True) * 2  # its leaf is referenced by nothing
+    z = (y.exp() + 1).sum()  # y.exp() and the sum's input are gone too
+    del y
+    gc.collect()
+    g = dot_of(z)
+    assert [g.labels[n] for n in g.order] == [
+        "leaf | tensor freed", "Mul | (2,)", "Exp | (2,)", "Add | (2,)", "Sum | scalar",
+        "output | scalar float32"]
+    assert "garbage-collected" in g.tooltips[g.order[0]]
 
 
 # ---------------------------------------------------------------------------- size and depth
@@ -384,7 +425,7 @@ def test_render_svg_parses_as_xml_with_every_node(tmp_path: Path) -> None:
     ns = {"svg": "http://www.w3.org/2000/svg"}
     nodes = root.findall(".//svg:g[@class='node']", ns)
     clusters = root.findall(".//svg:g[@class='cluster']", ns)
-    assert len(nodes) == 11 + 1  # 11 nodes and the legend
+    assert len(nodes) == 9 + 1  # 9 nodes and the legend
     assert len(clusters) == 4
     texts = [t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text")]
     assert "Linear" in texts and "CrossEntropy" in texts and ODD in texts

@@ -5,54 +5,46 @@ in a ``graphviz.Digraph`` (it shows itself in Jupyter); ``render(graph, "step.sv
 Graphviz's ``dot`` program to write an SVG, PNG or PDF. ::
 
     loss = F.cross_entropy(model(x), y)
-    render(draw_graph(loss, model=model), "step.png")   # before loss.backward()!
+    loss.backward()                      # optional: drawing works before and after
+    render(draw_graph(loss, model=model), "step.png")
 
-What the picture shows, and why:
+The picture is the graph ``backward()`` walks, as PyTorch's torchviz draws it: from the output's
+``grad_fn`` along each node's ``next_nodes`` (``next_functions``).
 
-* **Ops are the nodes in the middle** (yellow ellipses): the Function's name -- ``MatMul``,
-  ``Add``, ``ReLU``, ``CrossEntropy`` -- and, under it, the shape of the tensor it
-  produced (and its dtype when that is not float32). Intermediate tensors are not drawn
-  separately: every op makes exactly one tensor, so "the op and its result" is one node, and
-  the picture stays half as big (PyTorch's torchviz draws only ops and parameters for the
-  same reason). Hover over an op in the SVG to
-  see its local derivative (the first line of the Function's docstring).
-* **Tensors the user made are boxes**: blue = a leaf that requires grad (a parameter: it gets
-  a ``.grad`` and the optimizer changes it), grey = data or a constant (no gradient; a
-  one-element constant such as the ``2`` of ``x * 2`` shows its value), green = the output
-  you drew (usually the loss). Each box shows its name, shape and dtype.
-* **Arrows follow the forward pass**: input tensor -> op -> op -> ... -> output; backward()
-  walks the same arrows in reverse. A tensor used twice is drawn once, with two arrows.
-* **Modules are dashed frames** labelled ``name (Class)``, e.g. ``0 (Linear)`` inside
-  ``Sequential``: ops recorded during a Module's forward carry the chain of running modules
-  (``node.module_scope``), and a parameter is drawn inside the module that owns it. Names come
-  from ``model.named_modules()`` when ``model`` is given, otherwise from the outermost module
-  that ran (its ``named_modules()``), and a module known by no name shows its class. A module
-  called twice (shared weights) is one frame holding both calls. A frame that takes data from
-  a sibling frame is kept below it (an invisible edge), so the layers read top to bottom in
-  the order they ran. ``legend=True`` adds a key to the colours.
+* **Ops are yellow ellipses**: the Function's name (``Linear``, ``ReLU``, ``CrossEntropy``) and
+  the shape of its result (its dtype too when not float32). Nodes do not keep the tensors they
+  made, so intermediates are not drawn apart. The SVG tooltip gives the local derivative (the
+  docstring's first line), the ``grad_fn`` name (``MulBackward0``) and the inputs that need no
+  gradient.
+* **Parameters are blue boxes**: leaves that require grad (their ``AccumulateGrad`` node) with
+  name, shape and dtype. **Green** is the tensor drawn (usually the loss). **Data and constants
+  are not drawn** (the batch, the targets, the ``2`` of ``x * 2``): they are no node of the
+  backward graph.
+* **Arrows follow the forward pass**, parameter -> op -> ... -> output; backward() walks them in
+  reverse. A node used twice is drawn once, with two arrows.
+* **Modules are dashed frames** ``name (Class)``, e.g. ``0 (Linear)`` inside ``Sequential``:
+  ops recorded during a Module's forward carry the chain of running modules
+  (``node.module_scope``); a parameter is drawn in the module that owns it. Names come from
+  ``model.named_modules()`` if ``model`` is given, else from the outermost module that ran; a
+  module known by no name shows its class. A module called twice is one frame. A frame that
+  takes data from a sibling is kept below it (an invisible edge), so layers read top to bottom.
 
-Names of tensors: ``params`` maps names to tensors, usually ``dict(model.named_parameters())``;
-any tensor may be named that way (``{"x": x, "loss": loss}``; a named intermediate shows as
-``h = ReLU``). With ``model=`` the parameter and buffer names are derived. Unnamed leaves are
-called ``input``, ``target`` (the second input of a loss), ``constant`` (one element) or
-``leaf`` (requires grad), unnamed roots ``output``.
+Names: ``params`` maps names to tensors (``dict(model.named_parameters())``, or any tensor:
+``{"h": h, "loss": loss}``; a named intermediate shows as ``h = ReLU``); with ``model=`` the
+parameter names are derived. Otherwise parameters are ``leaf`` and roots ``output``.
 
-Values and gradients are shown only when asked: ``show_values`` adds the values of tensors with
-at most 6 elements and ``min / mean / max`` otherwise; ``show_grads`` (on by default) adds the
-same summary of ``.grad`` wherever one exists -- parameters after ``backward()``, and
-intermediates that called ``retain_grad()``.
+``show_values`` adds values (tensors of at most 6 elements) or ``min / mean / max``;
+``show_grads`` (on by default) the same of ``.grad`` where one exists: parameters after
+``backward()``, intermediates that called ``retain_grad()``. An op shows them only when its
+tensor is known: a root (on its output box), named in ``params``, or ``retain_grad()``'s.
 
-**Draw before backward(), or keep the graph.** ``backward()`` frees the graph (each node drops
-its links to its inputs) unless ``retain_graph=True``, so after a plain ``backward()`` there is
-nothing left to draw but the loss itself; ``to_dot`` then raises an error that says so rather
-than drawing a misleading one-node picture. To see gradients in the picture, call
-``loss.backward(retain_graph=True)`` and draw afterwards.
+**After backward()** the graph draws the same, now with the gradients: ``backward()`` frees the
+arrays the ops saved, not the structure.
 
-**Big graphs.** The walk uses an explicit stack (a 100,000-op chain is fine) and visits a
-tensor once however often it is used. It stops as soon as it has found more than ``max_nodes``
-nodes and raises ``GraphTooLargeError``: ``dot`` needs minutes for tens of thousands of nodes,
-and such a picture teaches nothing. Pass a larger ``max_nodes`` (``None`` for no limit), or draw
-a smaller piece (one layer's output, fewer loop iterations, a smaller model).
+**Big graphs.** The walk uses an explicit stack (a 100,000-op chain is fine) and visits a node
+once. It stops past ``max_nodes`` nodes with ``GraphTooLargeError`` (``dot`` needs minutes for
+tens of thousands of nodes, and such a picture teaches nothing): pass a larger ``max_nodes``
+(``None``: no limit), or draw a smaller piece.
 """
 
 from __future__ import annotations
@@ -69,30 +61,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..autograd import AccumulateGrad, Node
+from ..autograd.hooks import retained
 from ..tensor import Tensor
 
 if TYPE_CHECKING:
     import graphviz
 
-__all__ = [
-    "GraphTooLargeError",
-    "GraphvizNotFoundError",
-    "draw_graph",
-    "render",
-    "to_dot",
-]
+__all__ = ["GraphTooLargeError", "GraphvizNotFoundError", "draw_graph", "render", "to_dot"]
 
 GRAPH_NAME = "tinygrad_edu"
 FORMATS = ("svg", "png", "pdf")
 RANKDIRS = ("TB", "BT", "LR", "RL")
 TINY = 6  # tensors with at most this many elements show their values, larger ones a summary
 
-# Colours: fill, border. Blue = learned, grey = data, yellow = computation, green = result.
+# Colours: fill, border. Blue = learned, yellow = computation, green = result.
 STYLE: dict[str, dict[str, str]] = {
     "param": {"shape": "box", "style": "rounded,filled", "fillcolor": "#cfe2ff",
               "color": "#2f5ea8", "penwidth": "1.4"},
-    "const": {"shape": "box", "style": "rounded,filled", "fillcolor": "#eeeeee",
-              "color": "#8a8a8a"},
     "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#fff4c2", "color": "#b8962e",
            "margin": "0.04,0.02"},
     "output": {"shape": "box", "style": "rounded,filled", "fillcolor": "#c8f0c8",
@@ -102,7 +88,6 @@ CLUSTER_FILLS = ("#f6f8fb", "#eef2f8", "#e6ecf5", "#dee6f2")
 GRAD_COLOR = "#b3261e"
 VALUE_COLOR = "#1b5e20"
 DIM_COLOR = "#555555"
-
 
 _F32 = np.dtype(np.float32)
 _STYLE_ATTRS = {kind: " ".join(f'{k}="{v}"' for k, v in attrs.items())
@@ -136,19 +121,12 @@ def _attrs(attrs: Mapping[str, str]) -> str:
     return "[" + " ".join(parts) + "]"
 
 
-def _h(text: str) -> str:
-    """Escape text for an HTML-like label (``&``, ``<``, ``>``, quotes)."""
-    return html.escape(text, quote=True)
+_h = functools.partial(html.escape, quote=True)  # text in an HTML-like label: & < > quotes
 
 
 @functools.lru_cache(maxsize=1024)
 def _shape_text(shape: tuple[int, ...]) -> str:
     return "scalar" if shape == () else str(shape)
-
-
-@functools.lru_cache(maxsize=64)
-def _dtype_text(dtype: np.dtype) -> str:
-    return str(dtype)
 
 
 def _number(value: Any) -> str:
@@ -183,16 +161,11 @@ def summarize(array: np.ndarray) -> str:
             f"max {_number(a.max())}{bad}")
 
 
-_doc_lines: dict[type, str] = {}
-
-
-def _first_doc_line(cls: type) -> str:
+@functools.cache
+def _first_doc_line(doc: str | None) -> str:
     """The first line of an op's docstring: its formula and local derivative."""
-    line = _doc_lines.get(cls)
-    if line is None:
-        doc = (cls.__doc__ or "").strip()
-        line = _doc_lines[cls] = doc.splitlines()[0].strip().replace("``", "") if doc else ""
-    return line
+    doc = (doc or "").strip()
+    return doc.splitlines()[0].strip().replace("``", "") if doc else ""
 
 
 # --------------------------------------------------------------------------- the graph model
@@ -201,7 +174,8 @@ def _first_doc_line(cls: type) -> str:
 @dataclass
 class _Cluster:
     key: tuple[int, ...]
-    label: str
+    label: str  # "name (Class)", or the class of a module known by no name
+    title: str  # the same as an HTML-like label, the name in bold
     depth: int
     first: int = -1  # topological index of its first node: frames are emitted in that order
     nodes: list[tuple[int, str]] = field(default_factory=list)  # (index, DOT node line)
@@ -218,32 +192,23 @@ def _roots_of(root: Tensor | Sequence[Tensor]) -> list[Tensor]:
     return roots
 
 
-def _freed_error(tensor: Tensor) -> RuntimeError:
-    return RuntimeError(
-        f"cannot draw the graph of {tensor._ctx!r} (a tensor of shape {tensor.shape}): "
-        "backward() already freed it -- after backward() each node drops the links to its "
-        "inputs unless retain_graph=True. Draw the graph before calling backward(), or call "
-        "loss.backward(retain_graph=True) to draw it afterwards (with the gradients)."
-    )
+def _walk(starts: Sequence[Node], budget: int | None, max_nodes: int | None) -> list[Node]:
+    """Every node that leads to the start nodes, each once, inputs before the ops that use
+    them (``next_nodes``; ``None`` entries -- inputs that need no gradient -- are skipped).
 
-
-def _walk(roots: list[Tensor], max_nodes: int | None) -> list[Tensor]:
-    """Every tensor that leads to the roots, each once, inputs before the ops that use them.
-
-    Depth-first with an explicit stack (no recursion); stops early past ``max_nodes``.
+    Depth-first with an explicit stack (no recursion); stops early past ``budget`` nodes.
     """
-    order: list[Tensor] = []
+    order: list[Node] = []
     seen: set[int] = set()
-    budget = None if max_nodes is None else max_nodes - sum(r._ctx is not None for r in roots)
-    stack: list[tuple[Tensor, bool]] = [(r, False) for r in reversed(roots)]
+    stack: list[tuple[Node, bool]] = [(s, False) for s in reversed(starts)]
     while stack:
-        tensor, done = stack.pop()
+        node, done = stack.pop()
         if done:
-            order.append(tensor)
+            order.append(node)
             continue
-        if id(tensor) in seen:
+        if id(node) in seen:
             continue
-        seen.add(id(tensor))
+        seen.add(id(node))
         if budget is not None and len(seen) > budget:
             raise GraphTooLargeError(
                 f"the graph has more than max_nodes={max_nodes} nodes (counting stopped there). "
@@ -251,76 +216,50 @@ def _walk(roots: list[Tensor], max_nodes: int | None) -> list[Tensor]:
                 "Graphviz needs minutes for tens of thousands of nodes -- or draw a smaller "
                 "piece: one layer's output, fewer loop iterations, a smaller model."
             )
-        stack.append((tensor, True))
-        node = tensor._ctx
-        if node is None:
-            continue
-        parents = node.parents
-        if parents is None:
-            raise _freed_error(tensor)
-        for parent in reversed(parents):
-            if id(parent) not in seen:
-                stack.append((parent, False))
+        stack.append((node, True))
+        for nxt in reversed(node.next_nodes):
+            if nxt is not None and id(nxt) not in seen:
+                stack.append((nxt, False))
     return order
 
 
-def _module_names(model: Any, scopes: Iterable[tuple[Any, ...]]) -> dict[int, str]:
-    """id(module) -> dotted name: from ``model`` if given, else from each outermost module."""
-    names: dict[int, str] = {}
-    tops = [model] if model is not None else []
-    tops += [scope[0] for scope in scopes if scope]
-    for top in tops:
-        if id(top) in names and top is not model:
-            continue
-        for name, module in top.named_modules():
-            names.setdefault(id(module), name)
-    return names
-
-
-def _tensor_names(params: Mapping[str, Tensor] | None, model: Any,
-                  scopes: Iterable[tuple[Any, ...]]) -> dict[int, str]:
-    """id(tensor) -> name: ``params`` first, then ``model``'s (or the outermost modules')
-    parameters and buffers."""
-    names: dict[int, str] = {}
-    for name, t in (params or {}).items():
-        names.setdefault(id(t), str(name))
-    tops = [model] if model is not None else []
-    tops += [scope[0] for scope in scopes if scope]
+def _names(params: Mapping[str, Tensor] | None, model: Any, scopes: Iterable[tuple[Any, ...]]
+           ) -> tuple[dict[int, str], dict[int, str]]:
+    """id(module) -> dotted name, and id(tensor) -> name: ``params`` first, then the
+    parameters and buffers of ``model`` (if given), then of each outermost module that ran."""
+    modules: dict[int, str] = {}
+    tensors = {id(t): str(name) for name, t in reversed(list((params or {}).items()))}
     done: set[int] = set()
-    for top in tops:
+    for top in [*([model] if model is not None else []), *(s[0] for s in scopes if s)]:
         if id(top) in done:
             continue
         done.add(id(top))
+        for name, module in top.named_modules():
+            modules.setdefault(id(module), name)
         for name, t in [*top.named_parameters(), *top.named_buffers()]:
-            names.setdefault(id(t), name)
-    return names
+            tensors.setdefault(id(t), name)
+    return modules, tensors
 
 
 def _label(lines: list[tuple[str, str]]) -> str:
     """An HTML-like label: the first line bold, then smaller lines in their colours."""
-    title, *rest = lines
-    parts = [f"<B>{_h(title[0])}</B>"]
-    for text, color in rest:
-        parts.append(f'<FONT POINT-SIZE="9" COLOR="{color}">{_h(text)}</FONT>')
+    (title, _), *rest = lines
+    parts = [f"<B>{_h(title)}</B>"]
+    parts += [f'<FONT POINT-SIZE="9" COLOR="{color}">{_h(text)}</FONT>' for text, color in rest]
     return "<" + "<BR/>".join(parts) + ">"
 
 
-def _data_lines(t: Tensor, show_values: bool, show_grads: bool) -> list[tuple[str, str]]:
-    lines = []
-    if show_values:
-        lines.append((summarize(t.data), VALUE_COLOR))
-    if show_grads and t.grad is not None:
+def _data_lines(t: Tensor | None, show_values: bool, show_grads: bool) -> list[tuple[str, str]]:
+    lines = [(summarize(t.data), VALUE_COLOR)] if t is not None and show_values else []
+    if t is not None and show_grads and t.grad is not None:
         lines.append(("grad " + summarize(t.grad.data), GRAD_COLOR))
     return lines
 
 
 def _legend() -> str:
-    rows = [
-        ("param", "parameter", "leaf, requires grad: gets .grad"),
-        ("const", "input / constant", "data: no gradient"),
-        ("op", "Op", "operation, shape of its result"),
-        ("output", "output", "what was drawn (the loss)"),
-    ]
+    rows = [("param", "parameter", "leaf, requires grad: gets .grad"),
+            ("op", "Op", "operation, shape of its result"),
+            ("output", "output", "what was drawn (the loss)")]
     cells = []
     for kind, name, text in rows:
         s = STYLE[kind]
@@ -329,9 +268,16 @@ def _legend() -> str:
             f'STYLE="{"rounded" if kind == "op" else ""}">{_h(name)}</TD>'
             f'<TD ALIGN="LEFT"><FONT POINT-SIZE="9">{_h(text)}</FONT></TD></TR>'
         )
+    cells.append('<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="#555555">'
+                 "data and constants (no gradient) are not drawn</FONT></TD></TR>")
     table = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="3">'
              + "".join(cells) + "</TABLE>>")
     return f"\tlegend {_attrs({'shape': 'plaintext', 'label': table})}\n"
+
+
+def _shape_of(node: Node | None) -> str:
+    shape = getattr(node, "out_shape", None)
+    return "unknown" if shape is None else _shape_text(shape)
 
 
 def _build(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None, model: Any,
@@ -343,123 +289,115 @@ def _build(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None,
     if max_nodes is not None and max_nodes < 1:
         raise ValueError(f"max_nodes must be >= 1 or None, got {max_nodes}")
     roots = _roots_of(root)
-    for r in roots:
-        if r._ctx is not None and r._ctx.parents is None:
-            raise _freed_error(r)
-    order = _walk(roots, max_nodes)
+    root_index: dict[int, int] = {}  # id(root tensor) -> its first position in roots
+    for i, r in enumerate(roots):
+        root_index.setdefault(id(r), i)
+    distinct = [r for i, r in enumerate(roots) if root_index[id(r)] == i]
+    # where each root starts: its grad_fn, or a leaf's AccumulateGrad (if it is in a graph)
+    starts = [r._ctx or (r._accumulator if r._requires_grad else None) for r in distinct]
+    extra = sum(r._ctx is not None for r in distinct) + starts.count(None)  # their own boxes
+    order = _walk([s for s in starts if s is not None],
+                  None if max_nodes is None else max_nodes - extra, max_nodes)
 
-    scopes: dict[int, tuple[Any, ...]] = {}  # id(non-leaf tensor) -> its node's module chain
-    for t in order:
-        if t._ctx is not None:
-            scope = getattr(t._ctx, "module_scope", ())
-            if scope:
-                scopes[id(t)] = scope
+    scopes = {id(n): s for n in order if (s := getattr(n, "module_scope", ()))}
     distinct_scopes = list({tuple(map(id, s)): s for s in scopes.values()}.values())
-    module_names = _module_names(model, distinct_scopes)
-    names = _tensor_names(params, model, distinct_scopes)
+    module_names, names = _names(params, model, distinct_scopes)
+    known: dict[int, Tensor] = {}  # id(op node) -> its tensor, if named, a root or retained
+    for t in [*(params or {}).values(), *distinct]:
+        if isinstance(t, Tensor) and t._ctx is not None:
+            known.setdefault(id(t._ctx), t)
+    for node in order:
+        kept = retained[id(node)]() if id(node) in retained else None
+        if kept is not None and not isinstance(node, AccumulateGrad):
+            known.setdefault(id(node), kept)
 
     # the frame tree: one cluster per distinct chain of modules
-    top = _Cluster(key=(), label="", depth=0)
+    top = _Cluster(key=(), label="", title="", depth=0)
     clusters: dict[tuple[int, ...], _Cluster] = {(): top}
     for scope in distinct_scopes:
         parent = top
         for depth, module in enumerate(scope, start=1):
             key = parent.key + (id(module),)
             if key not in clusters:
-                name = module_names.get(id(module), "")
-                cls = type(module).__name__
+                name, cls = module_names.get(id(module), ""), type(module).__name__
                 label = f"{name} ({cls})" if name else cls
-                clusters[key] = parent.children[id(module)] = _Cluster(key, label, depth)
+                title = f"<<B>{_h(name)}</B> ({_h(cls)})>" if name else f"<<B>{_h(cls)}</B>>"
+                clusters[key] = parent.children[id(module)] = _Cluster(key, label, title, depth)
             parent = clusters[key]
 
     owner_key = _owners(order, scopes)
-    targets = _targets(order)
-    root_index: dict[int, int] = {}
-    for i, r in enumerate(roots):
-        root_index.setdefault(id(r), i)
-
-    node_id: dict[int, str] = {}  # id(tensor) -> its node (the op node for non-leaves)
+    node_id: dict[int, str] = {}  # id(node) -> its DOT node
     first_id: dict[int, str] = {}  # topological index -> node id
     key_of: dict[str, tuple[int, ...]] = {}  # node id -> the frame it is drawn in
     edges: list[tuple[str, str, str]] = []  # (from, to, attributes)
     op_attrs: dict[tuple[Any, ...], str] = {}
     edge_attrs: dict[tuple[Any, ...], str] = {}
-    for index, t in enumerate(order):
-        node = t._ctx
-        if node is None:  # a leaf tensor: parameter, or data / constant
-            nid, key, attrs = f"t{index}", owner_key.get(id(t), ()), None
-            given = names.get(id(t))
-            if id(t) in root_index:  # a leaf drawn by itself (or as one of the roots)
-                kind, role = "output", "the tensor drawn (a leaf)"
-                name = given or _root_name(root_index[id(t)], len(roots))
-            elif t._requires_grad:
-                kind, role, name = "param", "leaf tensor, requires grad", given or "leaf"
+    for index, node in enumerate(order):
+        if isinstance(node, AccumulateGrad):  # a leaf that requires grad: a parameter
+            nid, key, leaf = f"t{index}", owner_key.get(id(node), ()), node.variable
+            if leaf is not None and id(leaf) in root_index:  # a leaf drawn as a root
+                name = names.get(id(leaf)) or _root_name(root_index[id(leaf)], len(roots))
+                attrs = _box(leaf, name, "the tensor drawn (a leaf)", "output", show_values,
+                             show_grads)
             else:
-                kind, role = "const", "data, no gradient"
-                name = given or ("target" if id(t) in targets else
-                                 "constant" if t.data.size == 1 else "input")
-            shape = f"{_shape_text(t.shape)} {_dtype_text(t.dtype)}"
-            lines = [(name, "black"), (shape, DIM_COLOR)]
-            if kind == "const" and t.data.size == 1 and id(t) not in names and not show_values:
-                lines.append((summarize(t.data), VALUE_COLOR))  # the 2 of x * 2
-            lines += _data_lines(t, show_values, show_grads)
-            tooltip = f"{name}: {role}, shape {_shape_text(t.shape)}, {_dtype_text(t.dtype)}"
-        else:  # an op and the one tensor it made
-            nid, kind = f"op{index}", "op"
-            scope = scopes.get(id(t), ())
+                name = "leaf" if leaf is None else names.get(id(leaf), "leaf")
+                attrs = _box(leaf, name, "leaf tensor, requires grad", "param", show_values,
+                             show_grads)
+        else:  # an op (and the one tensor it made)
+            nid, op = f"op{index}", type(node).__name__
+            scope = scopes.get(id(node), ())
             key = tuple(map(id, scope))
-            op = type(node).__name__
-            named = None if id(t) in root_index else names.get(id(t))  # roots: on the output
-            data_lines = _data_lines(t, show_values, show_grads)
+            mine = known.get(id(node))
+            is_root = mine is not None and id(mine) in root_index  # roots: on the output box
+            named = None if mine is None or is_root else names.get(id(mine))
+            data_lines = [] if is_root else _data_lines(mine, show_values, show_grads)
+            dtype = getattr(node, "out_dtype", None)
+            constants = [str(k + 1) for k, n in enumerate(node.next_nodes) if n is None]
             # ops of the same kind, shape and module share their text (long chains stay fast)
-            memo = (type(node), t.data.shape, t.data.dtype, key, named)
-            attrs = None if data_lines else op_attrs.get(memo)
-            if attrs is None:
-                shape = _shape_text(t.shape)
-                if t.data.dtype != _F32:
-                    shape += " " + _dtype_text(t.dtype)
+            memo = (type(node), getattr(node, "out_shape", None), dtype, key, named, *constants)
+            attrs = op_attrs.get(memo, "") if not data_lines else ""
+            if not attrs:
+                shape = _shape_of(node) + ("" if dtype in (None, _F32) else f" {dtype}")
                 lines = [(f"{named} = {op}" if named else op, "black"), (shape, DIM_COLOR)]
-                tips = [f"{op}: {_first_doc_line(type(node))}", f"grad_fn: {node.name()}",
-                        f"result: shape {_shape_text(t.shape)}, {_dtype_text(t.dtype)}"]
+                tips = [f"{op}: {_first_doc_line(type(node).__doc__)}", f"grad_fn: {node.name()}",
+                        f"result: shape {shape}"]
+                if constants:
+                    tips.append(f"input {', '.join(constants)}: no gradient (data or constant, "
+                                "not drawn)")
                 if scope:
                     tips.append(f"in module: {clusters[key].label}")
-                attrs = _node_attrs(lines + data_lines, "\n".join(tips), kind)
+                attrs = _node_attrs(lines + data_lines, "\n".join(tips), "op")
                 if not data_lines:
                     op_attrs[memo] = attrs
-            for k, p in enumerate(node.parents or ()):  # _walk checked they are there
-                # the data path gets weight 4: Graphviz keeps it straight
-                straight = p._ctx is not None or (k == 0 and not p._requires_grad)
-                edge_memo = (op, k, p.data.shape, straight)
+            for k, nxt in enumerate(node.next_nodes):
+                if nxt is None:
+                    continue
+                straight = not isinstance(nxt, AccumulateGrad)  # the data path gets weight 4:
+                edge_memo = (op, k, getattr(nxt, "out_shape", None), straight)  # kept straight
                 edge = edge_attrs.get(edge_memo)
                 if edge is None:
-                    tip = _quote(f"input {k + 1} of {op}: shape {_shape_text(p.shape)}")
+                    tip = _quote(f"input {k + 1} of {op}: shape {_shape_of(nxt)}")
                     edge = edge_attrs[edge_memo] = (
                         f"[tooltip={tip}{' weight=4' if straight else ''}]")
-                edges.append((node_id[id(p)], nid, edge))
-        if attrs is None:
-            attrs = _node_attrs(lines, tooltip, kind)
+                edges.append((node_id[id(nxt)], nid, edge))
         key_of[nid] = key
-        node_id[id(t)] = first_id[index] = nid
+        node_id[id(node)] = first_id[index] = nid
         _place(clusters, key, index, f"\t{nid} [{attrs}]\n")
 
     for i, r in enumerate(roots):
-        if r._ctx is None or root_index[id(r)] != i:  # a leaf, or the same tensor given twice
-            continue
-        oid = f"out{i}"
+        if root_index[id(r)] != i or (r._ctx is None and id(r._accumulator) in node_id):
+            continue  # the same tensor given twice, or a leaf already drawn as its node
         name = names.get(id(r)) or _root_name(i, len(roots))
-        lines = [(name, "black"), (f"{_shape_text(r.shape)} {_dtype_text(r.dtype)}", DIM_COLOR)]
-        lines += _data_lines(r, show_values, show_grads)
-        tooltip = f"{name}: the tensor drawn, shape {_shape_text(r.shape)}, {_dtype_text(r.dtype)}"
-        top.nodes.append((len(order) + i, f"\t{oid} [{_node_attrs(lines, tooltip, 'output')}]\n"))
-        edges.append((node_id[id(r)], oid, ""))
+        attrs = _box(r, name, "the tensor drawn", "output", show_values, show_grads)
+        top.nodes.append((len(order) + i, f"\tout{i} [{attrs}]\n"))
+        if r._ctx is not None:
+            edges.append((node_id[id(r._ctx)], f"out{i}", ""))
 
     graph = {"rankdir": rankdir, "fontname": "Helvetica", "nodesep": "0.25",
-             "ranksep": "0.35", "newrank": "true"}
-    body = [
-        f"\tgraph {_attrs(graph)}\n",
-        f"\tnode {_attrs({'fontname': 'Helvetica', 'fontsize': '11', 'height': '0.3'})}\n",
-        f"\tedge {_attrs({'color': '#666666', 'arrowsize': '0.7'})}\n",
-    ]
+             "ranksep": "0.35", "newrank": "true", "ordering": "in"}  # inputs in order: W, b
+    body = [f"\tgraph {_attrs(graph)}\n",
+            f"\tnode {_attrs({'fontname': 'Helvetica', 'fontsize': '11', 'height': '0.3'})}\n",
+            f"\tedge {_attrs({'color': '#666666', 'arrowsize': '0.7'})}\n"]
     if legend:
         body.append(_legend())
     body += _emit_clusters(top)
@@ -468,39 +406,38 @@ def _build(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None,
     return body
 
 
+def _box(t: Tensor | None, name: str, role: str, kind: str, show_values: bool,
+         show_grads: bool) -> str:
+    """The attributes of a tensor's box (``None``: a leaf that was garbage-collected)."""
+    if t is None:
+        return _node_attrs([(name, "black"), ("tensor freed", DIM_COLOR)],
+                           f"{name}: {role}; the tensor itself was garbage-collected", kind)
+    shape = f"{_shape_text(t.shape)} {t.dtype}"
+    lines = [(name, "black"), (shape, DIM_COLOR), *_data_lines(t, show_values, show_grads)]
+    return _node_attrs(lines, f"{name}: {role}, shape {shape}", kind)
+
+
 def _node_attrs(lines: list[tuple[str, str]], tooltip: str, kind: str) -> str:
     return f"label={_label(lines)} tooltip={_quote(tooltip)} {_STYLE_ATTRS[kind]}"
 
 
-def _targets(order: list[Tensor]) -> set[int]:
-    """ids of unnamed data tensors given as the target (second input) of a loss op."""
-    found: set[int] = set()
-    for t in order:
-        node = t._ctx
-        if node is not None and type(node).__module__.endswith(".ops.loss"):
-            parents = node.parents or ()
-            if len(parents) > 1 and parents[1]._ctx is None and not parents[1]._requires_grad:
-                found.add(id(parents[1]))
-    return found
-
-
-def _owners(order: list[Tensor], scopes: Mapping[int, tuple[Any, ...]]
+def _owners(order: list[Node], scopes: Mapping[int, tuple[Any, ...]]
             ) -> dict[int, tuple[int, ...]]:
-    """id(leaf) -> the frame of the module that owns it (as a parameter or buffer), found
-    along the module chains of the ops that use it; leaves owned by none stay outside."""
+    """id(AccumulateGrad) -> the frame of the module that owns its leaf (as a parameter),
+    found along the module chains of the ops that use it; leaves owned by none stay outside."""
     owner_key: dict[int, tuple[int, ...]] = {}
-    for t in order:
-        scope = scopes.get(id(t))
-        if not scope or t._ctx is None:
+    for node in order:
+        scope = scopes.get(id(node))
+        if not scope:
             continue
-        for p in t._ctx.parents or ():
-            if p._ctx is not None or id(p) in owner_key:
+        for nxt in node.next_nodes:
+            if not isinstance(nxt, AccumulateGrad) or id(nxt) in owner_key:
                 continue
+            leaf = nxt.variable
             for depth in range(len(scope) - 1, -1, -1):
                 module = scope[depth]
-                owned = [*module._parameters.values(), *module._buffers.values()]
-                if any(q is p for q in owned):
-                    owner_key[id(p)] = tuple(map(id, scope[: depth + 1]))
+                if any(q is leaf for q in module._parameters.values()):
+                    owner_key[id(nxt)] = tuple(map(id, scope[: depth + 1]))
                     break
     return owner_key
 
@@ -572,13 +509,7 @@ def _emit_clusters(top: _Cluster) -> list[str]:
             lines.append(f"{indent}}}\n")
             continue
         fill = CLUSTER_FILLS[(cluster.depth - 1) % len(CLUSTER_FILLS)]
-        label = "<" + _h(cluster.label) + ">"
-        if " (" in cluster.label:
-            name, cls = cluster.label.split(" (", 1)
-            label = f"<<B>{_h(name)}</B> ({_h(cls[:-1])})>"
-        else:
-            label = f"<<B>{_h(cluster.label)}</B>>"
-        attrs = {"label": label, "style": "rounded,dashed,filled", "fillcolor": fill,
+        attrs = {"label": cluster.title, "style": "rounded,dashed,filled", "fillcolor": fill,
                  "color": "#7a8aa6", "fontname": "Helvetica", "fontsize": "11",
                  "labeljust": "l", "margin": "10"}
         lines.append(f"{indent}subgraph cluster_{counter} {{\n")
@@ -602,8 +533,8 @@ def to_dot(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None 
     Module whose parameter and submodule names label the picture; ``show_values`` /
     ``show_grads``: add value / ``.grad`` summaries; ``max_nodes``: raise
     ``GraphTooLargeError`` past this many nodes (``None``: no limit); ``rankdir``: ``"TB"``
-    (inputs on top), ``"LR"``, ...; ``legend``: a key to the colours. Raises ``RuntimeError``
-    if ``backward()`` already freed the graph (see the module docstring).
+    (inputs on top), ``"LR"``, ...; ``legend``: a key to the colours. Works before and after
+    ``backward()`` (then with the gradients; see the module docstring).
     """
     body = _build(root, params, model, show_values, show_grads, max_nodes, rankdir, legend)
     return f"digraph {GRAPH_NAME} {{\n" + "".join(body) + "}\n"
