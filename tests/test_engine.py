@@ -18,6 +18,7 @@ from hypothesis.extra import numpy as hnp
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import Function, Tensor, no_grad
+from tinygrad_edu.autograd.graph import FREED
 
 # --------------------------------------------------------------------------- helpers
 
@@ -148,36 +149,54 @@ def test_deep_chain_of_100k_nodes_has_no_recursion_error():
 # --------------------------------------------------------------------------- graph memory
 
 
-def test_graph_is_freed_after_backward():
+def test_nodes_hold_no_tensors_and_backward_frees_saved_arrays_but_keeps_the_structure():
     x = tg.randn(3, 4, requires_grad=True)
     h = x.exp()
-    h_ref, node_ref = weakref.ref(h), weakref.ref(h.grad_fn)
-    data_ref = weakref.ref(h.data)
+    h_ref, data_ref = weakref.ref(h), weakref.ref(h.data)
     loss = (h * 3).sum()
     del h
     gc.collect()
-    assert h_ref() is not None and node_ref() is not None  # the graph keeps it alive...
+    assert h_ref() is None  # no node holds the tensor h...
+    assert data_ref() is not None  # ...but its array lives: Exp and Mul saved it
     loss.backward()
     gc.collect()
-    # ...until backward() frees the graph, even though `loss` itself is still alive
-    assert h_ref() is None and node_ref() is None and data_ref() is None
-    assert loss.grad_fn is not None and loss.grad_fn.saved is None
-    del loss
+    assert data_ref() is None  # backward() freed the saved arrays
+    mul = loss.grad_fn.next_functions[0][0]  # the structure stays, to walk and draw
+    assert mul.name() == "MulBackward0" and mul.saved is FREED
+    exp = mul.next_functions[0][0]
+    assert exp.name() == "ExpBackward0"
+    assert exp.next_functions[0][0].variable is x and x.grad is not None
+    with pytest.raises(RuntimeError, match="MulBackward0.*retain_graph=True"):
+        loss.backward()
+
+
+def test_an_intermediate_no_op_saved_is_freed_as_soon_as_user_code_drops_it():
+    x = tg.randn(1000, requires_grad=True)
+    h = x + 1  # Add saves nothing
+    data_ref = weakref.ref(h.data)
+    loss = h.sum()
+    del h
     gc.collect()
+    assert data_ref() is None
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones(1000, np.float32))
+    loss.backward()  # nothing was saved, so nothing was freed: a second pass works (PyTorch)
+    np.testing.assert_array_equal(x.grad.data, np.full(1000, 2, np.float32))
 
 
 def test_retain_graph_keeps_saved_arrays_alive():
     x = tg.randn(3, 4, requires_grad=True)
     h = x.exp()
-    h_ref = weakref.ref(h)
+    data_ref = weakref.ref(h.data)
     loss = (h * 3).sum()
     del h
     loss.backward(retain_graph=True)
     gc.collect()
-    assert h_ref() is not None
+    assert data_ref() is not None
     loss.backward()  # the second backward frees it
     gc.collect()
-    assert h_ref() is None
+    assert data_ref() is None
+    np.testing.assert_allclose(x.grad.data, 6 * np.exp(x.data), rtol=1e-6)
 
 
 def test_nothing_is_kept_after_del_without_backward():
@@ -504,10 +523,13 @@ def test_is_leaf_and_grad_fn_names():
     assert (c * 2).is_leaf  # no input requires grad: no node
     y = w * c
     assert not y.is_leaf
-    assert re.fullmatch(r"<MulBackward\d*>", repr(y.grad_fn))
-    assert re.fullmatch(r"<AddBackward\d*>", repr((w + c).grad_fn))
-    assert re.fullmatch(r"<SumBackward\d*>", repr(y.sum().grad_fn))
-    assert "MulBackward" in y.grad_fn.name()
+    # as PyTorch prints them: repr(node), name(), and the node inside a tensor's repr
+    assert re.fullmatch(r"<MulBackward0 object at 0x[0-9a-f]+>", repr(y.grad_fn))
+    assert re.fullmatch(r"<AddBackward0 object at 0x[0-9a-f]+>", repr((w + c).grad_fn))
+    assert y.sum().grad_fn.name() == "SumBackward0"
+    assert repr(y).endswith("grad_fn=<MulBackward0>)")
+    assert y.grad_fn.next_functions == ((y.grad_fn.next_functions[0][0], 0), (None, 0))
+    assert y.grad_fn.next_functions[0][0].name() == "AccumulateGrad"
 
 
 def test_backward_with_gradient_for_non_scalar_output():

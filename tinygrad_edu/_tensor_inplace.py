@@ -42,7 +42,7 @@ class InPlace:
 
 
     def _before_inplace(self, op: str) -> None:
-        if autograd._grad_enabled and self._requires_grad:
+        if autograd.is_grad_enabled() and self._requires_grad:
             if self._ctx is None:
                 raise RuntimeError(
                     f"{op}: a leaf tensor that requires grad is being used in an in-place "

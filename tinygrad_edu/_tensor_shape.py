@@ -11,18 +11,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from . import autograd
 from ._checks import dim_index, dim_tuple, size_args
 from ._typing import Dim, PyInt
 from .ops import shape as S
 
 if TYPE_CHECKING:
     from .tensor import Tensor
-
-
-def _constant(array: np.ndarray) -> Tensor:
-    """A tensor that needs no gradient (indices), by tensor.py's fast constructor."""
-    return autograd._make_tensor(array, False)
 
 
 
@@ -42,6 +36,7 @@ class ShapeOps:
         @property
         def T(self) -> Tensor: ...  # noqa: N802
 
+        def _wrap(self, data: np.ndarray, requires_grad: bool) -> Tensor: ...
 
     def _new_shape(self, shape: tuple[Any, ...], op: str) -> tuple[PyInt, ...]:
         """A reshape target: ints >= 0 and at most one -1, holding as many elements."""
@@ -150,11 +145,11 @@ class ShapeOps:
         return self.broadcast_to(other.shape)
 
     def __getitem__(self, index: Any) -> Tensor:
-        template, index_tensors = _index_template(index)
+        template, index_tensors = _index_template(index, self._wrap)
         return S.GetItem.apply(self, *index_tensors, index=template)
 
 
-def _index_template(index: Any) -> tuple[Any, list[Tensor]]:
+def _index_template(index: Any, wrap: Any) -> tuple[Any, list[Tensor]]:
     """Split an index into a template and the tensors it holds (inputs of the GetItem node).
 
     Arrays and lists of ints or bools become tensors too: their own copies, since a later
@@ -173,7 +168,7 @@ def _index_template(index: Any) -> tuple[Any, list[Tensor]]:
             if array.dtype.kind not in "iub":
                 raise IndexError(f"tensors used as indices must be long, int or bool, got "
                                  f"{array.dtype}")
-            tensor = _constant(array)
+            tensor = wrap(array, False)
         else:
             template.append(part)
             continue

@@ -26,7 +26,7 @@ def tensor(data: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) ->
     array = np.array(_to_array(data, dtype, None), copy=True)
     if requires_grad:
         _check_can_require_grad(array)
-    return _make(array, bool(requires_grad))
+    return _make(array, False).requires_grad_(True) if requires_grad else _make(array, False)
 
 
 def as_tensor(data: Any, dtype: DTypeLike = None) -> Tensor:

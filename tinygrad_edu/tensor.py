@@ -18,7 +18,7 @@ from ._tensor_inplace import InPlace
 from ._tensor_reductions import Reductions
 from ._tensor_shape import ShapeOps
 from ._typing import DTypeLike, PyBool, PyFloat, PyInt, Scalar
-from .autograd import Array, Function
+from .autograd import AccumulateGrad, Array, Function, Node
 from .dtypes import (
     _dtype,
     _to_array,
@@ -53,9 +53,7 @@ def _make(data: Array, requires_grad: bool) -> Tensor:
     t._grad = None
     t._requires_grad = requires_grad
     t._ctx = None
-    t._version = 0
-    t._base = None
-    t._retains_grad = False
+    t._node = None  # a caller that makes a leaf requiring grad gives it its AccumulateGrad
     return t
 
 
@@ -70,18 +68,16 @@ class Tensor(ShapeOps, Reductions, InPlace):
     ``tensor(...)`` to infer integer dtypes from Python data (like ``torch.tensor``).
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_version", "_base",
-                 "_retains_grad", "__weakref__")
+    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_node", "__weakref__")
     # NumPy operators with a Tensor on the right defer to ours, so np.float32(2) * t is a Tensor.
     __array_ufunc__ = None
 
     data: Array
     _grad: Tensor | None
     _requires_grad: bool
-    _ctx: Function | None
-    _version: int  # clock tick of the last in-place change (kept on the memory's owner)
-    _base: Tensor | None  # for views: the tensor that owns the memory
-    _retains_grad: bool
+    _ctx: Function | None  # the node that made this tensor (grad_fn); None for leaves
+    # where this tensor's gradient goes: ``_ctx``, or a leaf's AccumulateGrad, or None (no grad)
+    _node: Node | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
         self.data = _to_array(data, dtype, default_float)
@@ -90,9 +86,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
         self._grad = None
         self._requires_grad = bool(requires_grad)
         self._ctx = None
-        self._version = 0
-        self._base = None
-        self._retains_grad = False
+        self._node = AccumulateGrad(self) if requires_grad else None
 
     # ------------------------------------------------------------------ properties
 
@@ -134,8 +128,28 @@ class Tensor(ShapeOps, Reductions, InPlace):
 
     @property
     def grad_fn(self) -> Function | None:
-        """The node that made this tensor (``<MulBackward>``...), None for leaves."""
+        """The node that made this tensor (``<MulBackward0>``...), None for leaves."""
         return self._ctx
+
+    @property
+    def retains_grad(self) -> PyBool:
+        return self._ctx is not None and id(self._ctx) in autograd.hooks.retained
+
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        """For copy, deepcopy and pickle: a copy gets its own AccumulateGrad (a shared one
+        would send the copy's gradients to the original)."""
+        return None, {"data": self.data, "_grad": self._grad, "_requires_grad":
+                      self._requires_grad, "_ctx": self._ctx}
+
+    def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
+        for name, value in state[1].items():
+            object.__setattr__(self, name, value)
+        self._node = self._ctx if self._ctx is not None or not self._requires_grad else (
+            AccumulateGrad(self))
+
+    # ``t._wrap(array, requires_grad)``: a new plain Tensor on ``array``, no checks -- how the
+    # engine and the ops make tensors (a staticmethod: no bound-method call on every op)
+    _wrap = staticmethod(_make)
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -193,9 +207,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
 
     def detach(self) -> Tensor:
         """The same data, cut off from the graph (no copy; in-place changes are shared)."""
-        t = _make(self.data, False)
-        t._base = self if self._base is None else self._base
-        return t
+        return _make(self.data, False)
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph (gradient flows through unchanged)."""
@@ -217,6 +229,11 @@ class Tensor(ShapeOps, Reductions, InPlace):
                 "requires_grad can only be switched off on leaf tensors; use detach() instead"
             )
         self._requires_grad = bool(requires_grad)
+        if self._ctx is None:  # a leaf: gradients go to its AccumulateGrad, or nowhere
+            if not requires_grad:
+                self._node = None
+            elif self._node is None:
+                self._node = AccumulateGrad(self)
         return self
 
     def retain_grad(self) -> None:
@@ -224,7 +241,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on a tensor that does not require grad")
         if self._ctx is not None:
-            self._retains_grad = True
+            autograd.retain_grad(self)
 
     def backward(self, gradient: Any = None, retain_graph: PyBool | None = None,
                  create_graph: PyBool = False, inputs: Any = None) -> None:
@@ -232,15 +249,13 @@ class Tensor(ShapeOps, Reductions, InPlace):
 
         ``gradient`` is needed when the tensor is not a scalar (it is the vector of the
         vector-Jacobian product). Leaf gradients accumulate; see ``zero_grad``. With ``inputs``
-        only those tensors (leaves or not) get ``.grad``, as PyTorch's.
+        only those tensors (leaves or not) get ``.grad``, as PyTorch's. With ``create_graph``
+        the backward pass is recorded: ``.grad`` can then be differentiated again.
         """
-        if create_graph:
-            raise NotImplementedError("backward(create_graph=True): gradients of gradients come "
-                                      "with engine v2 (issue 12)")
-        if inputs is None:  # the usual call: straight to the engine
-            autograd._run((self,), (gradient,), bool(retain_graph), None)
+        if inputs is None and not create_graph:  # the usual call: straight to the engine
+            autograd.engine.run((self,), (gradient,), bool(retain_graph))
         else:
-            autograd.backward(self, gradient, bool(retain_graph), inputs)
+            autograd.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def register_hook(self, hook: Any) -> autograd.RemovableHandle:
         """Call ``hook(grad)`` whenever this tensor's gradient is computed; if it returns a
@@ -331,7 +346,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
         if self.data.dtype not in (float32, int64, bool_):
             extras.append(f"dtype={self.data.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn={self._ctx!r}")
+            extras.append(f"grad_fn=<{self._ctx.name()}>")  # as PyTorch prints it
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
@@ -575,4 +590,3 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     return E.Where.apply(cond, a, b)
 
 
-autograd._make_tensor = _make

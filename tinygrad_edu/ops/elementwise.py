@@ -31,7 +31,7 @@ class Sub(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> tuple[Array, Array | None]:
-        return grad, (-grad if ctx.parents[1]._requires_grad else None)
+        return grad, (-grad if ctx.next_nodes[1] is not None else None)
 
 
 class Mul(Function):

@@ -96,12 +96,12 @@ class Linear(Function):
     @staticmethod
     def backward(ctx: Any, grad: Array) -> tuple[Array | None, ...]:
         x, weight = ctx.saved
-        inputs = ctx.parents
+        need = ctx.next_nodes  # None where no gradient is needed
         # (rows, out); the row count spelled out: -1 is ambiguous for size-0 arrays
         rows = grad if grad.ndim == 2 else grad.reshape(math.prod(grad.shape[:-1]), grad.shape[-1])
-        grad_x = grad @ weight if inputs[0]._requires_grad else None
+        grad_x = grad @ weight if need[0] is not None else None
         grad_w = None
-        if inputs[1]._requires_grad:
+        if need[1] is not None:
             x_rows = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
             if weight.flags.f_contiguous and not weight.flags.c_contiguous:
                 grad_w = np.empty(weight.shape, weight.dtype, order="F")
@@ -109,6 +109,6 @@ class Linear(Function):
             else:
                 grad_w = rows.T @ x_rows
         grad_b = None
-        if len(inputs) > 2 and inputs[2]._requires_grad:
+        if len(need) > 2 and need[2] is not None:
             grad_b = sum_columns(rows)
         return grad_x, grad_w, grad_b

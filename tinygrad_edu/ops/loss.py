@@ -136,7 +136,7 @@ class MSELoss(Function):
     def backward(ctx: Any, grad: Array) -> tuple[Array, Array | None]:
         (diff,) = ctx.saved
         grad_a = diff * (2 * reduction_scale(grad, diff.shape, ctx.reduction))
-        return grad_a, (-grad_a if ctx.parents[1]._requires_grad else None)
+        return grad_a, (-grad_a if ctx.next_nodes[1] is not None else None)
 
 
 class L1Loss(Function):

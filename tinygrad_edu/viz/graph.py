@@ -294,7 +294,7 @@ def _build(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None,
         root_index.setdefault(id(r), i)
     distinct = [r for i, r in enumerate(roots) if root_index[id(r)] == i]
     # where each root starts: its grad_fn, or a leaf's AccumulateGrad (if it is in a graph)
-    starts = [r._ctx or (r._accumulator if r._requires_grad else None) for r in distinct]
+    starts = [r._node for r in distinct]
     extra = sum(r._ctx is not None for r in distinct) + starts.count(None)  # their own boxes
     order = _walk([s for s in starts if s is not None],
                   None if max_nodes is None else max_nodes - extra, max_nodes)
@@ -385,7 +385,7 @@ def _build(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None,
         _place(clusters, key, index, f"\t{nid} [{attrs}]\n")
 
     for i, r in enumerate(roots):
-        if root_index[id(r)] != i or (r._ctx is None and id(r._accumulator) in node_id):
+        if root_index[id(r)] != i or (r._ctx is None and id(r._node) in node_id):
             continue  # the same tensor given twice, or a leaf already drawn as its node
         name = names.get(id(r)) or _root_name(i, len(roots))
         attrs = _box(r, name, "the tensor drawn", "output", show_values, show_grads)

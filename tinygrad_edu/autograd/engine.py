@@ -1,0 +1,309 @@
+"""The backward pass: from the roots' nodes back to the leaves, one node at a time.
+
+``run`` finds the nodes that lead to the roots (an explicit stack, never recursion), visits
+them newest first (node numbers order the graph), calls each node's backward on the total
+gradient of its output, sums each input's gradient down to the input's shape (the one place
+where broadcasting is undone, ``fit``), and hands it to the input's node: a ``Function``
+waits until all its gradients have arrived; an ``AccumulateGrad`` adds it into its leaf's
+``.grad``. Without ``retain_graph`` each node's saved arrays are freed once used; the nodes
+and their links stay. With ``create_graph`` the same pass runs on Tensors, so the backward
+pass is itself recorded and can be differentiated again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .._sums import layout_sum, sum_columns
+from . import graph
+from . import hooks as _hooks
+from .graph import FREED, OUT, AccumulateGrad, Function, Node, gradient_edge
+
+Array = np.ndarray
+_ndarray = np.ndarray
+
+
+def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
+    """Sum ``grad`` down to ``shape``: the backward of NumPy broadcasting.
+
+    Broadcasting prepends axes and stretches size-1 axes; each stretched copy of an input
+    element received a gradient, and the input's gradient is their sum.
+    """
+    extra = grad.ndim - len(shape)
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
+    if type(grad) is not _ndarray:  # a Tensor (create_graph): Tensor ops, so it is recorded
+        if stretched:
+            grad = grad.sum(dim=tuple(i + extra for i in stretched), keepdim=True)
+        return grad.sum(dim=tuple(range(extra))) if extra else grad
+    if extra == 1 and grad.ndim == 2:  # (N, C) onto (C,): a bias of x @ W + b
+        grad = sum_columns(grad)
+    elif extra > 0:
+        grad = layout_sum(grad, tuple(range(extra)))
+    if stretched:
+        grad = layout_sum(grad, stretched, keepdims=True)
+    return grad
+
+
+def fit(grad: Any, to: Node, node: Node) -> Any:
+    """An input's gradient as the engine passes it on: an ndarray (not the NumPy scalar that
+    arithmetic on 0-d arrays gives), or a Tensor under create_graph, of the shape and dtype
+    of the value ``to`` made (broadcasting undone)."""
+    if isinstance(to, AccumulateGrad):
+        leaf = to.variable
+        if leaf is None:  # a leaf that no one can see any more
+            return grad
+        shape, dtype = leaf.data.shape, leaf.data.dtype
+    else:
+        shape, dtype = to.out_shape, to.out_dtype  # type: ignore[attr-defined]
+    if type(grad) is not _ndarray and not hasattr(grad, "_ctx"):  # a NumPy scalar, a number
+        grad = np.asarray(grad)
+    if grad.shape != shape:
+        grad = unbroadcast(grad, shape)
+        if grad.shape != shape:
+            raise RuntimeError(f"{node.name()} returned a gradient of shape {tuple(grad.shape)} "
+                               f"for an input of shape {shape}")
+    if type(grad) is not _ndarray and not hasattr(grad, "_ctx"):  # a sum gave a NumPy scalar
+        grad = np.asarray(grad)
+    if grad.dtype != dtype:
+        grad = grad.astype(dtype) if type(grad) is _ndarray else grad.to(dtype)
+    return grad
+
+
+def graph_order(root_nodes: Sequence[Node]) -> list[tuple[int, Function]]:
+    """``(node number, node)`` for every ``Function`` node reachable from ``root_nodes``, each
+    after every node that used its output.
+
+    Nodes are numbered as they are made (``Function.tick``) and an op's inputs exist before
+    it, so sorting by that number, newest first, is a topological order. The walk uses an
+    explicit stack and a visited table keyed by node number: a node used twice is visited once.
+    """
+    found: dict[int, Function] = {}
+    stack = [n for n in root_nodes if isinstance(n, Function)]
+    for node in stack:
+        found[node.tick] = node
+    while stack:
+        for nxt in stack.pop().next_nodes:
+            if nxt is not None and nxt.__class__ is not AccumulateGrad:
+                tick = nxt.tick  # type: ignore[attr-defined]
+                if tick not in found:
+                    found[tick] = nxt  # type: ignore[assignment]
+                    stack.append(nxt)  # type: ignore[arg-type]
+    return sorted(found.items(), reverse=True)  # numbers are unique: nodes never compared
+
+
+def accumulate(leaf: Any, grad: Any, owned: bool = False) -> None:
+    """Add ``grad`` into ``leaf.grad`` (PyTorch semantics: gradients add up across backward
+    calls until ``zero_grad``).
+
+    ``.grad`` always holds a writable array of the leaf's shape and dtype that owns its memory
+    (never a NumPy scalar, never a view of another array): the user may change it in place
+    (clipping, ``zero_grad(set_to_none=False)``), which must not reach anything else. The first
+    gradient is stored as it is when ``owned`` (a new array nothing else refers to), else as a
+    copy; later ones are summed into a new array. Under create_graph ``grad`` is a Tensor and
+    ``.grad`` becomes it (or the recorded sum), so it can be differentiated.
+    """
+    current = leaf._grad
+    if hasattr(grad, "_ctx"):  # a Tensor: create_graph
+        leaf._grad = grad if current is None else current + grad
+        return
+    if grad.dtype != leaf.data.dtype:
+        grad, owned = grad.astype(leaf.data.dtype), True
+    if current is None:
+        leaf._grad = leaf._wrap(grad if owned else np.array(grad), False)
+    else:  # np.add of two 0-d arrays returns a NumPy scalar: ask for an array
+        current.data = np.add(current.data, grad, out=np.empty_like(current.data, order="K"))
+
+
+# d root / d root = 1, one read-only array per dtype shared by every backward() (ops never
+# change the gradient they receive; a leaf that would keep it as .grad gets a copy).
+_ONES: dict[np.dtype[Any], Array] = {}
+
+
+def seed(root: Any, gradient: Any, create_graph: bool) -> Any:
+    """The gradient backward starts from: 1 for a scalar root, else ``gradient`` (copied)."""
+    if gradient is None:
+        if root.data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs: backward() without "
+                f"a gradient needs a one-element output, but this tensor has shape "
+                f"{root.shape}; pass gradient= of that shape, or reduce first (loss.sum())")
+        one = _ONES.get(root.data.dtype)
+        if one is None:
+            one = _ONES[root.data.dtype] = np.array(1, root.data.dtype)
+            one.setflags(write=False)
+        one = one.reshape(root.data.shape) if root.data.ndim else one
+        return root._wrap(one, False) if create_graph else one
+    if create_graph and hasattr(gradient, "_ctx"):  # a Tensor: may itself carry a graph
+        if gradient.shape != root.shape:
+            raise RuntimeError(f"backward(): gradient has shape {tuple(gradient.shape)} but "
+                               f"the tensor has shape {root.shape}; they must match")
+        return gradient if gradient.dtype == root.dtype else gradient.to(root.dtype)
+    # a copy: the user keeps their array, and .grad must not share memory with it
+    value = np.array(getattr(gradient, "data", gradient), dtype=root.data.dtype)
+    if value.shape != root.data.shape:
+        raise RuntimeError(f"backward(): gradient has shape {value.shape} but the tensor has "
+                           f"shape {root.shape}; they must match")
+    return root._wrap(value, False) if create_graph else value
+
+
+class GraphContext:
+    """What an op's backward sees under create_graph: ``saved`` rebuilt as Tensors linked to
+    the graph (an input's value to the input's node, the output to this node), so that the
+    gradient computed from them can be differentiated; everything else is the node's."""
+
+    def __init__(self, node: Function, wrap: Any) -> None:
+        self.node = node
+        self.saved = tuple(_rebuild(node, k, value, wrap)
+                           for k, value in enumerate(node.saved or ()))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.node, name)
+
+
+def _rebuild(node: Function, k: int, value: Any, wrap: Any) -> Any:
+    origin = node.saved_from[k] if k < len(node.saved_from) else None
+    if origin is None or not isinstance(value, np.ndarray):
+        return value  # a constant for the derivative (mask, index, setting)
+    if origin == OUT:
+        tensor = wrap(value, True)
+        tensor._ctx = tensor._node = node
+        return tensor
+    edge = node.next_nodes[origin]  # type: ignore[index]
+    if edge is None:
+        return wrap(value, False)
+    if isinstance(edge, AccumulateGrad) and edge.variable is not None:
+        return edge.variable
+    tensor = wrap(value, True)
+    tensor._node = edge
+    if not isinstance(edge, AccumulateGrad):
+        tensor._ctx = edge
+    return tensor
+
+
+def run(roots: Sequence[Any], gradients: Sequence[Any], retain_graph: bool,
+        create_graph: bool = False, targets: Sequence[Any] | None = None,
+        hooks_before_capture: bool = True) -> dict[Node, Any]:
+    """The backward pass from ``roots`` (each seeded by its gradient).
+
+    Without ``targets`` it accumulates into every leaf's ``.grad``. With ``targets`` it
+    touches no ``.grad``, runs only the nodes that lead to a target (PyTorch's ``exec_info``)
+    and returns the total gradient of each target's node. Hooks run on a tensor's total
+    gradient: a non-leaf's when its node is reached, a leaf's at the end. A non-leaf target's
+    gradient is taken after its hooks for ``backward(inputs=)``, before them for ``grad()``.
+    """
+    grads: dict[Node, Any] = {}  # gradients waiting for their node
+    leaves: dict[AccumulateGrad, Any] = {}  # leaves whose total is needed (hooks, targets)
+    wrap = roots[0]._wrap
+    anomaly = graph._anomaly
+    for root, gradient in zip(roots, gradients, strict=True):
+        if not root._requires_grad:
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn: "
+                "backward() needs a tensor computed from one with requires_grad=True (and not "
+                "under no_grad())")
+        start = seed(root, gradient, create_graph)
+        node = root._node
+        if root._ctx is None:  # x.backward() on a leaf
+            leaves[node] = start if node not in leaves else leaves[node] + start
+        else:
+            grads[node] = start if node not in grads else grads[node] + start
+    wanted = None if targets is None else {gradient_edge(t) for t in targets}
+    special = wanted is not None or bool(_hooks.hooks) or bool(_hooks.retained)
+    found: dict[Node, Any] = {}
+    # A leaf keeps a new array as its .grad without a copy (it is never used again here): one
+    # that owns its memory, is not the gradient its node received (Add passes that on) and was
+    # not kept by another leaf. Ops never return saved arrays.
+    kept: set[int] = set()
+    order = graph_order(list(grads))
+    leads = None if wanted is None else _leading_to(order, wanted)
+    for tick, node in order:
+        grad = grads.pop(node, None)
+        if grad is None:  # no path carried a gradient here (an op returned None)
+            continue
+        if special:
+            grad = _at_node(node, grad, wanted, found, hooks_before_capture, wrap)
+            if leads is not None and tick not in leads:  # no target below: skip it
+                continue
+        saved = node.saved
+        if saved is FREED:
+            raise RuntimeError(graph.freed_message(node))
+        if graph._last_change > tick:  # something changed in place since this node was made
+            graph.check_saved_unchanged(node)
+        if anomaly:
+            graph._check_finite(grad, f"the gradient flowing into {node.name()}")
+        if create_graph:
+            input_grads = node.backward(GraphContext(node, wrap) if saved else node, grad)
+        else:
+            input_grads = node.array_backward(node, grad)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        for to, g in zip(node.next_nodes, input_grads, strict=False):
+            if g is None or to is None:
+                continue
+            if type(g) is not _ndarray or g.shape != to.out_shape:  # type: ignore[attr-defined]
+                g = fit(g, to, node)  # a NumPy scalar, a broadcast shape, a Tensor
+            if anomaly:
+                graph._check_finite(g, f"backward of {node.name()}")
+            if to.__class__ is not AccumulateGrad:
+                previous = grads.get(to)
+                grads[to] = g if previous is None else previous + g
+                continue
+            leaf = to._variable()
+            if leaf is None:
+                continue
+            if special and (wanted is not None or id(to) in _hooks.hooks):
+                pending = leaves.get(to)
+                leaves[to] = g if pending is None else pending + g
+            elif (leaf._grad is None and g is not grad and type(g) is _ndarray
+                    and g.base is None and g.dtype is leaf.data.dtype and g.flags.writeable
+                    and id(g) not in kept):
+                kept.add(id(g))  # the first gradient of a leaf, kept as is
+                leaf._grad = wrap(g, False)
+            else:
+                accumulate(leaf, g)  # a copy, a cast, or a sum
+        if not retain_graph and saved:  # free the saved arrays; the structure stays
+            node.saved = FREED
+    for acc, total in leaves.items():
+        leaf = acc.variable
+        if leaf is None or (wanted is not None and acc not in wanted):
+            continue
+        if id(acc) in _hooks.hooks:
+            total = _hooks.run_hooks(acc, total, wrap)
+        if wanted is None:
+            accumulate(leaf, total)
+        else:
+            found[acc] = total
+    if _hooks._callbacks:
+        _hooks.run_callbacks()
+    return found
+
+
+def _at_node(node: Function, grad: Any, wanted: set[Any] | None, found: dict[Node, Any],
+             hooks_before_capture: bool, wrap: Any) -> Any:
+    """Hooks, retain_grad and target capture for a non-leaf tensor's total gradient."""
+    if wanted is not None and node in wanted and not hooks_before_capture:
+        found[node] = grad
+    if id(node) in _hooks.hooks:
+        grad = _hooks.run_hooks(node, grad, wrap)
+    if wanted is not None and node in wanted and hooks_before_capture:
+        found[node] = grad
+    if id(node) in _hooks.retained and (wanted is None or node not in wanted):
+        tensor = _hooks.retained[id(node)]()
+        if tensor is not None:  # (a target's gradient is handed back instead)
+            accumulate(tensor, grad)
+    return grad
+
+
+def _leading_to(order: list[tuple[int, Function]], wanted: set[Any]) -> set[int]:
+    """The node numbers whose backward reaches a target: an input's node is a target or
+    leads to one. Inputs are older than their node, so one pass oldest first decides."""
+    leads: set[int] = set()
+    for tick, node in reversed(order):
+        for nxt in node.next_nodes:
+            if nxt is not None and (nxt in wanted or getattr(nxt, "tick", None) in leads):
+                leads.add(tick)
+                break
+    return leads

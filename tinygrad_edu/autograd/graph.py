@@ -1,0 +1,368 @@
+"""The graph: ``Function`` (an op, and once applied the node that knows how to undo it),
+``AccumulateGrad`` (the node of a leaf), grad mode, and in-place version tracking.
+
+An op is a ``Function`` subclass with two functions side by side: ``forward(ctx, *arrays)``
+computes the output from NumPy arrays and puts in ``ctx.saved`` what the derivative needs;
+``backward(ctx, grad)`` turns the gradient of the output into one gradient per input.
+``Function.apply`` runs ``forward`` and, when grad mode is on and an input requires grad,
+keeps ``ctx`` as the output's ``grad_fn``. The node holds no tensors: only what the op saved
+and ``next_nodes``, the node of each input (its ``grad_fn``; for a leaf that requires grad,
+its ``AccumulateGrad``; ``None`` for inputs that need no gradient). So an intermediate that
+no op saved is freed as soon as user code drops it, and after ``backward()`` frees the saved
+arrays the structure is still there to walk and draw.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import weakref
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+Array = np.ndarray
+
+
+class TensorLike(Protocol):
+    """The fields of ``Tensor`` the engine reads and writes (tensor.py owns the class)."""
+
+    data: Array
+    _grad: Any
+    _requires_grad: bool
+    _ctx: Function | None  # the node that made it (grad_fn)
+    _node: Node | None  # where its gradient goes: _ctx, a leaf's AccumulateGrad, or None
+
+    def _wrap(self, data: Array, requires_grad: bool) -> Any: ...  # a new plain Tensor
+
+
+_grad_enabled = True  # the grad mode; switched by no_grad()/enable_grad()
+_anomaly = False  # detect_anomaly(): check every output and gradient for NaN/inf
+# One clock ticks when a node is made and when a tensor is changed in place. A node's tick
+# orders the graph (inputs always have smaller ticks) and dates it (see ``bump_version``).
+_clock = itertools.count(1)
+_last_change = 0  # the latest in-place tick
+# The chains of modules whose forward is running (pushed by Module.__call__). Nodes recorded
+# inside keep the innermost chain as ``module_scope``, so graph pictures can cluster by module.
+module_scope: list[tuple[Any, ...]] = []
+_new = object.__new__
+_ndarray = np.ndarray  # a module global: np.ndarray is an attribute lookup on every op
+OUT = "out"  # in ``saved_from``: this saved value is the op's own output
+FREED: tuple[Any, ...] = ()  # ``saved`` after backward() freed it (a marker; ops save tuples)
+
+
+class Node:
+    """A node of the backward graph (PyTorch's ``torch.autograd.graph.Node``)."""
+
+    __slots__ = ()
+    next_nodes: tuple[Node | None, ...] = ()
+
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
+        """``((node, 0), ...)``, one pair per input, ``(None, 0)`` where none is needed."""
+        return tuple((node, 0) for node in self.next_nodes)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object at {id(self):#x}>"
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf that requires grad: adds the gradient that reaches it into
+    ``variable.grad``. The leaf holds it; it holds the leaf weakly (no reference cycle)."""
+
+    __slots__ = ("_variable", "out_shape", "__weakref__")
+
+    def __init__(self, variable: TensorLike) -> None:
+        self._variable = weakref.ref(variable)
+        self.out_shape = variable.data.shape  # the shape its gradient must have (a hint:
+        # ``fit`` reads the leaf's own shape, which ``.data = ...`` may have changed)
+
+    @property
+    def variable(self) -> Any:
+        return self._variable()
+
+
+def gradient_edge(t: TensorLike) -> Node | None:
+    """Where the gradient of ``t`` goes: its ``grad_fn``, its ``AccumulateGrad``, or nowhere
+    (a field of the tensor, kept by Tensor: reading it is all ``apply`` does per input)."""
+    return t._node
+
+
+class Function(Node):
+    """A differentiable op; once applied with grad on, also a node of the graph (``grad_fn``).
+
+    Subclasses define, as staticmethods:
+
+    * ``forward(ctx, *arrays, **settings) -> array``: compute the output; put what backward
+      needs in ``ctx.saved`` (a tuple, freed after backward) and small settings (axes, shapes)
+      as attributes of ``ctx``. ``saved_from`` says where each saved value came from: input
+      ``k``, ``OUT`` (the returned array itself) or ``None`` (anything else: masks, indices,
+      values that are constants for the derivative).
+    * ``backward(ctx, grad) -> gradient or tuple of gradients``, one per input (``None``
+      where ``ctx.needs_input_grad`` says none is needed), written with operations that
+      NumPy arrays and Tensors share. The engine hands it arrays; under
+      ``create_graph=True`` it hands Tensors (``ctx.saved`` rebuilt from ``saved_from``), so
+      the same lines record the backward pass. A gradient may keep a broadcast shape: the
+      engine sums it down. Return ``grad``, a view of it or a new array -- never a saved
+      array -- and never change ``grad`` in place.
+    * optionally ``array_backward(ctx, grad)``: a faster form on arrays only (saved
+      intermediates, in-place writes); tests prove it equals ``backward``.
+    """
+
+    __slots__ = ("next_nodes", "saved", "tick", "out_shape", "out_dtype", "module_scope",
+                 "__dict__", "__weakref__")
+
+    next_nodes: tuple[Node | None, ...]
+    saved: tuple[Any, ...] | None
+    tick: int  # the clock when the node was made: orders the graph, dates in-place changes
+    out_shape: tuple[int, ...]  # of the output: the gradient arriving here has this shape
+    out_dtype: np.dtype[Any]
+    module_scope: tuple[Any, ...]  # set only for nodes recorded inside a Module's forward
+    saved_from: tuple[int | str | None, ...] = ()
+    array_backward: Callable[..., Any]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "backward" in cls.__dict__ and "array_backward" not in cls.__dict__:
+            cls.array_backward = cls.__dict__["backward"]  # one derivative, two executions
+
+    @classmethod
+    def apply(cls, *inputs: Any, **settings: Any) -> Any:  # Tensors in, a Tensor out
+        """Run ``forward`` on the inputs' arrays and record the node if a gradient is needed."""
+        ctx = _new(cls)
+        ctx.saved = None
+        try:  # unpacking map() into *args and an empty **settings costs 0.3 us: spelled out
+            n = len(inputs)
+            if n == 2 and not settings:
+                out = cls.forward(ctx, inputs[0].data, inputs[1].data)
+            elif n == 1 and not settings:
+                out = cls.forward(ctx, inputs[0].data)
+            elif n == 3 and not settings:
+                out = cls.forward(ctx, inputs[0].data, inputs[1].data, inputs[2].data)
+            else:
+                out = cls.forward(ctx, *[t.data for t in inputs], **settings)
+        except ValueError as e:  # NumPy's shape errors, with the op's name in front
+            raise ValueError(f"{cls.__name__}: {e}") from None
+        if type(out) is not _ndarray:  # NumPy reductions return scalars, not 0-d arrays
+            out = np.asarray(out)
+        if _anomaly:
+            _check_finite(out, f"forward of {cls.__name__}")
+        track = False
+        if _grad_enabled:
+            for t in inputs:
+                if t._requires_grad:
+                    track = True
+                    break
+        result = inputs[0]._wrap(out, track)
+        if track:
+            # the gradient edge of each input (spelled out for one and two, as above)
+            if n == 2:
+                ctx.next_nodes = (inputs[0]._node, inputs[1]._node)
+            elif n == 1:
+                ctx.next_nodes = (inputs[0]._node,)
+            elif n == 3:
+                ctx.next_nodes = (inputs[0]._node, inputs[1]._node, inputs[2]._node)
+            else:
+                ctx.next_nodes = tuple([t._node for t in inputs])
+            ctx.tick = next(_clock)
+            ctx.out_shape = out.shape
+            ctx.out_dtype = out.dtype
+            if module_scope:
+                ctx.module_scope = module_scope[-1]
+            result._ctx = result._node = ctx
+        return result
+
+    @staticmethod
+    def forward(ctx: Any, *arrays: Any, **settings: Any) -> Array:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        raise NotImplementedError
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """Which inputs want a gradient, so backward can skip work for constants."""
+        return tuple(node is not None for node in self.next_nodes)
+
+    def name(self) -> str:
+        return f"{type(self).__name__}Backward0"
+
+    def __getattr__(self, name: str) -> Any:
+        """``_saved_<field>`` as in PyTorch: the op's settings (``_saved_dim``) and saved
+        values (``_saved_self``/``_saved_other`` for inputs 0/1, ``_saved_result``)."""
+        if name.startswith("_saved_"):
+            key = name[len("_saved_"):]
+            if key in self.__dict__:
+                return self.__dict__[key]
+            wanted = {"self": 0, "other": 1, "result": OUT}.get(key)
+            saved = self.saved
+            if wanted is not None and saved is not None and wanted in self.saved_from:
+                if saved is FREED:
+                    raise RuntimeError(freed_message(self))
+                return saved[self.saved_from.index(wanted)]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def freed_message(node: Node) -> str:
+    return (f"Trying to backward through the graph a second time (or to read saved values "
+            f"after they were freed): the values {node.name()} saved for backward were freed "
+            "by an earlier backward(). Pass retain_graph=True to the first backward() if you "
+            "need to go through the graph again.")
+
+
+# --------------------------------------------------------------------------- grad mode
+
+
+class _GradMode(contextlib.ContextDecorator):
+    """Base of no_grad/enable_grad: a context manager that is also a decorator (re-entrant),
+    with or without parentheses (``@no_grad()`` and ``@no_grad``)."""
+
+    _mode = True
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        if func is None:
+            return self
+        _GradMode.__init__(self)  # bare decorator: @no_grad
+        return self(func)
+
+    def __init__(self) -> None:
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous.append(_grad_enabled)
+        _grad_enabled = self._mode
+
+    def __exit__(self, *exc: object) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous.pop()
+
+
+class no_grad(_GradMode):
+    """Context manager / decorator: ops inside record no graph (inference, optimizer steps)."""
+
+    _mode = False
+
+
+class enable_grad(_GradMode):
+    """Context manager / decorator: turn graph recording back on inside a ``no_grad`` block."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """``set_grad_enabled(mode)``: as PyTorch's, it switches the mode at once when called, and
+    also works as a context manager (restoring the mode on exit) or a decorator."""
+
+    def __new__(cls, mode: bool) -> Any:
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool) -> None:
+        global _grad_enabled
+        super().__init__()
+        self._mode = bool(mode)
+        self._mode_before_call: bool | None = _grad_enabled
+        _grad_enabled = self._mode
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        before, self._mode_before_call = self._mode_before_call, None
+        self._previous.append(_grad_enabled if before is None else before)
+        _grad_enabled = self._mode
+
+    def __call__(self, func: Callable[..., Any]) -> Any:
+        global _grad_enabled
+        if self._mode_before_call is not None:  # decorating: undo the immediate switch
+            _grad_enabled, self._mode_before_call = self._mode_before_call, None
+        return super().__call__(func)
+
+
+def is_grad_enabled() -> bool:
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def detect_anomaly() -> Any:
+    """Raise ``FloatingPointError`` on the first op whose output or gradient is NaN or inf."""
+    global _anomaly
+    previous, _anomaly = _anomaly, True
+    try:
+        yield
+    finally:
+        _anomaly = previous
+
+
+def _check_finite(array: Any, where: str) -> None:
+    if not isinstance(array, np.ndarray):  # a Tensor (create_graph)
+        array = array.data
+    if array.dtype.kind in "fc" and not np.isfinite(array).all():
+        bad = "NaN" if np.isnan(array).any() else "inf"
+        raise FloatingPointError(f"detect_anomaly: {where} produced {bad} values")
+
+
+# --------------------------------------------------------------------------- in-place versions
+
+# The tick of the last in-place change of each block of memory, keyed by the id of the object
+# that owns it (``_owner``): every view of it, every tensor on it, and every array a node saved
+# from it share that owner, as PyTorch's views share a version counter. The weak reference
+# tells a live owner from a dead one whose id was reused (a stale tick is older than any node
+# made since, so it never raises; dead entries are dropped when the table grows).
+_versions: dict[int, list[Any]] = {}
+
+
+def _owner(array: Any) -> Any:
+    while getattr(array, "base", None) is not None:
+        array = array.base
+    return array
+
+
+def _ref(owner: Any) -> Callable[[], Any]:
+    try:
+        return weakref.ref(owner)
+    except TypeError:  # a bytes buffer (np.frombuffer): keep it
+        return lambda: owner
+
+
+def bump_version(tensor: Any) -> None:  # a Tensor
+    """Mark ``tensor``'s memory as changed in place (called by every in-place method)."""
+    bump_versions([tensor])
+
+
+def bump_versions(tensors: list[Any]) -> None:
+    """``bump_version`` for several tensors changed in one go (an optimizer step): one tick."""
+    global _last_change
+    _last_change = tick = next(_clock)
+    versions = _versions
+    for tensor in tensors:
+        owner = tensor.data
+        if owner.base is not None:
+            owner = _owner(owner)
+        entry = versions.get(id(owner))
+        if entry is not None and entry[1]() is owner:
+            entry[0] = tick
+        else:
+            _versions[id(owner)] = [tick, _ref(owner)]
+            if len(_versions) > 4096:
+                for key in [k for k, (_, ref) in _versions.items() if ref() is None]:
+                    del _versions[key]
+
+
+def check_saved_unchanged(node: Function) -> None:
+    """Refuse to use a saved array whose memory was changed in place after ``node`` was made
+    (the gradient would silently be wrong)."""
+    for value in node.saved or ():
+        if isinstance(value, np.ndarray):
+            owner = _owner(value)
+            entry = _versions.get(id(owner))
+            if entry is not None and entry[0] > node.tick and entry[1]() is owner:
+                raise RuntimeError(
+                    f"one of the arrays needed by {node.name()} for gradient computation (shape "
+                    f"{value.shape}, dtype {value.dtype}) was modified by an in-place "
+                    "operation after it was saved; the gradient would be wrong. Do the "
+                    "in-place change after backward(), or use an out-of-place op.")
