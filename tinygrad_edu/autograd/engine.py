@@ -165,7 +165,7 @@ class GraphContext:
 
 def _rebuild(node: Function, k: int, value: Any, wrap: Any) -> Any:
     origin = node.saved_from[k] if k < len(node.saved_from) else None
-    if origin is None or not isinstance(value, np.ndarray):
+    if origin is None or not isinstance(value, (np.ndarray, np.generic)):
         return value  # a constant for the derivative (mask, index, setting)
     if origin == OUT:
         tensor = wrap(value, True)
@@ -235,12 +235,16 @@ def run(roots: Sequence[Any], gradients: Sequence[Any], retain_graph: bool,
         if anomaly:
             graph._check_finite(grad, f"the gradient flowing into {node.name()}")
         if create_graph:
+            if not node.differentiable_backward:
+                raise NotImplementedError(
+                    f"create_graph=True: the backward of {node.name()} is not recorded yet, so "
+                    "its gradient cannot be differentiated again (engine v2 work, issue 12)")
             input_grads = node.backward(GraphContext(node, wrap) if saved else node, grad)
         else:
             input_grads = node.array_backward(node, grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        for to, g in zip(node.next_nodes, input_grads, strict=False):
+        for to, g in zip(node.next_nodes, input_grads):  # noqa: B905 (the kwarg costs)
             if g is None or to is None:
                 continue
             if type(g) is not _ndarray or g.shape != to.out_shape:  # type: ignore[attr-defined]

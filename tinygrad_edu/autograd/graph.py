@@ -123,6 +123,9 @@ class Function(Node):
     out_dtype: np.dtype[Any]
     module_scope: tuple[Any, ...]  # set only for nodes recorded inside a Module's forward
     saved_from: tuple[int | str | None, ...] = ()
+    # True once ``backward`` is written with operations Tensors share, so create_graph can
+    # record it; create_graph refuses the other ops (their second derivative would be cut)
+    differentiable_backward = False
     array_backward: Callable[..., Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:

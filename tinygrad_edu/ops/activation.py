@@ -8,6 +8,7 @@ import numpy as np
 
 from .._sums import layout_sum
 from ..autograd import Array, Function
+from ..autograd.graph import OUT
 from .reduce import max_keepdims
 
 _UNSIGNED = {2: np.uint16, 4: np.uint32, 8: np.uint64}
@@ -39,6 +40,9 @@ class ReLU(Function):
     ``threshold_backward``; a NaN input passes its gradient on, as there).
     """
 
+    saved_from = (OUT,)
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, x: Array) -> Array:
         out = np.maximum(x, x.dtype.type(0))  # a zero of x's dtype: no type promotion step
@@ -46,7 +50,11 @@ class ReLU(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
+    def backward(ctx: Any, grad: Any) -> Any:  # Tensors (create_graph): select, as below
+        return grad.where(~(np.asarray(ctx.saved[0]) <= 0), 0.0)  # the mask is a constant
+
+    @staticmethod
+    def array_backward(ctx: Any, grad: Array) -> Array:
         return zero_where(ctx.saved[0] <= 0, grad)
 
 
@@ -76,6 +84,9 @@ def stable_sigmoid(x: Array) -> Array:
 class Sigmoid(Function):
     """z = 1 / (1 + e^-x).   dz/dx = z (1 - z)."""
 
+    saved_from = (OUT,)
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, x: Array) -> Array:
         if x.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
@@ -92,6 +103,9 @@ class Sigmoid(Function):
 
 class Tanh(Function):
     """z = tanh(x).   dz/dx = 1 - z^2."""
+
+    saved_from = (OUT,)
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, x: Array) -> Array:

@@ -8,10 +8,13 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Array, Function
+from ..autograd.graph import OUT
 
 
 class Add(Function):
     """z = a + b.   dz/da = 1,  dz/db = 1."""
+
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
@@ -25,6 +28,8 @@ class Add(Function):
 class Sub(Function):
     """z = a - b.   dz/da = 1,  dz/db = -1."""
 
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
         return a - b
@@ -36,6 +41,9 @@ class Sub(Function):
 
 class Mul(Function):
     """z = a * b.   dz/da = b,  dz/db = a."""
+
+    saved_from = (0, 1)
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
@@ -51,6 +59,9 @@ class Mul(Function):
 
 class Div(Function):
     """z = a / b.   dz/da = 1 / b,  dz/db = -a / b^2 = -z / b."""
+
+    saved_from = (1, OUT)
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
@@ -71,6 +82,8 @@ class Div(Function):
 class Neg(Function):
     """z = -a.   dz/da = -1."""
 
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
         return -a
@@ -83,6 +96,8 @@ class Neg(Function):
 def power(a: Array, p: float) -> Array:
     """a^p, with PyTorch's choices for p = 0.5 and -0.5 (sqrt and 1 / sqrt: nan at -inf, where
     C's pow gives inf and 0); NumPy's array and scalar paths also differ there."""
+    if not isinstance(a, np.ndarray):  # a Tensor (create_graph): its own pow does the same
+        return a**p
     if p == 0.5:
         return np.sqrt(a)
     if p == -0.5:
@@ -92,6 +107,9 @@ def power(a: Array, p: float) -> Array:
 
 class PowScalar(Function):
     """z = a^p for a number p.   dz/da = p * a^(p-1)  (0 for p = 0, also at a = 0, as PyTorch)."""
+
+    saved_from = (0,)
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, a: Array, exponent: float) -> Array:
@@ -104,7 +122,7 @@ class PowScalar(Function):
         (a,) = ctx.saved
         p = ctx.exponent
         if p == 0:  # a^0 = 1 is constant; p * a^(p-1) would be 0 * inf at a = 0
-            return np.zeros_like(grad)
+            return grad * 0
         if p == 2:  # the common square: skip the power
             return grad * (2 * a)
         return grad * (p * power(a, p - 1))
@@ -140,6 +158,9 @@ class Pow(Function):
 class Exp(Function):
     """z = e^a.   dz/da = e^a = z."""
 
+    saved_from = (OUT,)
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
         if a.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
@@ -156,6 +177,9 @@ class Exp(Function):
 class Log(Function):
     """z = ln(a).   dz/da = 1 / a."""
 
+    saved_from = (0,)
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
         if a.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
@@ -170,6 +194,9 @@ class Log(Function):
 
 class Sqrt(Function):
     """z = sqrt(a).   dz/da = 1 / (2 sqrt(a)) = 1 / (2 z)."""
+
+    saved_from = (OUT,)
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
@@ -290,6 +317,8 @@ class Where(Function):
 
 class Clone(Function):
     """z = a copy of a.   dz/da = 1."""
+
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:

@@ -75,6 +75,9 @@ class Linear(Function):
     hand-written step computes -- into column-major memory, which is dL/dW's transpose.
     """
 
+    saved_from = (0, 1)
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, x: Array, weight: Array, bias: Array | None = None) -> Array:
         if (x.dtype is not weight.dtype or bias is not None and bias.dtype is not x.dtype) and (
@@ -103,12 +106,13 @@ class Linear(Function):
         grad_w = None
         if need[1] is not None:
             x_rows = x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), x.shape[-1])
-            if weight.flags.f_contiguous and not weight.flags.c_contiguous:
+            if (type(weight) is np.ndarray and weight.flags.f_contiguous
+                    and not weight.flags.c_contiguous):
                 grad_w = np.empty(weight.shape, weight.dtype, order="F")
                 np.matmul(x_rows.T, rows, out=grad_w.T)  # grad_w.T is row-major: no copy
             else:
                 grad_w = rows.T @ x_rows
         grad_b = None
         if len(need) > 2 and need[2] is not None:
-            grad_b = sum_columns(rows)
+            grad_b = sum_columns(rows) if type(rows) is np.ndarray else rows.sum(0)
         return grad_x, grad_w, grad_b

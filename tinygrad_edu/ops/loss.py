@@ -123,18 +123,31 @@ class NLLLoss(Function):
 
 
 class MSELoss(Function):
-    """L = (a - b)^2 per element.   dL/da = 2 (a - b),  dL/db = -2 (a - b)  (/ n for 'mean')."""
+    """L = (a - b)^2 per element.   dL/da = 2 (a - b),  dL/db = -2 (a - b)  (/ n for 'mean').
+
+    Saves a - b for the array backward and a, b for the recorded one (create_graph), which
+    must see the inputs to differentiate through them.
+    """
+
+    saved_from = (None, 0, 1)
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array, reduction: str) -> Array:
         diff = a - b
-        ctx.saved = (diff,)
+        ctx.saved = (diff, a, b)
         ctx.reduction = reduction
         return reduce_loss(diff * diff, reduction)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array, Array | None]:
-        (diff,) = ctx.saved
+    def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
+        _, a, b = ctx.saved
+        grad_a = (a - b) * (2 * reduction_scale(grad, tuple(a.shape), ctx.reduction))
+        return grad_a, (-grad_a if ctx.next_nodes[1] is not None else None)
+
+    @staticmethod
+    def array_backward(ctx: Any, grad: Array) -> tuple[Array, Array | None]:
+        diff = ctx.saved[0]
         grad_a = diff * (2 * reduction_scale(grad, diff.shape, ctx.reduction))
         return grad_a, (-grad_a if ctx.next_nodes[1] is not None else None)
 

@@ -23,13 +23,29 @@ def max_keepdims(x: Array, axes: int | Axes) -> Array:
     return x.max(axis=axes, keepdims=True)
 
 
-def restore_axes(grad: Array, axes: Axes, keepdim: bool) -> Array:
+def restore_axes(grad: Any, axes: Axes, keepdim: bool) -> Any:
     """Give the output gradient its reduced axes back as size-1 axes (undo keepdim=False)."""
-    return grad if keepdim else np.expand_dims(grad, axes)
+    if keepdim:
+        return grad
+    if isinstance(grad, (np.ndarray, np.generic)):
+        return np.expand_dims(grad, axes)
+    shape = list(grad.shape)  # a Tensor (create_graph): a recorded reshape
+    for axis in sorted(a % (grad.ndim + len(axes)) for a in axes):
+        shape.insert(axis, 1)
+    return grad.reshape(tuple(shape))
+
+
+def spread(grad: Any, shape: tuple[int, ...]) -> Any:
+    """``grad`` broadcast to ``shape`` (a read-only view for arrays, ``expand`` for Tensors)."""
+    if isinstance(grad, (np.ndarray, np.generic)):
+        return np.broadcast_to(grad, shape)
+    return grad.expand(*shape)
 
 
 class Sum(Function):
     """z = sum over axes of x.   dz/dx = 1 for every element summed."""
+
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
@@ -38,11 +54,13 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
-        return np.broadcast_to(restore_axes(grad, ctx.axes, ctx.keepdim), ctx.shape)
+        return spread(restore_axes(grad, ctx.axes, ctx.keepdim), ctx.shape)
 
 
 class Mean(Function):
     """z = sum over axes of x / n.   dz/dx = 1 / n."""
+
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
@@ -57,7 +75,7 @@ class Mean(Function):
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
         grad = restore_axes(grad, ctx.axes, ctx.keepdim) / np.asarray(ctx.count, grad.dtype)
-        return np.broadcast_to(grad, ctx.shape)
+        return spread(grad, ctx.shape)
 
 
 class _Extreme(Function):

@@ -13,6 +13,8 @@ from ..autograd import Array, Function
 class Reshape(Function):
     """z = x with a new shape (same elements, same order).   dL/dx = g reshaped back."""
 
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, x: Array, shape: tuple[int, ...]) -> Array:
         ctx.shape = x.shape
@@ -20,7 +22,7 @@ class Reshape(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
-        return grad.reshape(ctx.shape)
+        return grad.reshape(tuple(ctx.shape))
 
 
 class View(Reshape):
