@@ -130,10 +130,12 @@ def summaries(model: nn.Linear, x: tg.Tensor, y: tg.Tensor, x_test: np.ndarray,
 
 
 def draw_model_graph(model: nn.Linear, x: np.ndarray, y: np.ndarray, path: Path) -> str:
-    """The graph of one step's loss (drawn before backward, which frees it)."""
-    images, is_one = tg.Tensor(x), tg.Tensor(y)
-    loss = F.binary_cross_entropy(model(images).sigmoid(), is_one, eps=EPS)
-    names = {"images": images, "is it a 1?": is_one, "loss": loss}
+    """The graph of one step's loss, after backward: the parameters show their gradients (the
+    images and labels need no gradient, so they are not part of the graph)."""
+    model.zero_grad()
+    loss = F.binary_cross_entropy(model(tg.Tensor(x)).sigmoid(), tg.Tensor(y), eps=EPS)
+    loss.backward()
+    names = {"loss": loss}
     try:
         render(draw_graph(loss, params=names, model=model), path)
     except GraphvizNotFoundError:
