@@ -751,3 +751,32 @@ def test_custom_function_with_kwargs_and_broadcast_and_constant_input():
     assert c.grad is None
     with no_grad():
         assert Cube.apply(a).grad_fn is None
+
+
+def test_saved_values_are_readable_as_pytorchs_saved_attributes_until_freed():
+    a = tg.tensor([1.0, 2.0], requires_grad=True)
+    b = tg.tensor([3.0, 4.0], requires_grad=True)
+    node = (a * b).grad_fn
+    np.testing.assert_array_equal(node._saved_self, a.data)  # what Mul saved: its inputs
+    np.testing.assert_array_equal(node._saved_other, b.data)
+    e = a.exp()
+    np.testing.assert_array_equal(e.grad_fn._saved_result, e.data)  # Exp saved its output
+    assert a.sum(0).grad_fn._saved_axes == (0,)  # settings too
+    with pytest.raises(AttributeError):
+        node._saved_result  # noqa: B018  (Mul saved no output)
+    (a * b).sum().backward()
+    with pytest.raises(AttributeError):
+        node._saved_nothing_like_this  # noqa: B018
+    loss = (a * b).sum()
+    mul = loss.grad_fn.next_functions[0][0]
+    loss.backward()
+    with pytest.raises(RuntimeError, match="MulBackward0"):
+        mul._saved_self  # noqa: B018  (freed by backward)
+
+
+def test_grad_of_an_unused_input_with_materialize_grads_is_zeros():
+    x = tg.tensor([1.0, 2.0], requires_grad=True)
+    unused = tg.tensor([5.0, 6.0, 7.0], requires_grad=True)
+    gx, gu = tg.autograd.grad((x * x).sum(), (x, unused), materialize_grads=True)
+    np.testing.assert_array_equal(gx.numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(gu.numpy(), [0.0, 0.0, 0.0])

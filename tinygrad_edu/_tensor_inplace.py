@@ -13,7 +13,7 @@ import numpy as np
 
 from . import autograd
 from ._checks import fill_value
-from ._typing import PyFloat, Scalar
+from ._typing import PyFloat, Scalar, TensorFields
 from .autograd import bump_version
 from .dtypes import category, default_float, result_type, scalar_dtype
 from .ops.shape import index_steps
@@ -24,20 +24,14 @@ if TYPE_CHECKING:
 
 
 
-class InPlace:
+class InPlace(TensorFields):
     """The in-place methods of ``Tensor``."""
 
     __slots__ = ()
-    data: np.ndarray
     _requires_grad: bool
     _ctx: Any
 
     if TYPE_CHECKING:
-        @property
-        def shape(self) -> tuple[int, ...]: ...
-        @property
-        def dtype(self) -> np.dtype: ...
-
         def _operand(self, other: Any) -> Tensor: ...
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from ._checks import dim_index, dim_tuple
-from ._typing import Dim, PyBool, PyInt
+from ._typing import Dim, PyBool, PyInt, TensorFields
 from .ops import reduce as R
 from .ops import shape as S
 
@@ -42,27 +42,14 @@ def _whole(dim: Any, ndim: int) -> bool:
     return dim is None or ndim == 0 or (isinstance(dim, (tuple, list)) and not dim)
 
 
-class Reductions:
+class Reductions(TensorFields):
     """The reduction methods of ``Tensor``."""
 
     __slots__ = ()
-    data: np.ndarray
 
     if TYPE_CHECKING:
-        @property
-        def ndim(self) -> int: ...
-        @property
-        def shape(self) -> tuple[int, ...]: ...
-        @property
-        def dtype(self) -> np.dtype: ...
-
         def minimum(self, other: Any) -> Tensor: ...
         def maximum(self, other: Any) -> Tensor: ...
-        def _wrap(self, data: np.ndarray, requires_grad: bool) -> Tensor: ...
-
-    def _constant(self, array: np.ndarray) -> Tensor:
-        """A tensor that needs no gradient (indices)."""
-        return self._wrap(array, False)
 
     def sum(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
         dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
@@ -99,14 +86,14 @@ class Reductions:
             raise TypeError(f"{name}(): dim must be one int, got {dim!r} (amax/amin take several)")
         axes = self._reduced_axes(dim, name)
         if self.ndim == 0:  # a 0-d tensor is its own max along dim 0 or -1, at index 0
-            zero = self._constant(np.zeros((), np.int64))
+            zero = self._wrap(np.zeros((), np.int64), False)
             return ValuesIndices(S.View.apply(self, shape=()), zero)
         (axis,) = axes
         index = (self.data.argmin if smallest else self.data.argmax)(axis=axis, keepdims=True)
         values = R.TakeAlongDim.apply(self, index=index, dim=axis, keepdim=keepdim)
         # the caller gets a copy: changing it in place must not move the saved gradient index
         index = index.copy() if keepdim else index.squeeze(axis).copy()
-        return ValuesIndices(values, self._constant(index))
+        return ValuesIndices(values, self._wrap(index, False))
 
     def max(self, dim: Any = None, keepdim: PyBool = False) -> Any:
         """No dim: the largest element (ties share the gradient evenly). With ``dim``:
@@ -131,11 +118,11 @@ class Reductions:
         pick = self.data.argmin if smallest else self.data.argmax
         if dim is None:
             index = np.asarray(pick())
-            return self._constant(index.reshape((1,) * self.ndim) if keepdim else index)
+            return self._wrap(index.reshape((1,) * self.ndim) if keepdim else index, False)
         if self.ndim == 0:
-            return self._constant(np.zeros((), np.int64))
+            return self._wrap(np.zeros((), np.int64), False)
         axis = dim_index(dim, self.ndim, name)
-        return self._constant(pick(axis=axis, keepdims=keepdim))
+        return self._wrap(pick(axis=axis, keepdims=keepdim), False)
 
     def argmax(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
         """Index of the first largest element (flat if ``dim`` is None); no gradient."""

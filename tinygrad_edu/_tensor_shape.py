@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 
 from ._checks import dim_index, dim_tuple, size_args
-from ._typing import Dim, PyInt
+from ._typing import Dim, PyInt, TensorFields
 from .ops import shape as S
 
 if TYPE_CHECKING:
@@ -20,23 +20,14 @@ if TYPE_CHECKING:
 
 
 
-class ShapeOps:
+class ShapeOps(TensorFields):
     """The shape methods of ``Tensor``."""
 
     __slots__ = ()
-    data: np.ndarray
 
     if TYPE_CHECKING:
         @property
-        def ndim(self) -> int: ...
-        @property
-        def shape(self) -> tuple[int, ...]: ...
-        @property
-        def dtype(self) -> np.dtype: ...
-        @property
         def T(self) -> Tensor: ...  # noqa: N802
-
-        def _wrap(self, data: np.ndarray, requires_grad: bool) -> Tensor: ...
 
     def _new_shape(self, shape: tuple[Any, ...], op: str) -> tuple[PyInt, ...]:
         """A reshape target: ints >= 0 and at most one -1, holding as many elements."""

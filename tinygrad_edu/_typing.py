@@ -3,9 +3,12 @@ own types, because Tensor's methods ``int()``, ``float()`` and ``bool()`` shadow
 
 from __future__ import annotations
 
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 PyFloat: TypeAlias = float
 PyInt: TypeAlias = int
@@ -13,3 +16,21 @@ PyBool: TypeAlias = bool
 DTypeLike = Any
 Dim: TypeAlias = int | tuple[int, ...] | list[int] | None
 Scalar: TypeAlias = int | float | bool | np.number
+
+
+class TensorFields:
+    """The part of ``Tensor`` its mixins (shape, reduction, in-place methods) use: declared
+    once here for type checkers; no behaviour."""
+
+    __slots__ = ()
+    data: np.ndarray
+
+    if TYPE_CHECKING:
+        @property
+        def ndim(self) -> int: ...
+        @property
+        def shape(self) -> tuple[int, ...]: ...
+        @property
+        def dtype(self) -> np.dtype: ...
+
+        def _wrap(self, data: np.ndarray, requires_grad: bool) -> Tensor: ...

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from . import engine, graph
 from .graph import (
     AccumulateGrad,
@@ -82,12 +84,12 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                 raise RuntimeError(f"input {k} (shape {t.shape}) appears to not have been used "
                                    "in the graph. Set allow_unused=True if this is the desired "
                                    "behavior.")
-            result.append(t._wrap(engine.np.zeros_like(t.data), False)
+            result.append(t._wrap(np.zeros_like(t.data), False)
                           if materialize_grads else None)
         elif hasattr(g, "_ctx"):  # create_graph: already a Tensor
             result.append(g)
         else:
-            result.append(t._wrap(engine.np.array(g), False))
+            result.append(t._wrap(np.array(g), False))
     return tuple(result)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 import weakref
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -47,6 +48,8 @@ _last_change = 0  # the latest in-place tick
 # inside keep the innermost chain as ``module_scope``, so graph pictures can cluster by module.
 module_scope: list[tuple[Any, ...]] = []
 _new = object.__new__
+_data = operator.attrgetter("data")
+_node = operator.attrgetter("_node")
 _ndarray = np.ndarray  # a module global: np.ndarray is an attribute lookup on every op
 OUT = "out"  # in ``saved_from``: this saved value is the op's own output
 FREED: tuple[Any, ...] = ()  # ``saved`` after backward() freed it (a marker; ops save tuples)
@@ -147,30 +150,26 @@ class Function(Node):
             elif n == 3 and not settings:
                 out = cls.forward(ctx, inputs[0].data, inputs[1].data, inputs[2].data)
             else:
-                out = cls.forward(ctx, *[t.data for t in inputs], **settings)
+                out = cls.forward(ctx, *map(_data, inputs), **settings)
         except ValueError as e:  # NumPy's shape errors, with the op's name in front
             raise ValueError(f"{cls.__name__}: {e}") from None
         if type(out) is not _ndarray:  # NumPy reductions return scalars, not 0-d arrays
             out = np.asarray(out)
         if _anomaly:
             _check_finite(out, f"forward of {cls.__name__}")
-        track = False
-        if _grad_enabled:
-            for t in inputs:
-                if t._requires_grad:
-                    track = True
-                    break
-        result = inputs[0]._wrap(out, track)
-        if track:
-            # the gradient edge of each input (spelled out for one and two, as above)
+        edges: tuple[Node | None, ...] | None = None
+        if _grad_enabled:  # each input's gradient edge (None for an input needing no grad)
             if n == 2:
-                ctx.next_nodes = (inputs[0]._node, inputs[1]._node)
+                edges = (inputs[0]._node, inputs[1]._node)
             elif n == 1:
-                ctx.next_nodes = (inputs[0]._node,)
-            elif n == 3:
-                ctx.next_nodes = (inputs[0]._node, inputs[1]._node, inputs[2]._node)
+                edges = (inputs[0]._node,)
             else:
-                ctx.next_nodes = tuple([t._node for t in inputs])
+                edges = tuple(map(_node, inputs))
+            if edges.count(None) == n:  # no input requires grad: record nothing
+                edges = None
+        result = inputs[0]._wrap(out, edges is not None)
+        if edges is not None:
+            ctx.next_nodes = edges
             ctx.tick = next(_clock)
             ctx.out_shape = out.shape
             ctx.out_dtype = out.dtype
