@@ -258,3 +258,16 @@ def test_integers_beside_index_arrays_apply_first():
     assert y.shape == (3, 2)  # NumPy's rule would give (2, 3)
     y.sum().backward()
     assert x.grad.data[0][:, [1, 2]].sum() == 6 and x.grad.data.sum() == 6
+
+
+def test_pow_exponent_gradient_multiplies_an_inf_incoming_gradient_as_pytorch():
+    """PyTorch selects the factor z ln(a) (0 where a = 0, b >= 0), then multiplies by the
+    incoming gradient: an inf gradient there gives nan (found by the fuzzer)."""
+    torch = pytest.importorskip("torch")
+    x = np.array([0.0, 0.5])
+    ours = tg.tensor(x, requires_grad=True)
+    (ours ** ours / tg.tensor(0.0, dtype=tg.float64)).sum().backward()
+    theirs = torch.tensor(x, requires_grad=True)
+    (theirs ** theirs / torch.tensor(0.0, dtype=torch.float64)).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())
+    assert np.isnan(ours.grad.numpy()[0])

@@ -158,15 +158,18 @@ class Function(Node):
         if _anomaly:
             _check_finite(out, f"forward of {cls.__name__}")
         edges: tuple[Node | None, ...] | None = None
-        if _grad_enabled:  # each input's gradient edge (None for an input needing no grad)
-            if n == 2:
-                edges = (inputs[0]._node, inputs[1]._node)
-            elif n == 1:
-                edges = (inputs[0]._node,)
-            else:
-                edges = tuple(map(_node, inputs))
-            if edges.count(None) == n:  # no input requires grad: record nothing
-                edges = None
+        if _grad_enabled:
+            for t in inputs:
+                if t._node is not None:  # an input requires grad: record the node, with
+                    if n == 2:  # each input's gradient edge (spelled out for one to three)
+                        edges = (inputs[0]._node, inputs[1]._node)
+                    elif n == 1:
+                        edges = (t._node,)
+                    elif n == 3:
+                        edges = (inputs[0]._node, inputs[1]._node, inputs[2]._node)
+                    else:
+                        edges = tuple(map(_node, inputs))
+                    break
         result = inputs[0]._wrap(out, edges is not None)
         if edges is not None:
             ctx.next_nodes = edges

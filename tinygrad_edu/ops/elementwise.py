@@ -151,7 +151,9 @@ class Pow(Function):
             if need_a:
                 grad_a = np.where(b == 0, zero, grad * b * a ** (b - 1))
             if need_b:
-                grad_b = np.where((a == 0) & (b >= 0), zero, grad * out * np.log(a))
+                # the factor is selected, then multiplied (PyTorch's pow_backward_exponent):
+                # an inf incoming gradient there gives nan, as in PyTorch
+                grad_b = grad * np.where((a == 0) & (b >= 0), zero, out * np.log(a))
         return grad_a, grad_b
 
 
