@@ -705,7 +705,7 @@ def _assert_like(ours: Any, theirs: Any, torch: Any) -> None:
         expected_dtype = str(theirs.dtype).removeprefix("torch.")
         assert ours.dtype.name == expected_dtype, f"dtype {ours.dtype} != {expected_dtype}"
         np.testing.assert_allclose(
-            np.asarray(ours.data, dtype=np.float64), theirs.detach().double().numpy(),
+            np.asarray(ours.data.numpy(), dtype=np.float64), theirs.detach().double().numpy(),
             rtol=1e-5, atol=1e-6, equal_nan=True,
         )
     elif isinstance(theirs, tuple):

@@ -530,12 +530,12 @@ def _sgd_negative_dampening() -> tuple[np.ndarray, np.ndarray]:
         ours.grad, theirs.grad = tg.Tensor(g), torch.tensor(g)
         mine.step()
         ref.step()
-    return ours.data, theirs.detach().numpy()
+    return ours.data.numpy(), theirs.detach().numpy()
 
 
 def _loader_without_batching() -> tuple[list, list]:
     x = np.arange(6, dtype=np.float32).reshape(3, 2)
-    ours = [tuple(t.data.tolist() for t in s) for s in DataLoader(TensorDataset(x),
+    ours = [tuple(t.data.numpy().tolist() for t in s) for s in DataLoader(TensorDataset(x),
                                                                    batch_size=None)]
     ref = [tuple(t.tolist() for t in s) for s in torch.utils.data.DataLoader(
         torch.utils.data.TensorDataset(torch.tensor(x)), batch_size=None)]

@@ -63,7 +63,7 @@ def test_mlp_learns_mnist_with_every_optimizer(mnist, name):
     with tg.no_grad():
         logits = model(tg.Tensor(X))
         after = loss_fn(logits, y).item()
-    accuracy = float(np.mean(logits.data.argmax(1) == y))
+    accuracy = float(np.mean(logits.data.numpy().argmax(1) == y))
     assert after < 0.6 * before, f"{name}: loss {before:.3f} -> {after:.3f}"
     assert accuracy > 0.85, f"{name}: train accuracy {accuracy:.3f}"
 
@@ -76,13 +76,15 @@ def test_mlp_gradients_equal_the_seed_001_hand_backprop(mnist):
     loss = nn.CrossEntropyLoss()(model(tg.Tensor(X)), y)
     loss.backward()
     # reference layout: X @ W + b with W (in, out); nn.Linear keeps (out, in) as PyTorch
-    params = {"W1": model[0].weight.data.T.copy(), "b1": model[0].bias.data.copy(),
-              "W2": model[2].weight.data.T.copy(), "b2": model[2].bias.data.copy()}
+    params = {"W1": model[0].weight.data.numpy().T.copy(), "b1": model[0].bias.data.numpy().copy(),
+              "W2": model[2].weight.data.numpy().T.copy(), "b2": model[2].bias.data.numpy().copy()}
     pre_activation = X @ params["W1"] + params["b1"]
     assert np.abs(pre_activation).min() > 0  # relu'(0) conventions differ; none sits at 0
     expected_loss, grads = two_layer_net.loss_and_grads(params, X, np.eye(10)[y])
     assert loss.item() == pytest.approx(expected_loss, rel=1e-12)
-    np.testing.assert_allclose(model[0].weight.grad.data, grads["W1"].T, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(model[0].bias.grad.data, grads["b1"], rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(model[2].weight.grad.data, grads["W2"].T, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(model[2].bias.grad.data, grads["b2"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(model[0].weight.grad.data.numpy(), grads["W1"].T, rtol=1e-9,
+                               atol=1e-12)
+    np.testing.assert_allclose(model[0].bias.grad.data.numpy(), grads["b1"], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(model[2].weight.grad.data.numpy(), grads["W2"].T, rtol=1e-9,
+                               atol=1e-12)
+    np.testing.assert_allclose(model[2].bias.grad.data.numpy(), grads["b2"], rtol=1e-9, atol=1e-12)

@@ -94,7 +94,7 @@ def test_diamond_gradient_with_builtin_ops(a_np):
     c = b + b
     d = c * b  # = 8 a^2
     d.sum().backward()
-    np.testing.assert_allclose(a.grad.data, 16 * a_np, rtol=1e-12)
+    np.testing.assert_allclose(a.grad.data.numpy(), 16 * a_np, rtol=1e-12)
 
 
 @given(float64_arrays())
@@ -106,7 +106,7 @@ def test_diamond_each_backward_runs_once(a_np):
     d = Times.apply(c, b, tag="d")
     d.sum().backward()
     assert CALLS == Counter({"b": 1, "c": 1, "d": 1})
-    np.testing.assert_allclose(a.grad.data, 16 * a_np, rtol=1e-12)
+    np.testing.assert_allclose(a.grad.data.numpy(), 16 * a_np, rtol=1e-12)
 
 
 def test_reused_node_doubling_graph_is_linear_and_each_node_runs_once():
@@ -118,7 +118,7 @@ def test_reused_node_doubling_graph_is_linear_and_each_node_runs_once():
         x = Plus.apply(x, x, tag=f"n{k}")
     x.sum().backward()
     assert CALLS == Counter({f"n{k}": 1 for k in range(60)})
-    np.testing.assert_array_equal(a.grad.data, np.full(2, 2.0**60))
+    np.testing.assert_array_equal(a.grad.data.numpy(), np.full(2, 2.0**60))
 
 
 def test_node_used_by_several_consumers_gets_summed_gradient():
@@ -127,8 +127,8 @@ def test_node_used_by_several_consumers_gets_summed_gradient():
     out = Times.apply(b, b, tag="sq") + Scale.apply(b, k=5.0, tag="five") + b.exp()
     out.sum().backward()
     assert CALLS == Counter({"b": 1, "sq": 1, "five": 1})
-    b_np = 3 * a.data
-    np.testing.assert_allclose(a.grad.data, 3 * (2 * b_np + 5 + np.exp(b_np)), rtol=1e-12)
+    b_np = 3 * a.data.numpy()
+    np.testing.assert_allclose(a.grad.data.numpy(), 3 * (2 * b_np + 5 + np.exp(b_np)), rtol=1e-12)
 
 
 def test_deep_chain_of_100k_nodes_has_no_recursion_error():
@@ -152,7 +152,7 @@ def test_deep_chain_of_100k_nodes_has_no_recursion_error():
 def test_nodes_hold_no_tensors_and_backward_frees_saved_arrays_but_keeps_the_structure():
     x = tg.randn(3, 4, requires_grad=True)
     h = x.exp()
-    h_ref, data_ref = weakref.ref(h), weakref.ref(h.data)
+    h_ref, data_ref = weakref.ref(h), weakref.ref(h.data.numpy())
     loss = (h * 3).sum()
     del h
     gc.collect()
@@ -173,21 +173,21 @@ def test_nodes_hold_no_tensors_and_backward_frees_saved_arrays_but_keeps_the_str
 def test_an_intermediate_no_op_saved_is_freed_as_soon_as_user_code_drops_it():
     x = tg.randn(1000, requires_grad=True)
     h = x + 1  # Add saves nothing
-    data_ref = weakref.ref(h.data)
+    data_ref = weakref.ref(h.data.numpy())
     loss = h.sum()
     del h
     gc.collect()
     assert data_ref() is None
     loss.backward()
-    np.testing.assert_array_equal(x.grad.data, np.ones(1000, np.float32))
+    np.testing.assert_array_equal(x.grad.data.numpy(), np.ones(1000, np.float32))
     loss.backward()  # nothing was saved, so nothing was freed: a second pass works (PyTorch)
-    np.testing.assert_array_equal(x.grad.data, np.full(1000, 2, np.float32))
+    np.testing.assert_array_equal(x.grad.data.numpy(), np.full(1000, 2, np.float32))
 
 
 def test_retain_graph_keeps_saved_arrays_alive():
     x = tg.randn(3, 4, requires_grad=True)
     h = x.exp()
-    data_ref = weakref.ref(h.data)
+    data_ref = weakref.ref(h.data.numpy())
     loss = (h * 3).sum()
     del h
     loss.backward(retain_graph=True)
@@ -196,13 +196,13 @@ def test_retain_graph_keeps_saved_arrays_alive():
     loss.backward()  # the second backward frees it
     gc.collect()
     assert data_ref() is None
-    np.testing.assert_allclose(x.grad.data, 6 * np.exp(x.data), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.data.numpy(), 6 * np.exp(x.data.numpy()), rtol=1e-6)
 
 
 def test_nothing_is_kept_after_del_without_backward():
     x = tg.randn(5, requires_grad=True)
     h = x * 2
-    node_ref, data_ref = weakref.ref(h.grad_fn), weakref.ref(h.data)
+    node_ref, data_ref = weakref.ref(h.grad_fn), weakref.ref(h.data.numpy())
     out = (h * h).sum()
     del h, out
     gc.collect()
@@ -387,12 +387,12 @@ def test_set_grad_enabled_as_a_function_call():
 def test_leaf_grad_accumulates_and_none_resets():
     w = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     (w * w).sum().backward()
-    np.testing.assert_allclose(w.grad.data, [2, 4, 6])
+    np.testing.assert_allclose(w.grad.data.numpy(), [2, 4, 6])
     (w * 3).sum().backward()
-    np.testing.assert_allclose(w.grad.data, [5, 7, 9])
+    np.testing.assert_allclose(w.grad.data.numpy(), [5, 7, 9])
     w.grad = None
     (w * 3).sum().backward()
-    np.testing.assert_allclose(w.grad.data, [3, 3, 3])
+    np.testing.assert_allclose(w.grad.data.numpy(), [3, 3, 3])
 
 
 # Unary and binary steps for drawn graphs: the ones that hand gradients on unchanged (add,
@@ -428,8 +428,8 @@ def test_leaf_grads_never_share_memory(steps, data):
             pool.append(_UNARY[op % len(_UNARY)](a))
     seed = np.ones(pool[-1].shape)
     pool[-1].backward(gradient=seed)
-    arrays = [t.data for t in pool] + [seed]
-    grads = [leaf.grad.data for leaf in leaves if leaf.grad is not None]
+    arrays = [t.data.numpy() for t in pool] + [seed]
+    grads = [leaf.grad.data.numpy() for leaf in leaves if leaf.grad is not None]
     for k, g in enumerate(grads):
         assert g.flags.writeable
         for other in grads[k + 1:] + arrays:
@@ -441,7 +441,7 @@ def test_changing_one_grad_in_place_leaves_the_others_alone():
     b = Tensor(np.ones(3), requires_grad=True)
     (a + b).sum().backward()  # Add returns its incoming gradient to both inputs
     a.grad.data *= 10
-    np.testing.assert_array_equal(b.grad.data, np.ones(3))
+    np.testing.assert_array_equal(b.grad.data.numpy(), np.ones(3))
 
 
 def test_one_new_array_given_to_two_leaves_is_kept_by_one_only():
@@ -460,9 +460,9 @@ def test_one_new_array_given_to_two_leaves_is_kept_by_one_only():
     a = Tensor(np.ones(3), requires_grad=True)
     b = Tensor(np.ones(3), requires_grad=True)
     Both.apply(a, b).sum().backward()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.data.numpy(), b.grad.data.numpy())
     a.grad.data *= 10
-    np.testing.assert_array_equal(b.grad.data, np.ones(3))
+    np.testing.assert_array_equal(b.grad.data.numpy(), np.ones(3))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -474,7 +474,7 @@ def test_scalar_seed_is_never_a_leafs_grad(dtype):
     v = Tensor(np.array(3.0, dtype=dtype), requires_grad=True)
     (v + 1).backward()  # Add hands the seed itself to v
     for leaf in (w, v):
-        assert leaf.grad.data.flags.writeable and leaf.grad.dtype == dtype
+        assert leaf.grad.data.numpy().flags.writeable and leaf.grad.dtype == dtype
         leaf.grad.data += 1  # must not change the next backward's seed
     u = Tensor(np.array(5.0, dtype=dtype), requires_grad=True)
     (u * 1).backward()
@@ -485,20 +485,20 @@ def test_retain_graph_allows_a_second_backward_that_accumulates():
     w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
     loss = (w * w * w).sum()
     loss.backward(retain_graph=True)
-    first = w.grad.data.copy()
+    first = w.grad.data.numpy().copy()
     loss.backward()
-    np.testing.assert_allclose(first, 3 * w.data**2)
-    np.testing.assert_allclose(w.grad.data, 2 * first)
+    np.testing.assert_allclose(first, 3 * w.data.numpy()**2)
+    np.testing.assert_allclose(w.grad.data.numpy(), 2 * first)
 
 
 def test_second_backward_without_retain_graph_raises():
     w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
     loss = (w * w).sum()
     loss.backward()
-    before = w.grad.data.copy()
+    before = w.grad.data.numpy().copy()
     with pytest.raises(RuntimeError, match=r"(?i)backward through the graph a second time.*freed"):
         loss.backward()
-    np.testing.assert_array_equal(w.grad.data, before)
+    np.testing.assert_array_equal(w.grad.data.numpy(), before)
 
 
 def test_retain_grad_keeps_non_leaf_grad():
@@ -509,7 +509,7 @@ def test_retain_grad_keeps_non_leaf_grad():
     out = (h * h).sum() + other.sum()
     out.retain_grad()
     out.backward()
-    np.testing.assert_allclose(h.grad.data, 2 * h.data)
+    np.testing.assert_allclose(h.grad.data.numpy(), 2 * h.data.numpy())
     assert other.grad is None  # non-leaf without retain_grad keeps nothing
     assert out.grad.item() == 1.0
     assert w.grad is not None and h.grad.grad_fn is None
@@ -536,16 +536,16 @@ def test_backward_with_gradient_for_non_scalar_output():
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     y = x * x
     y.backward(gradient=Tensor(np.array([1.0, 0.1, 0.01])), retain_graph=True)
-    np.testing.assert_allclose(x.grad.data, [2.0, 0.4, 0.06])
+    np.testing.assert_allclose(x.grad.data.numpy(), [2.0, 0.4, 0.06])
     x.grad = None
     y.backward(np.array([1.0, 1.0, 1.0]))
-    np.testing.assert_allclose(x.grad.data, [2.0, 4.0, 6.0])
+    np.testing.assert_allclose(x.grad.data.numpy(), [2.0, 4.0, 6.0])
 
 
 def test_backward_on_leaf_with_gradient():
     x = tg.randn(3, requires_grad=True)
     x.backward(gradient=tg.ones(3))
-    np.testing.assert_array_equal(x.grad.data, np.ones(3, np.float32))
+    np.testing.assert_array_equal(x.grad.data.numpy(), np.ones(3, np.float32))
 
 
 @given(float64_arrays(), float64_arrays())
@@ -561,8 +561,8 @@ def test_grads_match_torch_for_a_small_graph(a_np, b_np):
     ta = torch.tensor(a_np, requires_grad=True)
     tb = torch.tensor(b_np[..., :1], requires_grad=True)
     ((ta * tb + ta).tanh() * tb - ta / (1 + tb * tb)).sum().backward()
-    np.testing.assert_allclose(a.grad.data, ta.grad.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a.grad.data.numpy(), ta.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.grad.data.numpy(), tb.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 # --------------------------------------------------------------------------- version counter
@@ -604,7 +604,7 @@ def test_inplace_change_of_unsaved_input_of_add_does_not_raise():
     y = (w + x).sum()
     x.mul_(2)
     y.backward()
-    np.testing.assert_array_equal(w.grad.data, np.ones(3, np.float32))
+    np.testing.assert_array_equal(w.grad.data.numpy(), np.ones(3, np.float32))
 
 
 def test_inplace_change_of_weight_seen_through_a_transpose_view_raises():
@@ -635,7 +635,7 @@ def test_inplace_change_before_op_is_fine():
     x.mul_(2)
     y = (w * x).sum()
     y.backward()
-    np.testing.assert_array_equal(w.grad.data, x.data)
+    np.testing.assert_array_equal(w.grad.data.numpy(), x.data.numpy())
 
 
 # --------------------------------------------------------------------------- anomaly mode
@@ -670,9 +670,9 @@ def test_detect_anomaly_is_off_outside_the_context():
     x = Tensor([-1.0, 0.0], requires_grad=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         y = x.log()  # no exception outside the context
-        assert np.isnan(y.data[0])
+        assert np.isnan(y.data.numpy()[0])
         y.sum().backward()
-    assert np.isinf(x.grad.data[1])
+    assert np.isinf(x.grad.data.numpy()[1])
 
 
 # --------------------------------------------------------------------------- detach / clone
@@ -682,18 +682,18 @@ def test_detach_cuts_the_graph_and_shares_data():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     d = x.detach()
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
-    assert np.shares_memory(d.data, x.data)
+    assert np.shares_memory(d.data.numpy(), x.data.numpy())
     (x * 2 + d * 3).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data.numpy(), [2.0, 2.0])
 
 
 def test_clone_keeps_the_graph_and_copies_data():
     x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
     c = x.clone()
-    assert c.grad_fn is not None and not np.shares_memory(c.data, x.data)
-    np.testing.assert_array_equal(c.data, x.data)
+    assert c.grad_fn is not None and not np.shares_memory(c.data.numpy(), x.data.numpy())
+    np.testing.assert_array_equal(c.data.numpy(), x.data.numpy())
     (c * c).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+    np.testing.assert_array_equal(x.grad.data.numpy(), [2.0, 4.0])
 
 
 # --------------------------------------------------------------------------- custom Function
@@ -730,9 +730,9 @@ def test_custom_function_works_with_the_engine(x_np):
     x = Tensor(x_np, requires_grad=True)
     y = Cube.apply(x)
     assert not y.is_leaf and "Cube" in repr(y.grad_fn)
-    np.testing.assert_allclose(y.data, x_np**3)
+    np.testing.assert_allclose(y.data.numpy(), x_np**3)
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, 3 * x_np**2)
+    np.testing.assert_allclose(x.grad.data.numpy(), 3 * x_np**2)
     assert tg.gradcheck(Cube.apply, Tensor(x_np, requires_grad=True))
 
 
@@ -741,10 +741,11 @@ def test_custom_function_with_kwargs_and_broadcast_and_constant_input():
     b = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     c = Tensor(np.ones(3))
     out = ScaledSub.apply(a, b, alpha=0.5)
-    np.testing.assert_allclose(out.data, 1 - 0.5 * b.data[None, :].repeat(2, 0))
+    np.testing.assert_allclose(out.data.numpy(), 1 - 0.5 * b.data.numpy()[None, :].repeat(2, 0))
     out.sum().backward()
-    np.testing.assert_allclose(a.grad.data, np.ones((2, 3)))
-    np.testing.assert_allclose(b.grad.data, np.full(3, -1.0))  # summed over the broadcast rows
+    np.testing.assert_allclose(a.grad.data.numpy(), np.ones((2, 3)))
+    np.testing.assert_allclose(b.grad.data.numpy(), np.full(3,
+                                                            -1.0))  # summed over the broadcast rows
     z = ScaledSub.apply(a, c, alpha=2.0)
     assert z.requires_grad
     z.sum().backward()
@@ -757,10 +758,10 @@ def test_saved_values_are_readable_as_pytorchs_saved_attributes_until_freed():
     a = tg.tensor([1.0, 2.0], requires_grad=True)
     b = tg.tensor([3.0, 4.0], requires_grad=True)
     node = (a * b).grad_fn
-    np.testing.assert_array_equal(node._saved_self, a.data)  # what Mul saved: its inputs
-    np.testing.assert_array_equal(node._saved_other, b.data)
+    np.testing.assert_array_equal(node._saved_self, a.data.numpy())  # what Mul saved: its inputs
+    np.testing.assert_array_equal(node._saved_other, b.data.numpy())
     e = a.exp()
-    np.testing.assert_array_equal(e.grad_fn._saved_result, e.data)  # Exp saved its output
+    np.testing.assert_array_equal(e.grad_fn._saved_result, e.data.numpy())  # Exp saved its output
     assert a.sum(0).grad_fn._saved_axes == (0,)  # settings too
     with pytest.raises(AttributeError):
         node._saved_result  # noqa: B018  (Mul saved no output)

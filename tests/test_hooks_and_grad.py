@@ -21,7 +21,7 @@ def _pair(values, requires_grad=True):
 
 
 def _close(ours, theirs):
-    np.testing.assert_allclose(ours.data if hasattr(ours, "data") and not isinstance(
+    np.testing.assert_allclose(ours.data.numpy() if hasattr(ours, "data") and not isinstance(
         ours, torch.Tensor) else ours, theirs.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
@@ -61,7 +61,7 @@ def test_grad_unused_input_and_errors():
         tg.autograd.grad(y, [x, unused], retain_graph=True)
     gx, gu = tg.autograd.grad(y, [x, unused], allow_unused=True)
     assert gu is None
-    np.testing.assert_array_equal(gx.data, [2.0, 4.0])
+    np.testing.assert_array_equal(gx.data.numpy(), [2.0, 4.0])
     with pytest.raises(RuntimeError, match="second time"):
         tg.autograd.grad(y, x)  # the first call freed the graph
     with pytest.raises(RuntimeError, match="does not require grad"):
@@ -88,7 +88,7 @@ def test_tensor_hooks_see_and_replace_gradients_as_in_torch():
     x, tx = _pair([1.0, -2.0, 3.0])
     seen, tseen = [], []
     h, th = x * 2, tx * 2
-    handle = h.register_hook(lambda g: seen.append(g.data.copy()) or g * 10)
+    handle = h.register_hook(lambda g: seen.append(g.data.numpy().copy()) or g * 10)
     th.register_hook(lambda g: tseen.append(g.detach().numpy().copy()) or g * 10)
     x.register_hook(lambda g: g + 1)
     tx.register_hook(lambda g: g + 1)
@@ -106,7 +106,7 @@ def test_tensor_hooks_see_and_replace_gradients_as_in_torch():
 def test_hook_on_a_tensor_used_twice_runs_once_on_the_total():
     x = tg.tensor([1.0, 2.0], requires_grad=True)
     calls = []
-    x.register_hook(lambda g: calls.append(g.data.copy()))
+    x.register_hook(lambda g: calls.append(g.data.numpy().copy()))
     (x * x + x).sum().backward()
     assert len(calls) == 1
     np.testing.assert_array_equal(calls[0], [3.0, 5.0])
@@ -175,7 +175,8 @@ def test_forward_pre_hook_and_forward_hook_replace_and_handles_remove():
     layer = nn.Linear(3, 2)
     x = tg.ones(4, 3)
     pre = layer.register_forward_pre_hook(lambda m, args: (args[0] * 0,))
-    np.testing.assert_allclose(layer(x).data, np.broadcast_to(layer.bias.data, (4, 2)))
+    np.testing.assert_allclose(layer(x).data.numpy(), np.broadcast_to(layer.bias.data.numpy(),
+                                                                      (4, 2)))
     pre.remove()
     with layer.register_forward_hook(lambda m, args, out: out * 0):
         assert float(layer(x).abs().sum()) == 0.0
@@ -187,7 +188,7 @@ def test_backward_hook_replaces_the_input_gradient():
     x = tg.ones(4, 3, requires_grad=True)
     layer.register_full_backward_hook(lambda m, gi, go: (gi[0] * 0,))
     layer(x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.zeros((4, 3)))
+    np.testing.assert_array_equal(x.grad.data.numpy(), np.zeros((4, 3)))
     assert layer.weight.grad is not None and float(layer.weight.grad.abs().sum()) > 0
 
 
@@ -274,7 +275,7 @@ def test_index_and_reduction_corner_cases_match_torch():
     z[0, :, [1, 2]] = tg.ones(3, 2)  # assignment uses the same index rule as reading
     tz = torch.zeros(2, 3, 4)
     tz[0, :, [1, 2]] = torch.ones(3, 2)
-    np.testing.assert_array_equal(z.data, tz.numpy())
+    np.testing.assert_array_equal(z.data.numpy(), tz.numpy())
 
 
 def test_dtype_corner_cases_match_torch():
@@ -287,7 +288,7 @@ def test_dtype_corner_cases_match_torch():
     ]
     for ours, theirs in pairs:
         assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
-        np.testing.assert_array_equal(ours.data, theirs.numpy())
+        np.testing.assert_array_equal(ours.data.numpy(), theirs.numpy())
     with pytest.raises(OverflowError):
         tg.tensor([2**63])
     with pytest.raises(RuntimeError, match="can't be cast"):

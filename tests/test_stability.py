@@ -40,8 +40,8 @@ def _value_and_grads(fn, *arrays):
     inputs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
     with strict_numpy():
         out = fn(*inputs)
-        seed = np.linspace(-1, 1, out.data.size, dtype=out.dtype).reshape(out.shape)
-        out.backward(seed if out.data.size > 1 else None)
+        seed = np.linspace(-1, 1, out.data.numpy().size, dtype=out.dtype).reshape(out.shape)
+        out.backward(seed if out.data.numpy().size > 1 else None)
     return out, [t.grad for t in inputs]
 
 
@@ -71,36 +71,37 @@ CASES = {
 def test_extreme_inputs_give_finite_values_and_gradients(name, sign):
     out, (grad,) = _value_and_grads(CASES[name], sign * EXTREME)
     assert out.dtype == np.float32 and grad.dtype == np.float32
-    assert np.isfinite(out.data).all(), f"{name}: {out.data}"
-    assert np.isfinite(grad.data).all(), f"{name}: {grad.data}"
+    assert np.isfinite(out.data.numpy()).all(), f"{name}: {out.data.numpy()}"
+    assert np.isfinite(grad.data.numpy()).all(), f"{name}: {grad.data.numpy()}"
 
 
 def test_extreme_values_are_right():
     x = np.array([[BIG, -BIG, 0.0]], dtype=np.float32)
     with strict_numpy():
-        np.testing.assert_array_equal(F.softmax(Tensor(x), dim=1).data, [[1, 0, 0]])
-        np.testing.assert_array_equal(F.log_softmax(Tensor(x), dim=1).data, [[0, -2 * BIG, -BIG]])
-        np.testing.assert_array_equal(Tensor(x).sigmoid().data, [[1, 0, 0.5]])
-        np.testing.assert_array_equal(Tensor(x).tanh().data, [[1, -1, 0]])
+        np.testing.assert_array_equal(F.softmax(Tensor(x), dim=1).data.numpy(), [[1, 0, 0]])
+        np.testing.assert_array_equal(F.log_softmax(Tensor(x), dim=1).data.numpy(),
+                                      [[0, -2 * BIG, -BIG]])
+        np.testing.assert_array_equal(Tensor(x).sigmoid().data.numpy(), [[1, 0, 0.5]])
+        np.testing.assert_array_equal(Tensor(x).tanh().data.numpy(), [[1, -1, 0]])
         assert Tensor(x).logsumexp(1).item() == BIG
         assert F.cross_entropy(Tensor(x), tg.tensor([1])).item() == 2 * BIG
         assert F.cross_entropy(Tensor(x), tg.tensor([0])).item() == 0
         bce = F.binary_cross_entropy_with_logits(Tensor(x), Tensor([[0.0, 1.0, 1.0]]),
                                                  reduction="none")
-        np.testing.assert_allclose(bce.data, [[BIG, BIG, np.log(2)]], rtol=1e-6)
+        np.testing.assert_allclose(bce.data.numpy(), [[BIG, BIG, np.log(2)]], rtol=1e-6)
 
 
 def test_extreme_gradients_are_right():
     x = np.array([[BIG, -BIG, 0.0], [0.0, BIG, -BIG]], dtype=np.float32)
     _, (g,) = _value_and_grads(lambda t: F.cross_entropy(t, tg.tensor([1, 1])), x)
-    np.testing.assert_allclose(g.data, [[0.5, -0.5, 0], [0, 0, 0]], atol=1e-7)
+    np.testing.assert_allclose(g.data.numpy(), [[0.5, -0.5, 0], [0, 0, 0]], atol=1e-7)
     _, (g,) = _value_and_grads(lambda t: t.logsumexp(1).sum(), x)
-    np.testing.assert_allclose(g.data, [[1, 0, 0], [0, 1, 0]], atol=1e-7)
+    np.testing.assert_allclose(g.data.numpy(), [[1, 0, 0], [0, 1, 0]], atol=1e-7)
     _, (g,) = _value_and_grads(lambda t: t.sigmoid().sum(), x)
-    np.testing.assert_allclose(g.data, [[0, 0, 0.25], [0.25, 0, 0]], atol=1e-7)
+    np.testing.assert_allclose(g.data.numpy(), [[0, 0, 0.25], [0.25, 0, 0]], atol=1e-7)
     _, (g,) = _value_and_grads(
         lambda t: F.binary_cross_entropy_with_logits(t, tg.zeros(2, 3), reduction="sum"), x)
-    np.testing.assert_allclose(g.data, [[1, 0, 0.5], [0.5, 1, 0]], atol=1e-7)
+    np.testing.assert_allclose(g.data.numpy(), [[1, 0, 0.5], [0.5, 1, 0]], atol=1e-7)
 
 
 def test_softmax_with_minus_inf_mask():
@@ -108,8 +109,8 @@ def test_softmax_with_minus_inf_mask():
     with strict_numpy():
         p = F.softmax(x, dim=1)
         (p * Tensor([[1.0, 2.0, 3.0]])).sum().backward()
-    assert p.data[0, 1] == 0 and np.isfinite(x.grad.data).all()
-    assert x.grad.data[0, 1] == 0
+    assert p.data.numpy()[0, 1] == 0 and np.isfinite(x.grad.data.numpy()).all()
+    assert x.grad.data.numpy()[0, 1] == 0
 
 
 def test_binary_cross_entropy_on_saturated_probabilities_is_finite():
@@ -118,7 +119,7 @@ def test_binary_cross_entropy_on_saturated_probabilities_is_finite():
     with strict_numpy():
         loss = F.binary_cross_entropy(p, y)
         loss.backward()
-    assert np.isfinite(loss.item()) and np.isfinite(p.grad.data).all()
+    assert np.isfinite(loss.item()) and np.isfinite(p.grad.data.numpy()).all()
     assert loss.item() > 10  # the two wrong-side predictions cost -log(eps) each
 
 
@@ -137,11 +138,12 @@ def test_drawn_extreme_inputs_are_finite_and_match_torch(x_np, name):
     if name.startswith("cross_entropy") and x_np.shape != EXTREME.shape:
         x_np = np.resize(x_np, EXTREME.shape)
     out, (grad,) = _value_and_grads(CASES[name], x_np)
-    assert np.isfinite(out.data).all() and np.isfinite(grad.data).all()
+    assert np.isfinite(out.data.numpy()).all() and np.isfinite(grad.data.numpy()).all()
     if name.startswith("softmax"):
-        np.testing.assert_allclose(out.data.sum(axis=0 if "dim0" in name else 1), 1, rtol=1e-5)
+        np.testing.assert_allclose(out.data.numpy().sum(axis=0 if "dim0" in name else 1), 1,
+                                   rtol=1e-5)
     if name.startswith("log_softmax"):
-        assert (out.data <= 0).all()
+        assert (out.data.numpy() <= 0).all()
 
     torch = pytest.importorskip("torch")
     tF = torch.nn.functional
@@ -167,8 +169,9 @@ def test_drawn_extreme_inputs_are_finite_and_match_torch(x_np, name):
     seed = np.linspace(-1, 1, tout.numel(), dtype=np.float32).reshape(tuple(tout.shape))
     tout.backward(torch.tensor(seed) if tout.numel() > 1 else None)
     scale = max(1.0, float(np.abs(x_np).max()))
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-6 * scale)
-    np.testing.assert_allclose(grad.data, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.data.numpy(), tout.detach().numpy(), rtol=1e-5,
+                               atol=1e-6 * scale)
+    np.testing.assert_allclose(grad.data.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
 moderate_logits = hnp.arrays(
@@ -191,17 +194,17 @@ def test_cross_entropy_equals_naive_formula(x_np, data):
         x.grad = None
         loss = F.cross_entropy(x, tg.tensor(target), reduction=reduction)
         assert loss.dtype == np.float64
-        np.testing.assert_allclose(loss.data, expected, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(loss.data.numpy(), expected, rtol=1e-10, atol=1e-12)
         loss.sum().backward()
         onehot = np.eye(c)[target]
         grad = naive_p - onehot
         if reduction == "mean":
             grad = grad / n
-        np.testing.assert_allclose(x.grad.data, grad, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(x.grad.data.numpy(), grad, rtol=1e-9, atol=1e-12)
     # one-hot probability targets give the same loss and gradient
     x.grad = None
     F.cross_entropy(x, Tensor(np.eye(c)[target])).backward()
-    np.testing.assert_allclose(x.grad.data, (naive_p - np.eye(c)[target]) / n, atol=1e-12)
+    np.testing.assert_allclose(x.grad.data.numpy(), (naive_p - np.eye(c)[target]) / n, atol=1e-12)
 
 
 @given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=5),
@@ -214,13 +217,13 @@ def test_sigmoid_matches_naive_formula_in_float64(x_np):
         s = x.sigmoid()
         s.sum().backward()
     assert s.dtype == np.float64
-    np.testing.assert_allclose(s.data, naive, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(s.data.numpy(), naive, rtol=1e-13, atol=0)
     # sigma' = s (1 - s), as PyTorch computes it: where s rounds near 1, 1 - s keeps only an
     # absolute precision of one ulp of 1 (2.2e-16), whatever formula gave s. So the gradient is
     # compared with the exact e^-|x| / (1 + e^-|x|)^2 to that absolute floor.
     e = np.exp(-np.abs(x_np))
     exact = e / (1 + e) ** 2
-    np.testing.assert_allclose(x.grad.data, exact, rtol=1e-9, atol=2.3e-16)
+    np.testing.assert_allclose(x.grad.data.numpy(), exact, rtol=1e-9, atol=2.3e-16)
 
 
 @given(hnp.arrays(np.float64, hnp.array_shapes(max_dims=2, max_side=5),
@@ -237,15 +240,16 @@ def test_bce_with_logits_matches_naive_formula(x_np, y_np):
     # the naive form loses digits in log1p(-s) as s -> 1: ~1e-16 / (1 - s) <= 1e-7 here
     np.testing.assert_allclose(loss.item(), naive.sum(), rtol=1e-8, atol=1e-6)
     loss.backward()
-    np.testing.assert_allclose(x.grad.data, s - y_np, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(x.grad.data.numpy(), s - y_np, rtol=1e-9, atol=1e-12)
 
 
 @given(moderate_logits)
 def test_logsumexp_and_log_softmax_match_naive_formula(x_np):
     lse = np.log(np.exp(x_np).sum(axis=1))
     x = Tensor(x_np, requires_grad=True)
-    np.testing.assert_allclose(x.logsumexp(1).data, lse, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(F.log_softmax(x, 1).data, x_np - lse[:, None], rtol=1e-10,
+    np.testing.assert_allclose(x.logsumexp(1).data.numpy(), lse, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(F.log_softmax(x, 1).data.numpy(), x_np - lse[:, None], rtol=1e-10,
                                atol=1e-12)
-    np.testing.assert_allclose(F.softmax(x, 1).data, np.exp(x_np - lse[:, None]), rtol=1e-10,
+    np.testing.assert_allclose(F.softmax(x, 1).data.numpy(), np.exp(x_np - lse[:, None]),
+                               rtol=1e-10,
                                atol=1e-300)

@@ -44,7 +44,7 @@ def test_evaluate_matches_a_hand_computed_pass_and_restores_train_mode():
         logits = model(tg.Tensor(X))
         loss = nn.functional.cross_entropy(logits, y).item()
     assert result["loss"] == pytest.approx(loss, rel=1e-5)
-    assert result["accuracy"] == pytest.approx(float(np.mean(logits.data.argmax(1) == y)))
+    assert result["accuracy"] == pytest.approx(float(np.mean(logits.data.numpy().argmax(1) == y)))
 
 
 def test_metrics_file_csv_and_jsonl(tmp_path):
@@ -82,7 +82,7 @@ def test_ctrl_c_stops_cleanly_after_saving_a_checkpoint(tmp_path):
     fresh.load_state_dict(saved["model"])
     for (name, p), (_, q) in zip(model.named_parameters(), fresh.named_parameters(),
                                  strict=True):
-        np.testing.assert_array_equal(p.data, q.data, err_msg=name)
+        np.testing.assert_array_equal(p.data.numpy(), q.data.numpy(), err_msg=name)
 
 
 def test_callback_returning_true_stops_and_scheduler_steps():

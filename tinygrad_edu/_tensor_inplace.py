@@ -46,7 +46,7 @@ class InPlace(TensorFields):
                 f"{op}: in-place operations on a tensor that is part of a recorded graph are "
                 "not supported; use the out-of-place form (y = y + 1)"
             )
-        if not self.data.flags.writeable:
+        if not self._data.flags.writeable:
             raise RuntimeError(f"{op}: this tensor is a read-only view (from expand?); clone() it")
 
     def _inplace(self, op: str, ufunc: np.ufunc, other: Any) -> Tensor:
@@ -55,21 +55,21 @@ class InPlace(TensorFields):
         result = result_type(self, operand)
         if ufunc is np.divide and result.kind != "f":
             result = default_float  # int / int is a float
-        if category(result) > category(self.data.dtype):  # as PyTorch: no float into an int
+        if category(result) > category(self._data.dtype):  # as PyTorch: no float into an int
             raise RuntimeError(f"{op}: result type {result} can't be cast to the desired output "
                                f"type {self.dtype} of this in-place operation")
-        ufunc(self.data, operand.data, out=self.data, casting="unsafe")
+        ufunc(self._data, operand._data, out=self._data, casting="unsafe")
         bump_version(self)
         return cast("Tensor", self)
 
     def _scaled(self, other: Any, alpha: Scalar, op: str) -> Any:
         if alpha == 1:
             return other
-        if self.data.dtype.kind != "f" and isinstance(alpha, (PyFloat, np.floating)):
+        if self._data.dtype.kind != "f" and isinstance(alpha, (PyFloat, np.floating)):
             raise RuntimeError(f"{op}: for integral input tensors, argument alpha must not be a "
                                f"floating point number (got {alpha})")
         # scale as an array: no graph node, and a Python alpha keeps the dtype
-        return self._operand(other).data * alpha
+        return self._operand(other)._data * alpha
 
     def add_(self, other: Any, alpha: Scalar = 1) -> Tensor:
         """self += alpha * other."""
@@ -91,13 +91,13 @@ class InPlace(TensorFields):
         """Copy ``source`` (broadcast to this shape) into this tensor, converting its dtype as
         PyTorch does (floats copied into an int tensor are truncated)."""
         self._before_inplace("copy_")
-        np.copyto(self.data, self._operand(source).data, casting="unsafe")
+        np.copyto(self._data, self._operand(source)._data, casting="unsafe")
         bump_version(self)
         return cast("Tensor", self)
 
     def fill_(self, value: Scalar) -> Tensor:
         self._before_inplace("fill_")
-        self.data.fill(fill_value(value, "fill_"))
+        self._data.fill(fill_value(value, "fill_"))
         bump_version(self)
         return cast("Tensor", self)
 
@@ -109,11 +109,11 @@ class InPlace(TensorFields):
             raise RuntimeError("clamp_(): at least one of 'min' or 'max' must not be None")
         self._before_inplace("clamp_")
         for bound in (min, max):
-            if bound is not None and category(scalar_dtype(self.data.dtype, bound)) > category(
-                    self.data.dtype):
-                raise RuntimeError(f"clamp_: result type {scalar_dtype(self.data.dtype, bound)} "
+            if bound is not None and category(scalar_dtype(self._data.dtype, bound)) > category(
+                    self._data.dtype):
+                raise RuntimeError(f"clamp_: result type {scalar_dtype(self._data.dtype, bound)} "
                                    f"can't be cast to the desired output type {self.dtype}")
-        np.clip(self.data, min, max, out=self.data)
+        np.clip(self._data, min, max, out=self._data)
         bump_version(self)
         return cast("Tensor", self)
 
@@ -126,8 +126,8 @@ class InPlace(TensorFields):
     def __setitem__(self, index: Any, value: Any) -> None:
         self._before_inplace("__setitem__")
         steps = index_steps(_index_arrays(index))  # PyTorch's order: integers first
-        target = self.data if len(steps) == 1 else self.data[steps[0]]  # a view
-        target[steps[-1]] = self._operand(value).data
+        target = self._data if len(steps) == 1 else self._data[steps[0]]  # a view
+        target[steps[-1]] = self._operand(value)._data
         bump_version(self)
 
 
@@ -135,7 +135,7 @@ def _index_arrays(index: Any) -> Any:
     """Tensors and lists inside an index become arrays (NumPy does the indexing)."""
     def array(part: Any) -> Any:
         if isinstance(part, InPlace):
-            return part.data
+            return part._data
         return np.array(part) if isinstance(part, list) else part
     if isinstance(index, tuple):
         return tuple(array(i) for i in index)

@@ -53,24 +53,24 @@ class Reductions(TensorFields):
 
     def sum(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
         dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
-        axes = tuple(range(self.data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "sum")
+        axes = tuple(range(self._data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "sum")
         return R.Sum.apply(self, axes=axes, keepdim=keepdim)
 
     def mean(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
         dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
-        if self.data.dtype.kind != "f":
+        if self._data.dtype.kind != "f":
             raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self.dtype}")
-        axes = tuple(range(self.data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "mean")
+        axes = tuple(range(self._data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "mean")
         return R.Mean.apply(self, axes=axes, keepdim=keepdim)
 
     def _reduced_axes(self, dim: Dim, op: str) -> tuple[PyInt, ...]:
         """The axes of ``dim`` for a reduction that has no value over nothing (max, argmax)."""
         axes = dim_tuple(dim, self.ndim, op)
         for axis in axes if self.ndim else ():
-            if self.data.shape[axis] == 0:
+            if self._data.shape[axis] == 0:
                 raise IndexError(f"{op}(): expected reduction dim {axis} to have non-zero size "
                                  f"(tensor of shape {self.shape})")
-        if dim is None and self.data.size == 0:
+        if dim is None and self._data.size == 0:
             raise RuntimeError(f"{op}(): expected a non-empty tensor, got shape {self.shape}; "
                                "specify a dim to reduce along one dim")
         return axes
@@ -89,7 +89,7 @@ class Reductions(TensorFields):
             zero = self._wrap(np.zeros((), np.int64), False)
             return ValuesIndices(S.View.apply(self, shape=()), zero)
         (axis,) = axes
-        index = (self.data.argmin if smallest else self.data.argmax)(axis=axis, keepdims=True)
+        index = (self._data.argmin if smallest else self._data.argmax)(axis=axis, keepdims=True)
         values = R.TakeAlongDim.apply(self, index=index, dim=axis, keepdim=keepdim)
         # the caller gets a copy: changing it in place must not move the saved gradient index
         index = index.copy() if keepdim else index.squeeze(axis).copy()
@@ -115,7 +115,7 @@ class Reductions(TensorFields):
     def _arg_extreme(self, dim: PyInt | None, keepdim: PyBool, smallest: PyBool) -> Tensor:
         name = "argmin" if smallest else "argmax"
         self._reduced_axes(dim, name)
-        pick = self.data.argmin if smallest else self.data.argmax
+        pick = self._data.argmin if smallest else self._data.argmax
         if dim is None:
             index = np.asarray(pick())
             return self._wrap(index.reshape((1,) * self.ndim) if keepdim else index, False)
@@ -134,7 +134,7 @@ class Reductions(TensorFields):
 
     def _moment_args(self, dim: Dim, unbiased: PyBool, correction: Any, op: str) -> tuple[
             tuple[PyInt, ...], PyInt]:
-        if self.data.dtype.kind != "f":
+        if self._data.dtype.kind != "f":
             raise RuntimeError(f"{op}(): only floating point tensors are supported, got dtype "
                                f"{self.dtype}")
         if correction is None:

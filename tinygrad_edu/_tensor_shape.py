@@ -34,12 +34,12 @@ class ShapeOps(TensorFields):
         sizes = size_args(shape, op, allow_minus_one=True)
         known = math.prod(n for n in sizes if n != -1)
         if -1 in sizes:
-            if known == 0 or self.data.size % known:
+            if known == 0 or self._data.size % known:
                 raise RuntimeError(f"{op}(): shape {sizes} is invalid for input of size "
-                                   f"{self.data.size}")
-            sizes = tuple(self.data.size // known if n == -1 else n for n in sizes)
-        elif known != self.data.size:
-            raise RuntimeError(f"{op}(): input of size {self.data.size} (shape {self.shape}) "
+                                   f"{self._data.size}")
+            sizes = tuple(self._data.size // known if n == -1 else n for n in sizes)
+        elif known != self._data.size:
+            raise RuntimeError(f"{op}(): input of size {self._data.size} (shape {self.shape}) "
                                f"cannot take the shape {sizes}")
         return sizes
 
@@ -163,7 +163,7 @@ def _index_template(index: Any, wrap: Any) -> tuple[Any, list[Tensor]]:
         else:
             template.append(part)
             continue
-        if tensor.data.dtype.kind not in "iub":
+        if tensor._data.dtype.kind not in "iub":
             raise IndexError(f"tensors used as indices must be long, int or bool, got "
                              f"{tensor.dtype}")
         template.append(S.IndexSlot(len(tensors)))

@@ -23,7 +23,7 @@ class TensorFields:
     once here for type checkers; no behaviour."""
 
     __slots__ = ()
-    data: np.ndarray
+    _data: np.ndarray
 
     if TYPE_CHECKING:
         @property

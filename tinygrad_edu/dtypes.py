@@ -71,7 +71,7 @@ def result_type(*operands: Any) -> np.dtype:
     """
     groups: list[np.dtype | None] = [None, None, None]  # dims, 0-d, Python numbers
     for x in operands:
-        array = getattr(x, "data", None)
+        array = getattr(x, "_data", None)
         if isinstance(array, np.ndarray):
             group, dtype = (0 if array.ndim else 1), array.dtype
         elif isinstance(x, np.ndarray):
@@ -115,7 +115,7 @@ def _to_array(data: Any, dtype: DTypeLike, python_default: np.dtype | None) -> A
     """Data -> NumPy array. NumPy arrays keep their dtype (and memory); Python data becomes
     ``python_default`` (float32 for ``Tensor``) unless ``dtype`` says otherwise."""
     if type(data).__name__ == "Tensor" or hasattr(data, "_requires_grad"):  # a Tensor
-        data = data.data
+        data = data._data
     if isinstance(data, np.ndarray):
         array = data if dtype is None else data.astype(_dtype(dtype), copy=False)
     elif isinstance(data, np.generic):

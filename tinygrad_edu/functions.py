@@ -26,7 +26,7 @@ def _joined(tensors: Any, op: str) -> list[Tensor]:
         raise ValueError(f"{op}(): expected a non-empty list of Tensors")
     joined = [_as_tensor(t) for t in tensors]
     dtype = result_type(*[t if t.ndim else t.reshape(1) for t in joined])  # all count as dims
-    return [t if t.data.dtype == dtype else t.to(dtype) for t in joined]
+    return [t if t._data.dtype == dtype else t.to(dtype) for t in joined]
 
 
 def cat(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:

@@ -21,7 +21,7 @@ class GradcheckError(AssertionError):
 
 
 def _scalar_objective(output: Tensor, cotangent: np.ndarray) -> float:
-    return float(np.sum(output.data.astype(np.float64) * cotangent))
+    return float(np.sum(output._data.astype(np.float64) * cotangent))
 
 
 def gradcheck(
@@ -61,11 +61,11 @@ def gradcheck(
     worst: tuple[float, str] = (-1.0, "")
     for i in checked:
         x = inputs[i]
-        analytic = np.zeros(x.shape) if x.grad is None else x.grad.data.astype(np.float64)
+        analytic = np.zeros(x.shape) if x.grad is None else x.grad._data.astype(np.float64)
         numeric = np.zeros(x.shape)
-        if not (x.data.flags.c_contiguous and x.data.flags.writeable):
-            x.data = x.data.copy()
-        flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
+        if not (x._data.flags.c_contiguous and x._data.flags.writeable):
+            x._data = x._data.copy()
+        flat = x._data.reshape(-1)  # a view: perturbing it perturbs x
         with no_grad():
             for k in range(flat.size):
                 original = flat[k]

@@ -105,7 +105,7 @@ class _Encoder:
 
     def encode(self, obj: object, path: KeyPath) -> Json:
         if isinstance(obj, Tensor):
-            return {"tensor": self.array(obj.data, path, "a Tensor"),
+            return {"tensor": self.array(obj._data, path, "a Tensor"),
                     "requires_grad": bool(obj.requires_grad)}
         if isinstance(obj, np.ndarray):
             if type(obj) is not np.ndarray:

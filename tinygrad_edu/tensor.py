@@ -49,7 +49,7 @@ def _check_can_require_grad(array: Array) -> None:
 def _make(data: Array, requires_grad: bool) -> Tensor:
     """The fast constructor every op uses: no conversion, no checks."""
     t = _new(Tensor)
-    t.data = data
+    t._data = data
     t._grad = None
     t._requires_grad = requires_grad
     t._ctx = None
@@ -68,11 +68,11 @@ class Tensor(ShapeOps, Reductions, InPlace):
     ``tensor(...)`` to infer integer dtypes from Python data (like ``torch.tensor``).
     """
 
-    __slots__ = ("data", "_grad", "_requires_grad", "_ctx", "_node", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "_ctx", "_node", "__weakref__")
     # NumPy operators with a Tensor on the right defer to ours, so np.float32(2) * t is a Tensor.
     __array_ufunc__ = None
 
-    data: Array
+    _data: Array  # the NumPy array; ``.data`` is the PyTorch-style detached view of it
     _grad: Tensor | None
     _requires_grad: bool
     _ctx: Function | None  # the node that made this tensor (grad_fn); None for leaves
@@ -80,15 +80,39 @@ class Tensor(ShapeOps, Reductions, InPlace):
     _node: Node | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
-        self.data = _to_array(data, dtype, default_float)
+        self._data = _to_array(data, dtype, default_float)
         if requires_grad:
-            _check_can_require_grad(self.data)
+            _check_can_require_grad(self._data)
         self._grad = None
         self._requires_grad = bool(requires_grad)
         self._ctx = None
         self._node = AccumulateGrad(self) if requires_grad else None
 
     # ------------------------------------------------------------------ properties
+
+    @property
+    def data(self) -> Tensor:
+        """This tensor's values as a new tensor that shares its memory and is cut off from the
+        graph (``requires_grad=False``), as PyTorch's ``.data``: ``p.data -= lr * p.grad`` and
+        ``p.data.zero_()`` change ``p`` without recording anything. Unlike ``detach()``, PyTorch
+        does not catch a change made through ``.data`` to a value an op saved; here the change
+        is caught anyway (versions belong to the memory), which only turns a silently wrong
+        gradient into an error."""
+        return _make(self._data, False)
+
+    @data.setter
+    def data(self, value: Tensor | Array) -> None:
+        """``p.data = other``: ``p`` now holds ``other``'s values (shared, not copied); its shape
+        may change, as in PyTorch. A NumPy array is accepted too."""
+        array = value._data if isinstance(value, Tensor) else value
+        if isinstance(array, np.generic):  # what arithmetic on 0-d arrays returns
+            array = np.asarray(array)
+        if not isinstance(array, np.ndarray):
+            raise TypeError(f"data must be set to a Tensor (or a NumPy array), not "
+                            f"{type(value).__name__}")
+        if self._requires_grad:
+            _check_can_require_grad(array)
+        self._data = array
 
     @property
     def requires_grad(self) -> bool:
@@ -113,10 +137,10 @@ class Tensor(ShapeOps, Reductions, InPlace):
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
                                 f"type {type(value).__name__}")
-            if value.data.shape != self.data.shape:
+            if value._data.shape != self._data.shape:
                 raise RuntimeError(f"assigned grad has data of a different size: "
                                    f"{value.shape} for a tensor of shape {self.shape}")
-            if value.data.dtype != self.data.dtype:
+            if value._data.dtype != self._data.dtype:
                 raise RuntimeError(f"assigned grad has data of a different type: "
                                    f"{value.dtype} for a tensor of dtype {self.dtype}")
         self._grad = value
@@ -138,12 +162,12 @@ class Tensor(ShapeOps, Reductions, InPlace):
     def __getstate__(self) -> tuple[None, dict[str, Any]]:
         """For copy, deepcopy and pickle: a copy gets its own AccumulateGrad (a shared one
         would send the copy's gradients to the original)."""
-        return None, {"data": self.data, "_grad": self._grad, "_requires_grad":
+        return None, {"data": self._data, "_grad": self._grad, "_requires_grad":
                       self._requires_grad, "_ctx": self._ctx}
 
     def __setstate__(self, state: tuple[None, dict[str, Any]]) -> None:
         for name, value in state[1].items():
-            object.__setattr__(self, name, value)
+            object.__setattr__(self, "_data" if name == "data" else name, value)
         self._node = self._ctx if self._ctx is not None or not self._requires_grad else (
             AccumulateGrad(self))
 
@@ -153,15 +177,15 @@ class Tensor(ShapeOps, Reductions, InPlace):
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def device(self) -> str:
@@ -173,26 +197,26 @@ class Tensor(ShapeOps, Reductions, InPlace):
         return S.Transpose.apply(self, dims=tuple(reversed(range(self.ndim))))
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or the size of one dim."""
         if dim is None:
-            return self.data.shape
+            return self._data.shape
         if self.ndim == 0:
             dim_index(dim, 0, "size")
             raise IndexError("size(): a 0-d tensor has no dims")
-        return self.data.shape[dim_index(dim, self.ndim, "size")]
+        return self._data.shape[dim_index(dim, self.ndim, "size")]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item() needs a one-element tensor, this one has shape {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def numpy(self) -> Array:
         """The underlying array (shared, not copied). Refuses if grad is required, as PyTorch."""
@@ -200,14 +224,14 @@ class Tensor(ShapeOps, Reductions, InPlace):
             raise RuntimeError(
                 "Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )
-        return self.data
+        return self._data
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def detach(self) -> Tensor:
         """The same data, cut off from the graph (no copy; in-place changes are shared)."""
-        return _make(self.data, False)
+        return _make(self._data, False)
 
     def clone(self) -> Tensor:
         """A copy of the data that stays in the graph (gradient flows through unchanged)."""
@@ -216,14 +240,14 @@ class Tensor(ShapeOps, Reductions, InPlace):
     def contiguous(self) -> Tensor:
         """This tensor if its memory is C-ordered, else a C-ordered copy in the graph (what
         ``view`` needs after a transpose, as in PyTorch)."""
-        return self if self.data.flags.c_contiguous else E.Clone.apply(self)
+        return self if self._data.flags.c_contiguous else E.Clone.apply(self)
 
     def is_contiguous(self) -> PyBool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous)
 
     def requires_grad_(self, requires_grad: PyBool = True) -> Tensor:
         if requires_grad:
-            _check_can_require_grad(self.data)
+            _check_can_require_grad(self._data)
         elif self._ctx is not None:
             raise RuntimeError(
                 "requires_grad can only be switched off on leaf tensors; use detach() instead"
@@ -275,10 +299,10 @@ class Tensor(ShapeOps, Reductions, InPlace):
         if dtype is None:
             return self
         dtype = _dtype(dtype)
-        if dtype == self.data.dtype:
+        if dtype == self._data.dtype:
             return self
         if dtype.kind != "f":  # integer/bool results cannot carry gradients
-            return _make(self.data.astype(dtype), False)
+            return _make(self._data.astype(dtype), False)
         return E.Cast.apply(self, dtype=dtype)
 
     def cpu(self) -> Tensor:
@@ -303,24 +327,24 @@ class Tensor(ShapeOps, Reductions, InPlace):
         return self.to(other.dtype)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Array:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     def __len__(self) -> PyInt:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self) -> PyBool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
-                f"Boolean value of a tensor with {self.data.size} values is ambiguous"
+                f"Boolean value of a tensor with {self._data.size} values is ambiguous"
             )
-        return bool(self.data)
+        return bool(self._data)
 
     def __float__(self) -> PyFloat:
         return PyFloat(self.item())
@@ -329,22 +353,22 @@ class Tensor(ShapeOps, Reductions, InPlace):
         return PyInt(self.item())
 
     def __index__(self) -> PyInt:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only one-element integer tensors can be used as an index")
         return PyInt(self.item())
 
     __hash__ = object.__hash__  # == is elementwise, so hash by identity (as PyTorch)
 
     def __repr__(self) -> str:
-        data = self.data
+        data = self._data
         finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
         whole = data.dtype.kind != "f" or bool(np.all(finite == np.round(finite)))
         # as PyTorch: 4 fixed decimals, unless every value is a whole number ("1., 2.")
         body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
                                floatmode="maxprec" if whole else "fixed")
         extras = []
-        if self.data.dtype not in (float32, int64, bool_):
-            extras.append(f"dtype={self.data.dtype}")
+        if self._data.dtype not in (float32, int64, bool_):
+            extras.append(f"dtype={self._data.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name()}>")  # as PyTorch prints it
         elif self._requires_grad:
@@ -363,12 +387,12 @@ class Tensor(ShapeOps, Reductions, InPlace):
         if isinstance(other, Tensor):
             return other
         if isinstance(other, (PyInt, PyFloat, np.number, np.bool_)):
-            number_dtype = scalar_dtype(self.data.dtype, other)
+            number_dtype = scalar_dtype(self._data.dtype, other)
             if number_dtype.kind in "iu" and not isinstance(other, np.number):  # uint8 + 300 wraps
                 return _make(np.asarray(other).astype(number_dtype), False)  # around, as PyTorch
             return _make(np.asarray(other, dtype=number_dtype), False)
         if isinstance(other, (np.ndarray, list, tuple)):
-            dtype = None if isinstance(other, np.ndarray) else self.data.dtype
+            dtype = None if isinstance(other, np.ndarray) else self._data.dtype
             return _make(_to_array(other, dtype, default_float), False)
         raise TypeError(f"unsupported operand type for a Tensor op: {type(other).__name__}")
 
@@ -378,12 +402,12 @@ class Tensor(ShapeOps, Reductions, InPlace):
         each gradient comes back in its input's dtype."""
         if type(other) is not Tensor:
             other = self._operand(other)
-        if other.data.dtype is self.data.dtype:
+        if other._data.dtype is self._data.dtype:
             return self, other
         return _promoted(self, other)
 
     def __add__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype:  # the common case
+        if type(other) is Tensor and other._data.dtype is self._data.dtype:  # the common case
             return E.Add.apply(self, other)
         return E.Add.apply(*self._pair(other))
 
@@ -392,7 +416,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
         return E.Add.apply(b, a)
 
     def __sub__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype:  # the common case
+        if type(other) is Tensor and other._data.dtype is self._data.dtype:  # the common case
             return E.Sub.apply(self, other)
         return E.Sub.apply(*self._pair(other))
 
@@ -401,7 +425,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
         return E.Sub.apply(b, a)
 
     def __mul__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype:  # the common case
+        if type(other) is Tensor and other._data.dtype is self._data.dtype:  # the common case
             return E.Mul.apply(self, other)
         return E.Mul.apply(*self._pair(other))
 
@@ -410,7 +434,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
         return E.Mul.apply(b, a)
 
     def __truediv__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype:  # the common case
+        if type(other) is Tensor and other._data.dtype is self._data.dtype:  # the common case
             return E.Div.apply(self, other)
         return E.Div.apply(*self._pair(other))
 
@@ -424,8 +448,8 @@ class Tensor(ShapeOps, Reductions, InPlace):
             if isinstance(exponent, np.number):
                 exponent = exponent.item()
             base = self
-            dtype = scalar_dtype(self.data.dtype, exponent)
-            if dtype != self.data.dtype:  # int tensor ** 0.5: float32, as PyTorch
+            dtype = scalar_dtype(self._data.dtype, exponent)
+            if dtype != self._data.dtype:  # int tensor ** 0.5: float32, as PyTorch
                 base = self.to(dtype)
             return E.PowScalar.apply(base, exponent=exponent)
         return E.Pow.apply(*self._pair(exponent))
@@ -478,11 +502,11 @@ class Tensor(ShapeOps, Reductions, InPlace):
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         if min is None and max is None:
             raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
-        dtype = self.data.dtype
+        dtype = self._data.dtype
         for bound in (min, max):
             if bound is not None:
                 dtype = scalar_dtype(dtype, bound)  # int tensor, float bound: float32
-        x = self if dtype == self.data.dtype else self.to(dtype)
+        x = self if dtype == self._data.dtype else self.to(dtype)
         # Python numbers: NumPy then keeps x's dtype (no float32 -> float64, no int -> float)
         number = PyFloat if dtype.kind == "f" else PyInt
         low = None if min is None else number(min)
@@ -498,7 +522,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
     def sign(self) -> Tensor:
         """-1, 0 or 1 per element (0 at NaN, as PyTorch); a constant (its derivative is 0
         almost everywhere)."""
-        return _make(E.sgn(np.asarray(self.data)), False)
+        return _make(E.sgn(np.asarray(self._data)), False)
 
     # ------------------------------------------------------------------ activations
 
@@ -512,7 +536,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
         return A.Tanh.apply(self)
 
     def _softmax_dim(self, dim: Any, op: str) -> PyInt:
-        if self.data.dtype.kind != "f":
+        if self._data.dtype.kind != "f":
             raise RuntimeError(f"{op}(): expected a floating point tensor, got dtype "
                                f"{self.dtype} (convert with .float())")
         axis = dim_index(dim, self.ndim, op)
@@ -527,7 +551,7 @@ class Tensor(ShapeOps, Reductions, InPlace):
     # ------------------------------------------------------------------ comparisons (no grad)
 
     def _compare(self, ufunc: np.ufunc, other: Any) -> Tensor:
-        return _make(ufunc(self.data, self._operand(other).data), False)
+        return _make(ufunc(self._data, self._operand(other)._data), False)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(np.equal, other)
@@ -551,10 +575,10 @@ class Tensor(ShapeOps, Reductions, InPlace):
 
     def equal(self, other: Tensor) -> PyBool:
         """True if both have the same shape and elements (``torch.equal``)."""
-        return self.shape == other.shape and bool(np.array_equal(self.data, other.data))
+        return self.shape == other.shape and bool(np.array_equal(self._data, other._data))
 
     def allclose(self, other: Any, rtol: PyFloat = 1e-5, atol: PyFloat = 1e-8) -> PyBool:
-        return bool(np.allclose(self.data, self._operand(other).data, rtol=rtol, atol=atol))
+        return bool(np.allclose(self._data, self._operand(other)._data, rtol=rtol, atol=atol))
 
 # ---------------------------------------------------------------------- helpers
 
@@ -562,8 +586,8 @@ class Tensor(ShapeOps, Reductions, InPlace):
 def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """``a`` and ``b`` cast to their ``result_type``."""
     dtype = result_type(a, b)
-    return (a if a.data.dtype == dtype else a.to(dtype),
-            b if b.data.dtype == dtype else b.to(dtype))
+    return (a if a._data.dtype == dtype else a.to(dtype),
+            b if b._data.dtype == dtype else b.to(dtype))
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -574,18 +598,18 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     """``input`` where ``condition`` holds, else ``other``; gradients flow to both branches."""
     # a bool tensor is an input of the node (the in-place check covers it); anything else is
     # copied, so later changes to the caller's array cannot move the gradient
-    if isinstance(condition, Tensor) and condition.data.dtype == bool_:
+    if isinstance(condition, Tensor) and condition._data.dtype == bool_:
         cond = condition
     else:
-        cond = _make(np.array(getattr(condition, "data", condition)), False)
-        if cond.data.dtype != bool_:
+        cond = _make(np.array(getattr(condition, "_data", condition)), False)
+        if cond._data.dtype != bool_:
             raise RuntimeError(f"where(): expected condition to be a boolean tensor, but got "
                                f"dtype {cond.dtype} (compare first, e.g. x > 0)")
     base = input if isinstance(input, Tensor) else other
     if not isinstance(base, Tensor):  # two numbers: their dtype (where(c, 1, 2) is int64)
         base = _make(np.zeros((), result_type(input, other)), False)
     a, b = base._operand(input), base._operand(other)
-    if a.data.dtype != b.data.dtype:
+    if a._data.dtype != b._data.dtype:
         a, b = _promoted(a, b)
     return E.Where.apply(cond, a, b)
 

@@ -90,7 +90,7 @@ def _split_batch(batch: Any) -> tuple[Any, Any]:
 
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def evaluate(model: Any, loss_fn: Callable[[Any, Any], Tensor], loader: Iterable[Any],
@@ -126,7 +126,7 @@ def _check_finite_parameters(optimizer: Any, epoch: int) -> None:
     batch of an epoch): check the weights themselves once per epoch."""
     for group in getattr(optimizer, "param_groups", ()):
         for p in group["params"]:
-            if not np.isfinite(p.data).all():
+            if not np.isfinite(p._data).all():
                 raise FloatingPointError(
                     f"a parameter of shape {tuple(p.shape)} became non-finite (nan or inf) at "
                     f"epoch {epoch}; lower the learning rate"

@@ -37,7 +37,7 @@ def _array_dataset(n: int) -> TensorDataset:
 
 def _epoch_indices(loader: DataLoader) -> list[list[int]]:
     """The sample indices of each batch of one epoch, read back from the batch contents."""
-    return [[int(v) for v in xb.data[:, 0]] for xb, _ in loader]
+    return [[int(v) for v in xb.data.numpy()[:, 0]] for xb, _ in loader]
 
 
 @given(
@@ -101,9 +101,9 @@ def test_array_path_yields_float32_int64_tensors_and_fresh_arrays() -> None:
         xb, yb = next(iter(DataLoader(ds, 4, shuffle=shuffle, seed=0)))
         assert isinstance(xb, tg.Tensor) and isinstance(yb, tg.Tensor)
         assert xb.dtype == np.float32 and yb.dtype == np.int64
-        assert xb.data.flags.c_contiguous and not xb.requires_grad
-        np.testing.assert_array_equal(xb.data, x[yb.data])
-        xb.data[:] = 99  # batches are copies: the dataset is untouched
+        assert xb.data.numpy().flags.c_contiguous and not xb.requires_grad
+        np.testing.assert_array_equal(xb.data.numpy(), x[yb.data.numpy()])
+        xb.data.numpy()[:] = 99  # batches are copies: the dataset is untouched
     assert x.max() < 99
 
 
@@ -122,8 +122,8 @@ def test_generic_path_collates_items() -> None:
     assert ds.calls == 5
     xb, yb = batches[0]
     assert xb.dtype == np.float32 and xb.shape == (2, 1)
-    assert yb.dtype == np.int64 and yb.data.tolist() == [0, 1]
-    assert batches[-1][1].data.tolist() == [16]
+    assert yb.dtype == np.int64 and yb.data.numpy().tolist() == [0, 1]
+    assert batches[-1][1].data.numpy().tolist() == [16]
 
 
 def test_default_collate_structures() -> None:
@@ -144,7 +144,8 @@ def test_tensor_dataset_checks_and_items() -> None:
     ds = TensorDataset(tg.tensor([[1.0, 2.0], [3.0, 4.0]]), [0, 1])
     assert len(ds) == 2
     x1, y1 = ds[1]
-    assert x1.data.tolist() == [3.0, 4.0] and int(y1.data) == 1 and y1.dtype == np.int64
+    assert x1.data.numpy().tolist() == [3.0,
+                                        4.0] and int(y1.data.numpy()) == 1 and y1.dtype == np.int64
     assert [t.shape for t in ds.tensors] == [(2, 2), (2,)]
     keep = np.zeros((3, 2), np.float64)
     assert TensorDataset(keep).arrays[0] is keep  # no copy; float64 stays float64

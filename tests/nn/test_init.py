@@ -116,7 +116,7 @@ def test_xavier_uniform(shape: tuple[int, ...]) -> None:
     fan_in, fan_out = _fans(shape)
     for gain in (1.0, 5 / 3):
         w = init.xavier_uniform_(tg.zeros(*shape), gain=gain)
-        _check_uniform(w.data, gain * math.sqrt(6 / (fan_in + fan_out)))
+        _check_uniform(w.data.numpy(), gain * math.sqrt(6 / (fan_in + fan_out)))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -125,7 +125,7 @@ def test_xavier_normal(shape: tuple[int, ...]) -> None:
     fan_in, fan_out = _fans(shape)
     for gain in (1.0, 2.0):
         w = init.xavier_normal_(tg.zeros(*shape), gain=gain)
-        _check_normal(w.data, 0.0, gain * math.sqrt(2 / (fan_in + fan_out)))
+        _check_normal(w.data.numpy(), 0.0, gain * math.sqrt(2 / (fan_in + fan_out)))
 
 
 KAIMING_CASES = [(0.0, "fan_in", "leaky_relu"), (0.0, "fan_out", "relu"),
@@ -142,7 +142,7 @@ def test_kaiming_uniform(shape: tuple[int, ...], a: float, mode: str, nonlineari
     gain = init.calculate_gain(nonlinearity, a)
     w = init.kaiming_uniform_(tg.zeros(*shape), a=a, mode=mode,  # type: ignore[arg-type]
                               nonlinearity=nonlinearity)
-    _check_uniform(w.data, gain * math.sqrt(3 / fan))
+    _check_uniform(w.data.numpy(), gain * math.sqrt(3 / fan))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -154,33 +154,33 @@ def test_kaiming_normal(shape: tuple[int, ...], a: float, mode: str, nonlinearit
     gain = init.calculate_gain(nonlinearity, a)
     w = init.kaiming_normal_(tg.zeros(*shape), a=a, mode=mode,  # type: ignore[arg-type]
                              nonlinearity=nonlinearity)
-    _check_normal(w.data, 0.0, gain / math.sqrt(fan))
+    _check_normal(w.data.numpy(), 0.0, gain / math.sqrt(fan))
 
 
 def test_kaiming_defaults_are_he_relu_and_linear_uses_a_sqrt5() -> None:
     tg.manual_seed(4)
     w = init.kaiming_uniform_(tg.zeros(300, 400))  # a=0, leaky_relu: gain sqrt(2)
-    _check_uniform(w.data, math.sqrt(2) * math.sqrt(3 / 400))
+    _check_uniform(w.data.numpy(), math.sqrt(2) * math.sqrt(3 / 400))
     w = init.kaiming_uniform_(tg.zeros(300, 400), a=math.sqrt(5))
-    _check_uniform(w.data, 1 / math.sqrt(400))  # what Linear's default init is
+    _check_uniform(w.data.numpy(), 1 / math.sqrt(400))  # what Linear's default init is
 
 
 def test_uniform_and_normal() -> None:
     tg.manual_seed(5)
     w = init.uniform_(tg.zeros(300, 400), -0.08, 0.08)  # seed 000's initialisation
-    _check_uniform(w.data, 0.08)
+    _check_uniform(w.data.numpy(), 0.08)
     w = init.uniform_(tg.zeros(100, 1000))
-    assert 0 <= w.data.min() and w.data.max() <= 1
-    _check_uniform(w.data - 0.5, 0.5)
-    _check_normal(init.normal_(tg.zeros(300, 400), 1.5, 0.3).data, 1.5, 0.3)
-    _check_normal(init.normal_(tg.zeros(300, 400)).data, 0.0, 1.0)
+    assert 0 <= w.data.numpy().min() and w.data.numpy().max() <= 1
+    _check_uniform(w.data.numpy() - 0.5, 0.5)
+    _check_normal(init.normal_(tg.zeros(300, 400), 1.5, 0.3).data.numpy(), 1.5, 0.3)
+    _check_normal(init.normal_(tg.zeros(300, 400)).data.numpy(), 0.0, 1.0)
 
 
 def test_constants() -> None:
     t = tg.randn(3, 4)
-    assert init.zeros_(t) is t and not t.data.any()
-    np.testing.assert_array_equal(init.ones_(t).data, 1.0)
-    np.testing.assert_array_equal(init.constant_(t, -2.5).data, -2.5)
+    assert init.zeros_(t) is t and not t.data.numpy().any()
+    np.testing.assert_array_equal(init.ones_(t).data.numpy(), 1.0)
+    np.testing.assert_array_equal(init.constant_(t, -2.5).data.numpy(), -2.5)
 
 
 # ---------------------------------------------------------------------- in place, dtype, rng
@@ -197,11 +197,11 @@ INITIALIZERS: list[Callable[[tg.Tensor], tg.Tensor]] = [
 def test_in_place_on_parameters_keeping_dtype(fn: Callable[[tg.Tensor], tg.Tensor], dtype: Any,
                                              rows: int, cols: int) -> None:
     p = nn.Parameter(np.full((rows, cols), 7.0, dtype=dtype))
-    array = p.data
+    array = p.data.numpy()
     assert fn(p) is p  # returns the tensor itself, filled in place (no in-place grad error)
-    assert p.data is array and p.dtype == dtype
+    assert p.data.numpy() is array and p.dtype == dtype
     assert p.is_leaf and p.requires_grad and p.grad_fn is None  # no graph was recorded
-    assert not (p.data == 7.0).any()
+    assert not (p.data.numpy() == 7.0).any()
 
 
 @pytest.mark.parametrize("fn", [init.uniform_, init.normal_, init.xavier_uniform_,
@@ -209,13 +209,14 @@ def test_in_place_on_parameters_keeping_dtype(fn: Callable[[tg.Tensor], tg.Tenso
                                 init.kaiming_normal_])
 def test_draws_come_from_the_seeded_generator(fn: Callable[..., tg.Tensor]) -> None:
     tg.manual_seed(11)
-    a = fn(tg.zeros(4, 5)).data.copy()
-    b = fn(tg.zeros(4, 5)).data.copy()
+    a = fn(tg.zeros(4, 5)).data.numpy().copy()
+    b = fn(tg.zeros(4, 5)).data.numpy().copy()
     tg.manual_seed(11)
-    np.testing.assert_array_equal(fn(tg.zeros(4, 5)).data, a)
+    np.testing.assert_array_equal(fn(tg.zeros(4, 5)).data.numpy(), a)
     assert not np.array_equal(a, b)
-    c = fn(tg.zeros(4, 5), generator=np.random.default_rng(0)).data
-    np.testing.assert_array_equal(fn(tg.zeros(4, 5), generator=np.random.default_rng(0)).data, c)
+    c = fn(tg.zeros(4, 5), generator=np.random.default_rng(0)).data.numpy()
+    np.testing.assert_array_equal(fn(tg.zeros(4, 5),
+                                     generator=np.random.default_rng(0)).data.numpy(), c)
 
 
 def test_zero_element_tensors_are_left_alone_with_a_warning() -> None:

@@ -36,7 +36,7 @@ def _normal(shape: tuple[int, ...], seed: int, dtype: Any = np.float32) -> np.nd
 
 def _assert_close(ours: tg.Tensor | None, theirs: Any) -> None:
     assert ours is not None
-    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=RTOL, atol=ATOL)
+    np.testing.assert_allclose(ours.data.numpy(), theirs.detach().numpy(), rtol=RTOL, atol=ATOL)
 
 
 # ---------------------------------------------------------------------- Linear / Sequential
@@ -72,15 +72,16 @@ def test_linear_weight_gradient_has_the_weights_memory_order(order: str) -> None
     memory (the leaf keeps it without a copy), and an SGD step keeps the order. A row-major W
     (as a user might assign) gets a row-major gradient."""
     layer = nn.Linear(4, 3)
-    assert layer.weight.data.flags.f_contiguous and not layer.weight.data.flags.c_contiguous
-    layer.weight.data = np.asarray(layer.weight.data, order=order)
+    flags = layer.weight.data.numpy().flags
+    assert flags.f_contiguous and not flags.c_contiguous
+    layer.weight.data = np.asarray(layer.weight.data.numpy(), order=order)
     x, g = _normal((5, 4), 1), _normal((5, 3), 2)
     layer(tg.Tensor(x)).backward(g)
-    grad = layer.weight.grad.data
+    grad = layer.weight.grad.data.numpy()
     assert grad.flags[f"{order}_CONTIGUOUS"] and grad.base is None
     np.testing.assert_allclose(grad, g.T @ x, rtol=1e-5, atol=1e-6)
     tg.optim.SGD(layer.parameters(), lr=0.1).step()
-    assert layer.weight.data.flags[f"{order}_CONTIGUOUS"]
+    assert layer.weight.data.numpy().flags[f"{order}_CONTIGUOUS"]
 
 
 def test_linear_on_batched_and_single_inputs() -> None:
@@ -127,7 +128,7 @@ def test_linear_default_init_is_pytorchs_bounds() -> None:
     d_in, d_out = 300, 400
     layer = nn.Linear(d_in, d_out)
     bound = 1 / math.sqrt(d_in)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.data.numpy(), layer.bias.data.numpy()
     assert w.shape == (d_out, d_in) and b.shape == (d_out,)
     assert w.dtype == np.float32 and b.dtype == np.float32
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
@@ -139,13 +140,13 @@ def test_linear_default_init_is_pytorchs_bounds() -> None:
     # reproducible, weight drawn first then bias
     tg.manual_seed(0)
     again = nn.Linear(d_in, d_out)
-    np.testing.assert_array_equal(again.weight.data, w)
-    np.testing.assert_array_equal(again.bias.data, b)
+    np.testing.assert_array_equal(again.weight.data.numpy(), w)
+    np.testing.assert_array_equal(again.bias.data.numpy(), b)
     assert nn.Linear(2, 3, dtype=np.float64).weight.dtype == np.float64
     assert nn.Linear(2, 3, dtype="torch.float64").bias.dtype == np.float64
     with pytest.warns(UserWarning, match="zero-element"):  # as PyTorch; the bias bound is 0
         empty = nn.Linear(0, 3)
-    assert empty.weight.shape == (3, 0) and not empty.bias.data.any()
+    assert empty.weight.shape == (3, 0) and not empty.bias.data.numpy().any()
 
 
 def test_layer_arguments() -> None:
@@ -160,7 +161,8 @@ def test_layer_arguments() -> None:
     assert nn.Flatten(0, 2)(x).shape == (24, 5)
     assert nn.Flatten(-3, -2)(x).shape == (2, 12, 5)
     assert nn.Identity(3, foo=4)(x) is x
-    np.testing.assert_array_equal(nn.LeakyReLU(0.5)(tg.tensor([-2.0, 3.0])).data, [-1.0, 3.0])
+    np.testing.assert_array_equal(nn.LeakyReLU(0.5)(tg.tensor([-2.0, 3.0])).data.numpy(), [-1.0,
+                                                                                           3.0])
 
 
 # ---------------------------------------------------------------------- Dropout
@@ -170,7 +172,7 @@ def test_layer_arguments() -> None:
 def test_dropout_keeps_the_right_fraction_and_scales(p: float) -> None:
     tg.manual_seed(1)
     n = 100_000
-    y = nn.Dropout(p)(tg.ones(n)).data
+    y = nn.Dropout(p)(tg.ones(n)).data.numpy()
     kept = int((y != 0).sum())
     sigma = math.sqrt(n * p * (1 - p))  # binomial standard deviation
     assert abs(kept - n * (1 - p)) < 5 * sigma
@@ -186,12 +188,12 @@ def test_dropout_gradient_is_mask_times_scale(p: float, seed: int, dtype: Any) -
     tg.manual_seed(seed)
     y = F.dropout(x, p, training=True)
     tg.manual_seed(seed)  # the same draws on a tensor of ones give mask / (1 - p) itself
-    scaled_mask = F.dropout(tg.Tensor(np.ones((4, 5), dtype=dtype)), p, training=True).data
+    scaled_mask = F.dropout(tg.Tensor(np.ones((4, 5), dtype=dtype)), p, training=True).data.numpy()
     assert set(np.unique(scaled_mask)) <= {0, dtype(1 / (1 - p))}
-    np.testing.assert_allclose(y.data, x.data * scaled_mask, rtol=1e-6)
+    np.testing.assert_allclose(y.data.numpy(), x.data.numpy() * scaled_mask, rtol=1e-6)
     y.backward(g)
     assert x.grad is not None and x.grad.dtype == dtype
-    np.testing.assert_allclose(x.grad.data, g * scaled_mask, rtol=1e-6)
+    np.testing.assert_allclose(x.grad.data.numpy(), g * scaled_mask, rtol=1e-6)
 
 
 def test_dropout_eval_edge_cases_and_errors() -> None:
@@ -201,9 +203,9 @@ def test_dropout_eval_edge_cases_and_errors() -> None:
     assert F.dropout(x, 0.5, training=False) is x
     assert nn.Dropout(0.0)(x) is x  # p = 0: nothing dropped
     zeroed = nn.Dropout(1.0)(x)  # p = 1: everything dropped, no gradient
-    assert not zeroed.data.any()
+    assert not zeroed.data.numpy().any()
     zeroed.sum().backward()
-    assert x.grad is not None and not x.grad.data.any()
+    assert x.grad is not None and not x.grad.data.numpy().any()
     for bad in (-0.1, 1.5, float("nan")):
         with pytest.raises(ValueError, match="between 0 and 1"):
             nn.Dropout(bad)
@@ -216,10 +218,10 @@ def test_dropout_eval_edge_cases_and_errors() -> None:
 def test_dropout_is_reproducible_with_manual_seed() -> None:
     x = tg.ones(20, 20)
     tg.manual_seed(3)
-    a = nn.Dropout(0.3)(x).data
-    b = nn.Dropout(0.3)(x).data
+    a = nn.Dropout(0.3)(x).data.numpy()
+    b = nn.Dropout(0.3)(x).data.numpy()
     tg.manual_seed(3)
-    assert np.array_equal(nn.Dropout(0.3)(x).data, a)
+    assert np.array_equal(nn.Dropout(0.3)(x).data.numpy(), a)
     assert not np.array_equal(a, b)
 
 
@@ -268,12 +270,12 @@ def test_loss_modules_match_torch(reduction: str, n: int, c: int, seed: int, sof
         l_theirs = theirs_cls(reduction=reduction)(x_theirs, torch.from_numpy(t))
         assert l_ours.shape == tuple(l_theirs.shape), name
         assert l_ours.dtype == dtype, name
-        np.testing.assert_allclose(l_ours.data, l_theirs.detach().numpy(), rtol=1e-5,
+        np.testing.assert_allclose(l_ours.data.numpy(), l_theirs.detach().numpy(), rtol=1e-5,
                                    atol=1e-6, err_msg=name)
         g = _normal(l_ours.shape, seed + 1, dtype)
         l_ours.backward(g)
         l_theirs.backward(torch.from_numpy(g))
-        np.testing.assert_allclose(x_ours.grad.data, x_theirs.grad.numpy(), rtol=1e-5,
+        np.testing.assert_allclose(x_ours.grad.data.numpy(), x_theirs.grad.numpy(), rtol=1e-5,
                                    atol=1e-6, err_msg=name)
 
 
@@ -298,7 +300,7 @@ def test_cross_entropy_loss_in_a_training_step() -> None:
     model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
     criterion = nn.CrossEntropyLoss()
     x = tg.Tensor(_normal((30, 4), 0))
-    y = tg.tensor(np.argmax(x.data[:, :3], axis=1))
+    y = tg.tensor(np.argmax(x.data.numpy()[:, :3], axis=1))
     first = criterion(model(x), y).item()
     for _ in range(30):
         model.zero_grad()

@@ -56,7 +56,7 @@ def _torch() -> Any:
 
 
 def _snapshot(model: nn.Module) -> dict[str, np.ndarray]:
-    return {k: v.data.copy() for k, v in model.state_dict().items()}
+    return {k: v.data.numpy().copy() for k, v in model.state_dict().items()}
 
 
 def _x(n: int = 6, d: int = 4, seed: int = 0) -> tg.Tensor:
@@ -84,7 +84,7 @@ def test_attribute_assignment_registers_parameters_modules_and_buffers() -> None
 def test_reassignment_and_deletion_update_the_registries() -> None:
     net = Net()
     net.scale = nn.Parameter(np.zeros(3, dtype=np.float32))
-    assert net._parameters["scale"].data.sum() == 0
+    assert net._parameters["scale"].data.numpy().sum() == 0
     with pytest.raises(TypeError, match="parameter 'scale'"):
         net.scale = tg.ones(3)  # a plain tensor cannot replace a parameter
     net.scale = None  # None is allowed: a placeholder, skipped everywhere
@@ -155,7 +155,7 @@ def test_parameter_is_a_tensor_that_requires_grad() -> None:
     assert type(p * 2) is tg.Tensor  # ops return plain tensors
     assert type(p.detach()) is tg.Tensor
     array = np.ones(3, dtype=np.float64)
-    assert nn.Parameter(array).data is array  # wraps without a copy, keeping the dtype
+    assert nn.Parameter(array).data.numpy() is array  # wraps without a copy, keeping the dtype
     assert nn.Parameter().shape == (0,)
     with pytest.raises(RuntimeError, match="floating point"):
         nn.Parameter(np.arange(3))
@@ -236,7 +236,7 @@ def test_frozen_parameters_get_no_grad_and_stay_put() -> None:
     x, y = _x(), tg.tensor([0, 1, 0, 1, 1, 0])
     F.cross_entropy(model(x), y).backward()
     assert all(p.grad is None for p in encoder.parameters())
-    assert all(p.grad is not None and np.abs(p.grad.data).sum() > 0
+    assert all(p.grad is not None and np.abs(p.grad.data.numpy()).sum() > 0
                for p in model[1].parameters())
     with tg.no_grad():  # a manual SGD step, skipping parameters without a gradient
         for p in model.parameters():
@@ -266,7 +266,7 @@ def test_train_eval_propagate_to_every_descendant_and_switch_dropout() -> None:
     assert dropout(x) is x  # identity in eval mode
     assert net.train() is net
     assert all(m.training for m in net.modules())
-    assert (dropout(x).data == 0).any()
+    assert (dropout(x).data.numpy() == 0).any()
     net.head.train(False)  # a subtree only
     assert net.training and net.encoder.training and not net.head[2].training
     with pytest.raises(ValueError, match="boolean"):
@@ -280,15 +280,15 @@ def test_zero_grad_to_none_and_in_place() -> None:
     model = nn.Sequential(nn.Linear(4, 3), nn.Tanh(), nn.Linear(3, 1))
     x = _x()
     model(x).sum().backward()
-    first = {n: p.grad.data.copy() for n, p in model.named_parameters()}
+    first = {n: p.grad.data.numpy().copy() for n, p in model.named_parameters()}
     grads = {n: p.grad for n, p in model.named_parameters()}
     model.zero_grad(set_to_none=False)
     for n, p in model.named_parameters():
         assert p.grad is grads[n]  # the same tensor, zeroed in place
-        assert not p.grad.data.any()
+        assert not p.grad.data.numpy().any()
     model(x).sum().backward()  # accumulates onto the zeros: equals one fresh gradient
     for n, p in model.named_parameters():
-        np.testing.assert_allclose(p.grad.data, first[n], rtol=1e-6)
+        np.testing.assert_allclose(p.grad.data.numpy(), first[n], rtol=1e-6)
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     model.zero_grad(set_to_none=False)  # no grads at all: nothing to do, no error
@@ -308,7 +308,7 @@ def test_apply_visits_children_first_like_pytorch() -> None:
             nn.init.zeros_(m.weight)
 
     net.apply(zero_linears)
-    assert all(not m.weight.data.any() for m in net.modules() if isinstance(m, nn.Linear))
+    assert all(not m.weight.data.numpy().any() for m in net.modules() if isinstance(m, nn.Linear))
 
 
 def test_apply_order_matches_pytorch() -> None:
@@ -348,22 +348,23 @@ def test_state_dict_round_trip_gives_identical_outputs(hidden: int, seed: int) -
     a = nn.Sequential(nn.Linear(4, hidden), nn.Tanh(), nn.Linear(hidden, 2))
     b = nn.Sequential(nn.Linear(4, hidden), nn.Tanh(), nn.Linear(hidden, 2))
     x = _x(seed=seed)
-    assert not np.array_equal(a(x).data, b(x).data)
+    assert not np.array_equal(a(x).data.numpy(), b(x).data.numpy())
     b_params = list(b.parameters())
     assert b.load_state_dict(a.state_dict()) == IncompatibleKeys([], [])
-    np.testing.assert_array_equal(a(x).data, b(x).data)
+    np.testing.assert_array_equal(a(x).data.numpy(), b(x).data.numpy())
     assert list(b.parameters()) == b_params  # loaded in place: same Parameter objects
     assert all(p.requires_grad and p.is_leaf for p in b.parameters())
     with tg.no_grad():  # independent copies: changing a does not change b
         a[0].weight.add_(1.0)
-    assert not np.array_equal(a(x).data, b(x).data)
+    assert not np.array_equal(a(x).data.numpy(), b(x).data.numpy())
 
 
 def test_state_dict_values_share_memory_and_are_detached() -> None:
     model = nn.Linear(2, 2)
     sd = model.state_dict()
     assert all(not v.requires_grad for v in sd.values())
-    assert sd["weight"].data is model.weight.data  # as PyTorch: a view of the live values
+    # as PyTorch: a view of the live values
+    assert sd["weight"].data.numpy() is model.weight.data.numpy()
     assert model.state_dict(keep_vars=True)["weight"] is model.weight
     assert list(model.state_dict(prefix="fc.")) == ["fc.weight", "fc.bias"]
 
@@ -373,7 +374,7 @@ def test_load_casts_to_the_parameters_dtype_and_accepts_arrays() -> None:
     sd = {k: np.full(v.shape, 0.25, dtype=np.float64) for k, v in model.state_dict().items()}
     model.load_state_dict(sd)
     assert model[0].weight.dtype == np.float32 and model[0].bias.dtype == np.float32
-    np.testing.assert_array_equal(model[0].weight.data, 0.25)
+    np.testing.assert_array_equal(model[0].weight.data.numpy(), 0.25)
     model64 = nn.Linear(3, 2, dtype=np.float64)
     model64.load_state_dict({"weight": np.ones((2, 3), dtype=np.float32), "bias": [1.0, 2.0]})
     assert model64.weight.dtype == np.float64 and model64.bias.tolist() == [1.0, 2.0]
@@ -386,7 +387,7 @@ def test_load_from_pytorch_state_dict() -> None:
     ours.load_state_dict(theirs.state_dict())  # torch tensors go through np.asarray
     x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
     expected = theirs(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(ours(tg.Tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(tg.Tensor(x)).data.numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_strict_missing_keys_are_named() -> None:
@@ -437,14 +438,14 @@ def test_every_problem_is_reported_at_once() -> None:
 
 def test_non_strict_returns_missing_and_unexpected_and_loads_the_rest() -> None:
     model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 1))
-    old_second = model[1].weight.data.copy()
+    old_second = model[1].weight.data.numpy().copy()
     sd = {"0.weight": np.ones((2, 3)), "0.bias": np.ones(2), "9.weight": np.ones(4)}
     result = model.load_state_dict(sd, strict=False)
     assert isinstance(result, tuple) and result == (["1.weight", "1.bias"], ["9.weight"])
     assert result.missing_keys == ["1.weight", "1.bias"]
     assert result.unexpected_keys == ["9.weight"]
-    np.testing.assert_array_equal(model[0].weight.data, 1.0)
-    np.testing.assert_array_equal(model[1].weight.data, old_second)
+    np.testing.assert_array_equal(model[0].weight.data.numpy(), 1.0)
+    np.testing.assert_array_equal(model[1].weight.data.numpy(), old_second)
     assert repr(model.load_state_dict(model.state_dict())) == "<All keys matched successfully>"
     with pytest.raises(TypeError, match="mapping"):
         model.load_state_dict([("0.weight", np.ones((2, 3)))])  # type: ignore[arg-type]
@@ -499,19 +500,19 @@ def test_a_buffer_can_be_made_persistent_again() -> None:
 def test_swapped_entries_that_alias_the_model_load_correctly() -> None:
     """Values sharing memory with the model are read before anything is overwritten."""
     model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 2))
-    w0, w1 = model[0].weight.data.copy(), model[1].weight.data.copy()
+    w0, w1 = model[0].weight.data.numpy().copy(), model[1].weight.data.numpy().copy()
     sd = model.state_dict()  # views of the live arrays
     sd["0.weight"], sd["1.weight"] = sd["1.weight"], sd["0.weight"]
     model.load_state_dict(sd)
-    np.testing.assert_array_equal(model[0].weight.data, w1)
-    np.testing.assert_array_equal(model[1].weight.data, w0)
+    np.testing.assert_array_equal(model[0].weight.data.numpy(), w1)
+    np.testing.assert_array_equal(model[1].weight.data.numpy(), w0)
 
 
 def test_copy_and_pickle() -> None:
     model = Net().eval()
     x = _x()
     for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
-        np.testing.assert_array_equal(clone(x).data, model(x).data)
+        np.testing.assert_array_equal(clone(x).data.numpy(), model(x).data.numpy())
         assert clone.encoder.fc.weight is not model.encoder.fc.weight
         assert isinstance(clone.scale, nn.Parameter) and not clone.training
 

@@ -64,7 +64,7 @@ def test_clip_grad_norm_matches_torch(grads: list[np.ndarray], max_norm: float,
     np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-5, atol=1e-6)
     for p, q in zip(ours, theirs, strict=True):
         assert p.grad is not None
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(p.grad.data.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 @given(grads=grad_lists, max_norm=st.floats(0.05, 10))
@@ -79,10 +79,10 @@ def test_clip_grad_norm_formula(grads: list[np.ndarray], max_norm: float) -> Non
     for p, g in zip(params, grads, strict=True):
         assert p.grad is not None
         if coef < 1:
-            np.testing.assert_allclose(p.grad.data, g * coef, rtol=1e-6, atol=1e-7)
+            np.testing.assert_allclose(p.grad.data.numpy(), g * coef, rtol=1e-6, atol=1e-7)
         else:
-            np.testing.assert_array_equal(p.grad.data, g)  # not touched at all
-    after = math.sqrt(sum(float((p.grad.data.astype(np.float64) ** 2).sum()) for p in params
+            np.testing.assert_array_equal(p.grad.data.numpy(), g)  # not touched at all
+    after = math.sqrt(sum(float((p.grad.data.numpy().astype(np.float64) ** 2).sum()) for p in params
                           if p.grad is not None))
     assert after <= max_norm * (1 + 1e-5)
 
@@ -93,7 +93,7 @@ def test_clip_grad_norm_skips_missing_grads_and_accepts_one_tensor() -> None:
     a.grad = tg.tensor([3.0, 4.0])
     total = clip_grad_norm_([a, b], 1.0)
     assert total.item() == pytest.approx(5.0) and b.grad is None
-    np.testing.assert_allclose(a.grad.data, [0.6, 0.8], rtol=1e-5)
+    np.testing.assert_allclose(a.grad.data.numpy(), [0.6, 0.8], rtol=1e-5)
     assert clip_grad_norm_(a, 10.0).item() == pytest.approx(1.0, rel=1e-5)
     assert clip_grad_norm_([b], 1.0).item() == 0.0  # no gradients: total norm 0
     a.grad = tg.tensor([math.inf, 1.0])
@@ -111,8 +111,8 @@ def test_clipping_one_gradient_never_changes_another() -> None:
     assert p.grad is not None and q.grad is not None
     clip_grad_value_([p], 0.25)
     clip_grad_norm_([p], 1e-3)
-    np.testing.assert_array_equal(q.grad.data, np.ones(3))
-    assert np.all(p.grad.data < 0.01)
+    np.testing.assert_array_equal(q.grad.data.numpy(), np.ones(3))
+    assert np.all(p.grad.data.numpy() < 0.01)
 
 
 @given(grads=grad_lists, clip=st.floats(0.01, 4))
@@ -123,8 +123,8 @@ def test_clip_grad_value_matches_torch(grads: list[np.ndarray], clip: float) -> 
     torch.nn.utils.clip_grad_value_(theirs, clip)
     for p, q, g in zip(ours, theirs, grads, strict=True):
         assert p.grad is not None
-        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-6)
-        np.testing.assert_array_equal(p.grad.data, np.clip(g, np.float32(-clip),
+        np.testing.assert_allclose(p.grad.data.numpy(), q.grad.numpy(), rtol=1e-6)
+        np.testing.assert_array_equal(p.grad.data.numpy(), np.clip(g, np.float32(-clip),
                                                             np.float32(clip)))
 
 
@@ -138,12 +138,13 @@ def test_parameters_to_vector_round_trip(seed: int, hidden: int) -> None:
     params = list(model.parameters())
     vec = parameters_to_vector(params)
     assert vec.shape == (sum(p.numel() for p in params),) and vec.dtype == np.float32
-    np.testing.assert_array_equal(vec.data, np.concatenate([p.data.ravel() for p in params]))
+    np.testing.assert_array_equal(vec.data.numpy(),
+                                  np.concatenate([p.data.numpy().ravel() for p in params]))
     other = nn.Sequential(nn.Linear(3, hidden), nn.Tanh(), nn.Linear(hidden, 2))
     vector_to_parameters(vec.detach(), other.parameters())
     for p, q in zip(model.parameters(), other.parameters(), strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
-        assert not np.shares_memory(p.data, q.data)
+        np.testing.assert_array_equal(p.data.numpy(), q.data.numpy())
+        assert not np.shares_memory(p.data.numpy(), q.data.numpy())
 
 
 def test_parameters_to_vector_matches_torch_order() -> None:
@@ -161,7 +162,8 @@ def test_parameters_to_vector_is_differentiable() -> None:
     model = nn.Linear(2, 2)
     (parameters_to_vector(model.parameters()) ** 2).sum().backward()
     assert model.weight.grad is not None and model.bias.grad is not None
-    np.testing.assert_allclose(model.weight.grad.data, 2 * model.weight.data, rtol=1e-6)
+    np.testing.assert_allclose(model.weight.grad.data.numpy(), 2 * model.weight.data.numpy(),
+                               rtol=1e-6)
 
 
 def test_vector_to_parameters_copies_checks_length_and_keeps_dtype() -> None:
@@ -170,20 +172,21 @@ def test_vector_to_parameters_copies_checks_length_and_keeps_dtype() -> None:
     vec = tg.Tensor(np.arange(7, dtype=np.float64))
     vector_to_parameters(vec, [a, b])
     assert a.dtype == np.float32 and b.dtype == np.float64
-    np.testing.assert_array_equal(a.data, [[0, 1], [2, 3]])
-    np.testing.assert_array_equal(b.data, [4, 5, 6])
-    vec.data[:] = -1  # a copy, not a view (PyTorch would alias here)
-    assert a.data.min() == 0 and a.is_leaf and a.requires_grad
+    np.testing.assert_array_equal(a.data.numpy(), [[0, 1], [2, 3]])
+    np.testing.assert_array_equal(b.data.numpy(), [4, 5, 6])
+    vec.data.numpy()[:] = -1  # a copy, not a view (PyTorch would alias here)
+    assert a.data.numpy().min() == 0 and a.is_leaf and a.requires_grad
     for bad in (tg.zeros(6), tg.zeros(8), tg.zeros(7, 1)):
         with pytest.raises(ValueError, match="7 elements"):
             vector_to_parameters(bad, [a, b])
-        assert b.data.tolist() == [4, 5, 6]  # nothing written
+        assert b.data.numpy().tolist() == [4, 5, 6]  # nothing written
     with pytest.raises(TypeError, match="Tensor"):
         vector_to_parameters(np.zeros(7), [a, b])
     # a vector that is a view of the parameters' own memory is read before it is overwritten
     buffer = np.arange(6, dtype=np.float32)
     c, d = nn.Parameter(buffer[:3]), nn.Parameter(buffer[3:])
     vector_to_parameters(tg.Tensor(buffer[::-1]), [c, d])
-    np.testing.assert_array_equal(np.concatenate([c.data, d.data]), [5, 4, 3, 2, 1, 0])  # type: ignore[arg-type]
+    np.testing.assert_array_equal(np.concatenate([c.data.numpy(), d.data.numpy()]), [5, 4, 3, 2,
+                                                                                     1, 0])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at least one"):
         parameters_to_vector([])

@@ -64,7 +64,7 @@ def run_ours(make: Callable[[list[tg.Tensor]], optim.Optimizer], problem: tuple,
         diff = w - c_t
         (A_t * diff * diff).sum().backward()
         opt.step()
-        trajectory.append(w.data.copy())
+        trajectory.append(w.data.numpy().copy())
     return trajectory
 
 
@@ -315,17 +315,17 @@ def train(opt: optim.Optimizer, params: list[tg.Tensor], steps: range) -> None:
 @config_names
 def test_step_is_in_place_keeps_float32_and_records_no_graph(name: str) -> None:
     params = mlp_params(np.float32)
-    arrays = [p.data for p in params]
+    arrays = [p.data.numpy() for p in params]
     opt = CONFIGS[name](params)
     train(opt, params, range(3))
     for p, array in zip(params, arrays, strict=True):
-        assert p.data is array  # updated in place, not replaced
+        assert p.data.numpy() is array  # updated in place, not replaced
         assert p.dtype == np.float32
         assert p.is_leaf and p.grad_fn is None and p.requires_grad
         for value in opt.state[p].values():
             if isinstance(value, np.ndarray):
                 assert value.dtype == np.float32 and value.shape == p.shape
-    assert not np.array_equal(params[0].data, mlp_params(np.float32)[0].data)
+    assert not np.array_equal(params[0].data.numpy(), mlp_params(np.float32)[0].data.numpy())
 
 
 @config_names
@@ -344,7 +344,7 @@ def test_steps_allocate_no_parameter_sized_arrays(name: str) -> None:
         peak = tracemalloc.get_traced_memory()[1] - before
     finally:
         tracemalloc.stop()
-    assert peak < p.data.nbytes // 4, f"a step allocated {peak} bytes"
+    assert peak < p.data.numpy().nbytes // 4, f"a step allocated {peak} bytes"
 
 
 def test_parameters_without_grad_are_skipped() -> None:
@@ -352,19 +352,19 @@ def test_parameters_without_grad_are_skipped() -> None:
     opt = optim.Adam([frozen, live], lr=0.1)
     live.grad = tg.Tensor([1.0])
     opt.step()
-    np.testing.assert_array_equal(frozen.data, [1.0, 2.0])
+    np.testing.assert_array_equal(frozen.data.numpy(), [1.0, 2.0])
     assert frozen not in opt.state and live in opt.state
-    assert live.data[0] < 3.0
+    assert live.data.numpy()[0] < 3.0
 
 
 def test_zero_grad_sets_none_or_zeros_in_place() -> None:
     p = tg.Tensor([1.0, 2.0], requires_grad=True)
     opt = optim.SGD([p], lr=0.1)
     (p * p).sum().backward()
-    grad_array = p.grad.data
+    grad_array = p.grad.data.numpy()
     opt.zero_grad(set_to_none=False)
-    assert p.grad is not None and p.grad.data is grad_array
-    np.testing.assert_array_equal(p.grad.data, [0.0, 0.0])
+    assert p.grad is not None and p.grad.data.numpy() is grad_array
+    np.testing.assert_array_equal(p.grad.data.numpy(), [0.0, 0.0])
     opt.zero_grad()
     assert p.grad is None
 
@@ -382,7 +382,7 @@ def test_step_with_closure_returns_the_loss_and_enables_grad() -> None:
     with tg.no_grad():  # the closure still records a graph, as in PyTorch
         loss = opt.step(closure)
     assert float(loss) == 9.0
-    np.testing.assert_allclose(p.data, [3.0 - 0.25 * 6.0])
+    np.testing.assert_allclose(p.data.numpy(), [3.0 - 0.25 * 6.0])
 
 
 def test_a_step_invalidates_graphs_that_saved_the_parameter() -> None:
@@ -404,13 +404,13 @@ def test_param_groups_have_their_own_hyperparameters() -> None:
     assert opt.param_groups[0]["momentum"] == 0 and opt.param_groups[1]["momentum"] == 0.9
     a.grad, b.grad = tg.Tensor([1.0]), tg.Tensor([1.0])
     opt.step()
-    np.testing.assert_allclose([a.data[0], b.data[0]], [0.9, 0.5])
+    np.testing.assert_allclose([a.data.numpy()[0], b.data.numpy()[0]], [0.9, 0.5])
 
     c = tg.Tensor([1.0], requires_grad=True)
     opt.add_param_group({"params": [c], "lr": 1.0})
     c.grad = tg.Tensor([2.0])
     opt.step()
-    np.testing.assert_allclose(c.data, [-1.0])
+    np.testing.assert_allclose(c.data.numpy(), [-1.0])
     assert opt.param_groups[2]["dampening"] == 0  # filled from the defaults
     assert "Parameter Group 2" in repr(opt) and "lr: 1.0" in repr(opt)
 
@@ -430,13 +430,13 @@ def test_resuming_from_a_state_dict_gives_the_same_trajectory(name: str, tmp_pat
     train(opt, first, range(5))
     tg.save(opt.state_dict(), tmp_path / "optimizer.ckpt")  # through a checkpoint file
     saved = tg.load(tmp_path / "optimizer.ckpt")
-    resumed = [tg.Tensor(p.data.copy(), requires_grad=True) for p in first]
+    resumed = [tg.Tensor(p.data.numpy().copy(), requires_grad=True) for p in first]
     new_opt = CONFIGS[name](resumed)
     new_opt.load_state_dict(saved)
     train(new_opt, resumed, range(5, 10))
 
     for a, b in zip(straight, resumed, strict=True):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.data.numpy(), b.data.numpy())
 
 
 @config_names
@@ -570,8 +570,8 @@ def test_frozen_parameters_are_accepted_and_left_alone() -> None:
     optimizer = optim.SGD([frozen, trained], lr=0.5)
     (trained * trained).sum().backward()
     optimizer.step()
-    np.testing.assert_array_equal(frozen.data, [1.0, 2.0])
-    np.testing.assert_allclose(trained.data, [0.0, 0.0])
+    np.testing.assert_array_equal(frozen.data.numpy(), [1.0, 2.0])
+    np.testing.assert_allclose(trained.data.numpy(), [0.0, 0.0])
 
 
 def test_a_parameter_may_appear_only_once() -> None:

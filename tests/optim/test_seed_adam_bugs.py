@@ -60,8 +60,8 @@ def run_rule(problem: Problem, update: Update, steps: int) -> list[list[np.ndarr
         for p in params:
             p.grad = None
         loss_fn(params).backward()
-        update([p.data for p in params], [p.grad.data for p in params], t)
-        out.append([p.data.copy() for p in params])
+        update([p.data.numpy() for p in params], [p.grad.data.numpy() for p in params], t)
+        out.append([p.data.numpy().copy() for p in params])
     return out
 
 
@@ -78,7 +78,7 @@ def run_ours(problem: Problem, make: Callable[[list[tg.Tensor]], optim.Optimizer
         opt.zero_grad()
         loss_fn(params).backward()
         opt.step()
-        out.append([p.data.copy() for p in params])
+        out.append([p.data.numpy().copy() for p in params])
     return out
 
 

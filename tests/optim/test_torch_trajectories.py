@@ -114,7 +114,7 @@ def train_both(make_ours: Callable[[list[tg.Tensor]], Any],
             tsched.step()
         for i, (a, b) in enumerate(zip(ours, theirs, strict=True)):
             b = b.detach().numpy()
-            rel = np.max(np.abs(a.data - b)) / max(np.max(np.abs(b)), 1e-12)
+            rel = np.max(np.abs(a.data.numpy() - b)) / max(np.max(np.abs(b)), 1e-12)
             assert rel <= RTOL, f"parameter {i} after step {step + 1}: relative diff {rel:.3g}"
 
 

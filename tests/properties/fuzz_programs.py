@@ -207,7 +207,7 @@ class TgLib(Lib):
         return fn(w) if lam is None else fn(w, lam)
 
     def numpy(self, t: Any) -> np.ndarray:
-        return t.data
+        return t._data
 
     def dtype(self, t: Any) -> np.dtype:
         return np.dtype(t.dtype)
@@ -490,9 +490,9 @@ def compare_forward(program: Program, ours: Run, ref: Run) -> list[Mismatch]:
         if not TG.is_tensor(t):
             add("data-type", i, type(t).__name__, f"not a Tensor: {type(t).__name__}")
             continue
-        if not isinstance(t.data, np.ndarray):
-            add("data-type", i, f"data is {type(t.data).__name__}",
-                f"Tensor.data is {type(t.data).__name__}, not an ndarray")
+        if not isinstance(t._data, np.ndarray):
+            add("data-type", i, f"data is {type(t._data).__name__}",
+                f"Tensor._data is {type(t._data).__name__}, not an ndarray")
         ours_dtype, ref_dtype = TG.dtype(t), TORCH.dtype(r)
         if ours_dtype != ref_dtype:
             add("dtype", i, f"{ours_dtype} vs torch {ref_dtype}",
@@ -516,7 +516,7 @@ def compare_forward(program: Program, ours: Run, ref: Run) -> list[Mismatch]:
             found.append(Mismatch("error", _op_name(program, number), raised_where(exc),
                                   f"step {number} raised {type(exc).__name__}: {exc}"))
     for i, (tensor, original) in ours.leaves.items():
-        if not np.array_equal(tensor.data, original, equal_nan=True):
+        if not np.array_equal(tensor._data, original, equal_nan=True):
             found.append(Mismatch("leaf-mutated", "?", "", f"leaf x{i} was written to"))
     return found
 
@@ -550,7 +550,7 @@ def compare_grads(program: Program, ours: Run, ref: Run, grad_values: Sequence[i
         if g is None or h is None:
             problem, message = "grad presence", f"tinygrad_edu grad {g!r}, torch grad {h!r}"
         else:
-            data = g.data if TG.is_tensor(g) else g
+            data = g._data if TG.is_tensor(g) else g
             if not TG.is_tensor(g) or not isinstance(data, np.ndarray):
                 if not any(m.kind == "grad-type" for m in found):
                     found.append(Mismatch(

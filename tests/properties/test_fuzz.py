@@ -146,14 +146,14 @@ def _tg_results(program: Program, layout: str) -> tuple[str | None, list[np.ndar
     run = execute(program, TG, layout)
     if run.error is not None:
         return type(run.error[1]).__name__, [], []
-    values = [np.array(v.data) for v in run.values]
+    values = [np.array(v.data.numpy()) for v in run.values]
     chosen = sinks(program, run, TG)
     if chosen:
         try:
             backward(program, TG, run, chosen, [])
         except Exception as exc:  # noqa: BLE001
             return f"backward {type(exc).__name__}", values, []
-    grads = [None if v.grad is None else np.array(v.grad.data)
+    grads = [None if v.grad is None else np.array(v.grad.data.numpy())
              for i, v in enumerate(run.values) if i in run.leaves]
     return None, values, grads
 

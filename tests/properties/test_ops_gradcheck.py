@@ -45,9 +45,9 @@ def check(fn: Fn, *arrays: Any, requires_grad: tuple[bool, ...] | None = None) -
             assert t.grad is None
     # ... in memory of its own: the engine keeps new arrays without copying them, so an op that
     # returned a saved array, or one array for two inputs, would show up here
-    grads = [t.grad.data for t in inputs if t.grad is not None]
+    grads = [t.grad.data.numpy() for t in inputs if t.grad is not None]
     for i, g in enumerate(grads):
-        for other in grads[i + 1:] + [t.data for t in inputs]:
+        for other in grads[i + 1:] + [t.data.numpy() for t in inputs]:
             assert not np.shares_memory(g, other)
 
 
@@ -209,10 +209,10 @@ def test_max_min_with_dim(op: str, data: st.DataObject) -> None:
     values, indices = result  # a (values, indices) pair
     assert result.values is values and result.indices is indices
     expected = (np.argmax if op == "max" else np.argmin)(x, axis=dim, keepdims=keepdim)
-    np.testing.assert_array_equal(indices.data, expected)
+    np.testing.assert_array_equal(indices.data.numpy(), expected)
     assert indices.dtype.kind == "i" and not indices.requires_grad
     np.testing.assert_array_equal(
-        values.data, (np.max if op == "max" else np.min)(x, axis=dim, keepdims=keepdim)
+        values.data.numpy(), (np.max if op == "max" else np.min)(x, axis=dim, keepdims=keepdim)
     )
     check(lambda t: getattr(t, op)(dim, keepdim=keepdim).values, x)
     check(lambda t: getattr(t, op)(dim, keepdim)[0], x)
@@ -403,7 +403,7 @@ def test_getitem_repeated_indices_accumulate(data: st.DataObject) -> None:
     counts = np.bincount(idx % x.shape[0], minlength=x.shape[0]).astype(np.float64)
     expected = np.broadcast_to(counts.reshape((-1,) + (1,) * (x.ndim - 1)), x.shape)
     assert t.grad is not None
-    np.testing.assert_array_equal(t.grad.data, expected)
+    np.testing.assert_array_equal(t.grad.data.numpy(), expected)
     if x.ndim >= 2:  # advanced index behind a slice, and pairs of index arrays with repeats
         idx1 = data.draw(S.repeated_indices(x.shape[1], min_len=len(idx), max_len=len(idx)),
                          label="idx1")
@@ -634,4 +634,4 @@ def test_gradcheck_restores_inputs(x: np.ndarray) -> None:
     """Perturbing in place must leave the inputs exactly as they were."""
     t = leaf(x)
     gradcheck(lambda a: (a * a).sum(), t)
-    np.testing.assert_array_equal(t.data, x)
+    np.testing.assert_array_equal(t.data.numpy(), x)

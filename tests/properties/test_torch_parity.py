@@ -55,7 +55,7 @@ def parity(ours: Callable[..., tg.Tensor], theirs: Callable[..., Any], *arrays: 
     out, ref = ours(*xs), theirs(*ts)
     assert out.shape == tuple(ref.shape), (out.shape, tuple(ref.shape))
     assert out.dtype == np.float64 and ref.dtype == torch.float64
-    close(out.data, ref.detach().numpy(), "forward values")
+    close(out.data.numpy(), ref.detach().numpy(), "forward values")
     cotangent = np.random.default_rng(seed).standard_normal(out.shape)
     out.backward(cotangent)
     ref.backward(torch.tensor(cotangent))
@@ -66,7 +66,7 @@ def parity(ours: Callable[..., tg.Tensor], theirs: Callable[..., Any], *arrays: 
         expected = np.zeros(x.shape) if t.grad is None else t.grad.numpy()
         assert x.grad is not None, f"input {i} got no gradient"
         assert x.grad.shape == x.shape and x.grad.dtype == np.float64
-        close(x.grad.data, expected, f"gradient of input {i}")
+        close(x.grad.data.numpy(), expected, f"gradient of input {i}")
     return xs, ts
 
 
@@ -252,7 +252,7 @@ def test_max_min_with_dim_gradient_to_returned_index(op: str, data: st.DataObjec
     keepdim = data.draw(st.booleans(), label="keepdim")
     ours = getattr(tg.Tensor(x.copy()), op)(dim, keepdim)
     theirs = getattr(torch.tensor(x), op)(dim, keepdim)
-    np.testing.assert_array_equal(ours.indices.data, theirs.indices.numpy())
+    np.testing.assert_array_equal(ours.indices.data.numpy(), theirs.indices.numpy())
     assert ours.indices.dtype == np.int64
     parity(lambda t: getattr(t, op)(dim, keepdim).values,
            lambda t: getattr(t, op)(dim, keepdim).values, x)
@@ -466,11 +466,11 @@ def test_binary_cross_entropy_saturated_differs_from_torch_on_purpose() -> None:
     (1e-10, 1 - 1e-10) both agree (see test_binary_cross_entropy_interior)."""
     p = np.array([0.0, 1.0, 0.0, 1.0])
     y = np.array([1.0, 0.0, 0.0, 1.0])
-    ours = F.binary_cross_entropy(tg.Tensor(p), tg.Tensor(y), reduction="none").data
+    ours = F.binary_cross_entropy(tg.Tensor(p), tg.Tensor(y), reduction="none").data.numpy()
     theirs = TF.binary_cross_entropy(torch.tensor(p), torch.tensor(y), reduction="none").numpy()
     np.testing.assert_allclose(ours, [-np.log(1e-10), -np.log(1e-10), 0.0, 0.0], rtol=1e-12)
     np.testing.assert_allclose(theirs, [100.0, 100.0, 0.0, 0.0], rtol=1e-12)
     # the float32 version of the same clipping (1 - 1e-10 rounds to 1 in float32)
     ours32 = F.binary_cross_entropy(tg.Tensor(p.astype(np.float32)),
-                                    tg.Tensor(y.astype(np.float32)), reduction="none").data
+                                    tg.Tensor(y.astype(np.float32)), reduction="none").data.numpy()
     assert ours32.dtype == np.float32 and np.all(np.isfinite(ours32))

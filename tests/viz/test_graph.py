@@ -333,7 +333,7 @@ def test_drawing_after_backward_draws_the_same_graph_with_the_gradients() -> Non
     for name, p in grads.items():
         (node,) = g.find(name)
         assert p.grad is not None
-        assert g.labels[node].endswith("grad " + G.summarize(p.grad.data))
+        assert g.labels[node].endswith("grad " + G.summarize(p.grad.data.numpy()))
     assert all("grad" not in g.labels[n] for n in g.ids("op"))  # no retain_grad(): none kept
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, graph
+from . import engine, functional, graph
 from .graph import (
     AccumulateGrad,
     Array,
@@ -84,7 +84,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                 raise RuntimeError(f"input {k} (shape {t.shape}) appears to not have been used "
                                    "in the graph. Set allow_unused=True if this is the desired "
                                    "behavior.")
-            result.append(t._wrap(np.zeros_like(t.data), False)
+            result.append(t._wrap(np.zeros_like(t._data), False)
                           if materialize_grads else None)
         elif hasattr(g, "_ctx"):  # create_graph: already a Tensor
             result.append(g)

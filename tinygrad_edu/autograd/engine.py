@@ -55,7 +55,7 @@ def fit(grad: Any, to: Node, node: Node) -> Any:
         leaf = to.variable
         if leaf is None:  # a leaf that no one can see any more
             return grad
-        shape, dtype = leaf.data.shape, leaf.data.dtype
+        shape, dtype = leaf._data.shape, leaf._data.dtype
     else:
         shape, dtype = to.out_shape, to.out_dtype  # type: ignore[attr-defined]
     if type(grad) is not _ndarray and not hasattr(grad, "_ctx"):  # a NumPy scalar, a number
@@ -109,12 +109,12 @@ def accumulate(leaf: Any, grad: Any, owned: bool = False) -> None:
     if hasattr(grad, "_ctx"):  # a Tensor: create_graph
         leaf._grad = grad if current is None else current + grad
         return
-    if grad.dtype != leaf.data.dtype:
-        grad, owned = grad.astype(leaf.data.dtype), True
+    if grad.dtype != leaf._data.dtype:
+        grad, owned = grad.astype(leaf._data.dtype), True
     if current is None:
         leaf._grad = leaf._wrap(grad if owned else np.array(grad), False)
     else:  # np.add of two 0-d arrays returns a NumPy scalar: ask for an array
-        current.data = np.add(current.data, grad, out=np.empty_like(current.data, order="K"))
+        current._data = np.add(current._data, grad, out=np.empty_like(current._data, order="K"))
 
 
 # d root / d root = 1, one read-only array per dtype shared by every backward() (ops never
@@ -125,16 +125,16 @@ _ONES: dict[np.dtype[Any], Array] = {}
 def seed(root: Any, gradient: Any, create_graph: bool) -> Any:
     """The gradient backward starts from: 1 for a scalar root, else ``gradient`` (copied)."""
     if gradient is None:
-        if root.data.size != 1:
+        if root._data.size != 1:
             raise RuntimeError(
                 f"grad can be implicitly created only for scalar outputs: backward() without "
                 f"a gradient needs a one-element output, but this tensor has shape "
                 f"{root.shape}; pass gradient= of that shape, or reduce first (loss.sum())")
-        one = _ONES.get(root.data.dtype)
+        one = _ONES.get(root._data.dtype)
         if one is None:
-            one = _ONES[root.data.dtype] = np.array(1, root.data.dtype)
+            one = _ONES[root._data.dtype] = np.array(1, root._data.dtype)
             one.setflags(write=False)
-        one = one.reshape(root.data.shape) if root.data.ndim else one
+        one = one.reshape(root._data.shape) if root._data.ndim else one
         return root._wrap(one, False) if create_graph else one
     if create_graph and hasattr(gradient, "_ctx"):  # a Tensor: may itself carry a graph
         if gradient.shape != root.shape:
@@ -142,8 +142,8 @@ def seed(root: Any, gradient: Any, create_graph: bool) -> Any:
                                f"the tensor has shape {root.shape}; they must match")
         return gradient if gradient.dtype == root.dtype else gradient.to(root.dtype)
     # a copy: the user keeps their array, and .grad must not share memory with it
-    value = np.array(getattr(gradient, "data", gradient), dtype=root.data.dtype)
-    if value.shape != root.data.shape:
+    value = np.array(getattr(gradient, "_data", gradient), dtype=root._data.dtype)
+    if value.shape != root._data.shape:
         raise RuntimeError(f"backward(): gradient has shape {value.shape} but the tensor has "
                            f"shape {root.shape}; they must match")
     return root._wrap(value, False) if create_graph else value
@@ -262,7 +262,7 @@ def run(roots: Sequence[Any], gradients: Sequence[Any], retain_graph: bool,
                 pending = leaves.get(to)
                 leaves[to] = g if pending is None else pending + g
             elif (leaf._grad is None and g is not grad and type(g) is _ndarray
-                    and g.base is None and g.dtype is leaf.data.dtype and g.flags.writeable
+                    and g.base is None and g.dtype is leaf._data.dtype and g.flags.writeable
                     and id(g) not in kept):
                 kept.add(id(g))  # the first gradient of a leaf, kept as is
                 leaf._grad = wrap(g, False)

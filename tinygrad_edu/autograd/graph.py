@@ -29,7 +29,7 @@ Array = np.ndarray
 class TensorLike(Protocol):
     """The fields of ``Tensor`` the engine reads and writes (tensor.py owns the class)."""
 
-    data: Array
+    _data: Array  # the NumPy array (``.data`` is the detached-tensor view)
     _grad: Any
     _requires_grad: bool
     _ctx: Function | None  # the node that made it (grad_fn)
@@ -48,7 +48,7 @@ _last_change = 0  # the latest in-place tick
 # inside keep the innermost chain as ``module_scope``, so graph pictures can cluster by module.
 module_scope: list[tuple[Any, ...]] = []
 _new = object.__new__
-_data = operator.attrgetter("data")
+_array_of = operator.attrgetter("_data")
 _node = operator.attrgetter("_node")
 _ndarray = np.ndarray  # a module global: np.ndarray is an attribute lookup on every op
 OUT = "out"  # in ``saved_from``: this saved value is the op's own output
@@ -81,7 +81,7 @@ class AccumulateGrad(Node):
 
     def __init__(self, variable: TensorLike) -> None:
         self._variable = weakref.ref(variable)
-        self.out_shape = variable.data.shape  # the shape its gradient must have (a hint:
+        self.out_shape = variable._data.shape  # the shape its gradient must have (a hint:
         # ``fit`` reads the leaf's own shape, which ``.data = ...`` may have changed)
 
     @property
@@ -144,13 +144,13 @@ class Function(Node):
         try:  # unpacking map() into *args and an empty **settings costs 0.3 us: spelled out
             n = len(inputs)
             if n == 2 and not settings:
-                out = cls.forward(ctx, inputs[0].data, inputs[1].data)
+                out = cls.forward(ctx, inputs[0]._data, inputs[1]._data)
             elif n == 1 and not settings:
-                out = cls.forward(ctx, inputs[0].data)
+                out = cls.forward(ctx, inputs[0]._data)
             elif n == 3 and not settings:
-                out = cls.forward(ctx, inputs[0].data, inputs[1].data, inputs[2].data)
+                out = cls.forward(ctx, inputs[0]._data, inputs[1]._data, inputs[2]._data)
             else:
-                out = cls.forward(ctx, *map(_data, inputs), **settings)
+                out = cls.forward(ctx, *map(_array_of, inputs), **settings)
         except ValueError as e:  # NumPy's shape errors, with the op's name in front
             raise ValueError(f"{cls.__name__}: {e}") from None
         if type(out) is not _ndarray:  # NumPy reductions return scalars, not 0-d arrays
@@ -305,7 +305,7 @@ def detect_anomaly() -> Any:
 
 def _check_finite(array: Any, where: str) -> None:
     if not isinstance(array, np.ndarray):  # a Tensor (create_graph)
-        array = array.data
+        array = array._data
     if array.dtype.kind in "fc" and not np.isfinite(array).all():
         bad = "NaN" if np.isnan(array).any() else "inf"
         raise FloatingPointError(f"detect_anomaly: {where} produced {bad} values")
@@ -345,7 +345,7 @@ def bump_versions(tensors: list[Any]) -> None:
     _last_change = tick = next(_clock)
     versions = _versions
     for tensor in tensors:
-        owner = tensor.data
+        owner = tensor._data
         if owner.base is not None:
             owner = _owner(owner)
         entry = versions.get(id(owner))

@@ -82,7 +82,7 @@ def run_hooks(node: Node, grad: Any, wrap: Callable[[Any, bool], Any]) -> Any:
         replaced = hook(wrap(grad, False) if is_array else grad)
         if replaced is None:
             continue
-        new = np.asarray(getattr(replaced, "data", replaced)) if is_array else replaced
+        new = np.asarray(getattr(replaced, "_data", replaced)) if is_array else replaced
         if new.shape != grad.shape:
             raise RuntimeError(f"hook {hook!r} returned a gradient of shape {tuple(new.shape)} "
                                f"for a tensor of shape {tuple(grad.shape)}")

@@ -40,7 +40,7 @@ class Dataset:
 
 def _as_array(x: Any) -> np.ndarray:
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     array = np.asarray(x)
     if array.dtype.kind == "f" and not isinstance(x, np.ndarray | np.generic):
         array = array.astype(np.float32)  # Python floats become float32, as Tensor(...) does

@@ -26,7 +26,7 @@ def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32
     a NumPy array. Raises ValueError for non-integer labels or labels outside [0, num_classes).
     """
     is_tensor = isinstance(labels, Tensor)
-    y = labels.data if is_tensor else np.asarray(labels)
+    y = labels._data if is_tensor else np.asarray(labels)
     if y.dtype.kind not in "iu":
         raise ValueError(f"one_hot: labels must be integers (class indices), got dtype {y.dtype}")
     if num_classes is None and y.size and int(y.min()) < 0:  # PyTorch's words
@@ -43,7 +43,7 @@ def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32
 
 
 def _rows(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def train_test_split(

@@ -58,7 +58,7 @@ def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight^T + bias, with weight of shape (out_features, in_features) as PyTorch; one
     fused node (ops.linalg.Linear). A 1-D weight is a single output: x @ weight."""
-    if weight.data.ndim == 1:
+    if weight._data.ndim == 1:
         out = _as_tensor(x) @ weight
         return out if bias is None else out + bias
     if bias is None:
@@ -102,7 +102,7 @@ _SMALL_UNSIGNED = {np.dtype(f"u{size}") for size in (1, 2, 4)}  # uint64 is not 
 
 
 def _floating_input(x: Tensor, fn: str) -> None:
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise RuntimeError(f"{fn}: expected a floating point input, got dtype {x.dtype} "
                            "(convert with .float())")
 
@@ -132,8 +132,8 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     _check_reduction(reduction)
     logits = _as_tensor(input)
     _floating_input(logits, "cross_entropy")
-    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if logits.data.ndim == 1:  # one sample: a batch of one
+    target_data = target._data if isinstance(target, Tensor) else np.asarray(target)
+    if logits._data.ndim == 1:  # one sample: a batch of one
         if target_data.ndim == 1 and target_data.dtype.kind in "iu":  # [y], as PyTorch
             if target_data.shape != (1,):
                 raise ValueError(f"cross_entropy: for 1-D input, a 1-D target must have size "
@@ -145,9 +145,9 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
             target = target_data.reshape(1)
         out = cross_entropy(logits.reshape(1, -1), target, reduction)
         return out.reshape(()) if reduction == "none" else out
-    if logits.data.ndim != 2:
+    if logits._data.ndim != 2:
         raise ValueError(f"cross_entropy: input must be (N, C) or (C,), got shape {logits.shape}")
-    n, classes = logits.data.shape
+    n, classes = logits._data.shape
     if target_data.dtype.kind in "iu":
         _class_indices(target_data, n, classes, "cross_entropy")
         # keep the caller's tensor when it is one (a graph picture can then show its name)
@@ -173,7 +173,7 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     if input.ndim != 2:
         raise ValueError(f"nll_loss: input must be (N, C), got shape {input.shape}")
     _floating_input(input, "nll_loss")
-    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    target_data = target._data if isinstance(target, Tensor) else np.asarray(target)
     indices = _class_indices(target_data, input.shape[0], input.shape[1], "nll_loss")
     # the caller's tensor itself is the input, so changing it in place before backward is
     # caught by the engine's in-place check (a new tensor around its array would not be)
@@ -183,18 +183,19 @@ def nll_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
 
 def _pair(input: Any, target: Any, fn: str) -> tuple[Tensor, Tensor]:
     """Input and target of an elementwise loss: floating point, one shape, one dtype."""
-    if (type(input) is Tensor and type(target) is Tensor and input.data.dtype.kind == "f"
-            and target.data.dtype is input.data.dtype and target.data.shape == input.data.shape):
+    if (type(input) is Tensor and type(target) is Tensor and input._data.dtype.kind == "f"
+            and target._data.dtype is input._data.dtype
+            and target._data.shape == input._data.shape):
         return input, target  # the common case, checked in one test (2 % of model E's step)
     x = _as_tensor(input)
     y = x._operand(target)
     if x.shape != y.shape:
         raise ValueError(f"{fn}: input shape {x.shape} and target shape {y.shape} differ")
     for name, t in (("input", x), ("target", y)):
-        if t.data.dtype.kind != "f":
+        if t._data.dtype.kind != "f":
             raise RuntimeError(f"{fn}: expected a floating point {name}, got dtype {t.dtype} "
                                "(convert with .float())")
-    if x.data.dtype != y.data.dtype:
+    if x._data.dtype != y._data.dtype:
         x, y = x._pair(y)
     return x, y
 
@@ -218,7 +219,7 @@ def binary_cross_entropy(input: Tensor, target: Any, reduction: str = "mean",
     _check_reduction(reduction)
     p, y = _pair(input, target, "binary_cross_entropy")
     for name, t in (("input", p), ("target", y)):
-        if not ((t.data >= 0) & (t.data <= 1)).all():  # also refuses NaN
+        if not ((t._data >= 0) & (t._data <= 1)).all():  # also refuses NaN
             raise RuntimeError(f"binary_cross_entropy: all elements of {name} should be between "
                                f"0 and 1 (use binary_cross_entropy_with_logits for logits)")
     return Loss.BinaryCrossEntropy.apply(p, y, reduction=reduction, eps=eps)

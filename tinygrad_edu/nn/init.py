@@ -104,7 +104,7 @@ def _rng(generator: np.random.Generator | None) -> np.random.Generator:
 
 
 def _empty(tensor: Tensor) -> bool:
-    if tensor.data.size == 0:
+    if tensor._data.size == 0:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
         return True
     return False

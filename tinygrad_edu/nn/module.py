@@ -397,9 +397,9 @@ class Module:
             raise TypeError(f"Module.to only accepts floating point dtypes, got {target}")
         for tensor in [*self.parameters(), *self.buffers()]:
             if tensor.dtype.kind == "f" and tensor.dtype != target:
-                tensor.data = tensor.data.astype(target)
+                tensor._data = tensor._data.astype(target)
                 if tensor.grad is not None:
-                    tensor.grad.data = tensor.grad.data.astype(target)
+                    tensor.grad._data = tensor.grad._data.astype(target)
         return self
 
     def float(self: M) -> M:
@@ -460,7 +460,7 @@ class Module:
                 continue
             value = state_dict[key]
             try:
-                array = value.data if isinstance(value, Tensor) else np.asarray(value)
+                array = value._data if isinstance(value, Tensor) else np.asarray(value)
             except Exception as e:  # e.g. a torch tensor that requires grad
                 errors.append(f"could not read the value for {key} as an array: {e}")
                 continue
@@ -471,7 +471,7 @@ class Module:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
                               f"{array.shape} from checkpoint, the shape in current model is "
                               f"{target.shape}.")
-            elif not target.data.flags.writeable:
+            elif not target._data.flags.writeable:
                 errors.append(f"{key} in the model is a read-only array and cannot be loaded")
             else:
                 # a private copy, already in the target's dtype: copying below cannot fail, and

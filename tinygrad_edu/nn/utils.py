@@ -33,7 +33,7 @@ def get_total_norm(tensors: Parameters, norm_type: float = 2.0,
     """||(||t_1||_p, ..., ||t_k||_p)||_p: the p-norm of all tensors taken as one long vector
     (p = ``inf``: the largest |element|). Computed in float64, returned in the tensors' dtype.
     """
-    arrays = [t.data for t in _as_list(tensors)]
+    arrays = [t._data for t in _as_list(tensors)]
     if not arrays:
         return _make(np.zeros((), dtype=np.float32), False)
     p = float(norm_type)
@@ -58,7 +58,7 @@ def clip_grad_norm_(parameters: Parameters, max_norm: float, norm_type: float = 
     """
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
-    clip_coef = float(max_norm) / (float(total.data) + 1e-6)
+    clip_coef = float(max_norm) / (float(total._data) + 1e-6)
     if clip_coef < 1:
         with no_grad():
             for g in grads:
@@ -99,7 +99,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     if vec.ndim != 1 or vec.shape[0] != total:
         raise ValueError(f"vec must be 1-D with {total} elements (the parameters' total), "
                          f"got shape {vec.shape}")
-    source = np.array(vec.data, copy=True)  # vec may share memory with a parameter
+    source = np.array(vec._data, copy=True)  # vec may share memory with a parameter
     offset = 0
     with no_grad():
         for p in params:

@@ -51,7 +51,7 @@ class Adadelta(Optimizer):
         require(hp, "weight_decay", nonnegative, "must be >= 0")
 
     def _update(self, p: Tensor, grad: Array, state: dict[str, Any], group: ParamGroup) -> None:
-        param = p.data
+        param = p._data
         rho, eps = group["rho"], group["eps"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
         if not state:

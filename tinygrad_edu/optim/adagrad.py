@@ -45,7 +45,7 @@ class Adagrad(Optimizer):
         require(hp, "eps", nonnegative, "must be >= 0")
 
     def _update(self, p: Tensor, grad: Array, state: dict[str, Any], group: ParamGroup) -> None:
-        param = p.data
+        param = p._data
         weight_decay, maximize = group["weight_decay"], group["maximize"]
         if not state:
             state["step"] = 0

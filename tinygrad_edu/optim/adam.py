@@ -66,7 +66,7 @@ class Adam(Optimizer):
         require(hp, "weight_decay", nonnegative, "must be >= 0")
 
     def _update(self, p: Tensor, grad: Array, state: dict[str, Any], group: ParamGroup) -> None:
-        param = p.data
+        param = p._data
         lr, eps, weight_decay = group["lr"], group["eps"], group["weight_decay"]
         beta1, beta2 = group["betas"]
         decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]

@@ -217,7 +217,7 @@ class Optimizer:
                     if set_to_none:
                         p._grad = None
                     else:
-                        p._grad.data.fill(0)
+                        p._grad._data.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()``'s loss.
@@ -236,7 +236,7 @@ class Optimizer:
                 grad = p._grad
                 if grad is None:  # frozen, or not used by this loss: leave it alone
                     continue
-                self._update(p, grad.data, state[p], group)  # NumPy only: records no graph
+                self._update(p, grad._data, state[p], group)  # NumPy only: records no graph
                 stepped.append(p)
         # Tell the engine these tensors changed in place: a graph recorded before this step
         # that saved one of them now refuses to backward instead of using the new values.
@@ -253,7 +253,7 @@ class Optimizer:
     def _scratch(self, p: Tensor, count: int) -> list[Array]:
         """``count`` work arrays shaped like ``p.data`` (allocated once, reused every step)."""
         buffers = self._scratch_buffers.get(p)
-        data = p.data
+        data = p._data
         if (buffers is None or len(buffers) < count or buffers[0].shape != data.shape
                 or buffers[0].dtype != data.dtype):
             buffers = [np.empty_like(data) for _ in range(count)]
@@ -366,11 +366,11 @@ def _restore(value: Any, p: Tensor, name: str, key: Any) -> Any:
     if not isinstance(value, np.ndarray) and not hasattr(value, "__array__"):
         return copy.deepcopy(value)
     array = np.array(value, copy=True)
-    if array.dtype.kind == "f" and p.data.dtype.kind == "f":
-        array = array.astype(p.data.dtype, copy=False)
-    if array.shape != p.data.shape:
+    if array.dtype.kind == "f" and p._data.dtype.kind == "f":
+        array = array.astype(p._data.dtype, copy=False)
+    if array.shape != p._data.shape:
         raise ValueError(
             f"loaded state {name!r} of parameter {key} has shape {array.shape}, but the "
-            f"parameter has shape {p.data.shape}"
+            f"parameter has shape {p._data.shape}"
         )
     return array

@@ -58,7 +58,7 @@ class RMSprop(Optimizer):
         require(hp, "momentum", nonnegative, "must be >= 0")
 
     def _update(self, p: Tensor, grad: Array, state: dict[str, Any], group: ParamGroup) -> None:
-        param = p.data
+        param = p._data
         lr, alpha, eps, mu = group["lr"], group["alpha"], group["eps"], group["momentum"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
         if not state:

@@ -56,17 +56,17 @@ class SGD(Optimizer):
         weight_decay, maximize = group["weight_decay"], group["maximize"]
         if mu == 0 and weight_decay == 0 and not maximize:  # plain SGD: theta -= gamma grad
             step = np.multiply(grad, lr, out=self._scratch(p, 1)[0])
-            p.data -= step
+            p._data -= step
             return
         needs_gradient_buffer = weight_decay != 0 or maximize
         work = self._scratch(p, 2 if needs_gradient_buffer else 1)
         tmp = work[0]
-        g = self._gradient(p.data, grad, weight_decay, maximize, out=work[-1])
+        g = self._gradient(p._data, grad, weight_decay, maximize, out=work[-1])
 
         if mu != 0:
             buf = state.get("momentum_buffer")
             if buf is None:  # b_1 = g_1: the first step is not dampened
-                buf = state["momentum_buffer"] = g.astype(p.data.dtype, copy=True)
+                buf = state["momentum_buffer"] = g.astype(p._data.dtype, copy=True)
             else:  # b_t = mu b_{t-1} + (1 - tau) g_t
                 buf *= mu
                 if group["dampening"] != 0:
@@ -81,6 +81,6 @@ class SGD(Optimizer):
             else:
                 g = buf
 
-        param = p.data  # theta_t = theta_{t-1} - gamma g_t
+        param = p._data  # theta_t = theta_{t-1} - gamma g_t
         np.multiply(g, lr, out=tmp)
         param -= tmp

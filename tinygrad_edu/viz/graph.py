@@ -250,9 +250,9 @@ def _label(lines: list[tuple[str, str]]) -> str:
 
 
 def _data_lines(t: Tensor | None, show_values: bool, show_grads: bool) -> list[tuple[str, str]]:
-    lines = [(summarize(t.data), VALUE_COLOR)] if t is not None and show_values else []
+    lines = [(summarize(t._data), VALUE_COLOR)] if t is not None and show_values else []
     if t is not None and show_grads and t.grad is not None:
-        lines.append(("grad " + summarize(t.grad.data), GRAD_COLOR))
+        lines.append(("grad " + summarize(t.grad._data), GRAD_COLOR))
     return lines
 
 

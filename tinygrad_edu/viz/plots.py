@@ -63,7 +63,7 @@ def _save(fig: Figure, path: PathLike) -> Path:
 
 def _array(x: Any, dtype: Any = np.float64) -> np.ndarray:
     """Tensors, arrays and lists alike -> a NumPy array."""
-    return np.asarray(getattr(x, "data", x), dtype=dtype)
+    return np.asarray(getattr(x, "_data", x), dtype=dtype)
 
 
 # --------------------------------------------------------------------------- history
