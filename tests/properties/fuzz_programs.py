@@ -82,7 +82,9 @@ class Step:
 @dataclass(frozen=True)
 class Program:
     steps: tuple[Step, ...]
-    # "once", "twice" (retain_graph, a second loss, accumulation) or "grad" (autograd.grad)
+    # "once", "twice" (retain_graph, a second loss, accumulation), "grad" (autograd.grad) or
+    # "double" (second derivatives: autograd.grad with create_graph=True, then the gradient of
+    # the gradients times cotangents, ``second_derivatives``)
     backward: str = "once"
     special: bool = False  # leaves may hold NaN / inf
 
@@ -310,7 +312,8 @@ class Run:
     producer: list[int] = field(default_factory=list)  # step number of each stack value
     leaves: dict[int, tuple[Any, np.ndarray]] = field(default_factory=dict)
     error: tuple[int, BaseException] | None = None
-    # backward "grad": the gradients autograd.grad returned, by value index (no .grad is set)
+    # backward "grad": the gradients autograd.grad returned, by value index (no .grad is set);
+    # "double": the second derivatives (of the leaves; None for intermediates)
     returned: dict[int, Any] | None = None
     # backward "twice": each gradient's size after the first pass (the second may cancel it)
     first_pass: dict[int, float] = field(default_factory=dict)
@@ -375,6 +378,9 @@ def backward(program: Program, lib: Lib, run: Run, chosen: Sequence[int],
     (mode "grad") ask ``autograd.grad`` for the gradient of every value that requires one."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
+        if program.backward == "double":
+            run.returned = second_derivatives(lib, run, chosen, grad_values)
+            return
         if program.backward == "grad":
             targets = [run.values[i] for i in grad_values]
             grads = lib.mod.autograd.grad(loss(lib, run.values, chosen, 0), targets,
@@ -395,6 +401,32 @@ def backward(program: Program, lib: Lib, run: Run, chosen: Sequence[int],
             loss(lib, run.values, chosen, 500).backward()
         else:
             first.backward()
+
+
+def second_derivatives(lib: Lib, run: Run, chosen: Sequence[int],
+                       grad_values: Sequence[int]) -> dict[int, Any]:
+    """d/dx of sum_k(dL/dx_k * c_k) for every leaf x: the first gradients are taken with
+    ``create_graph=True`` and the second pass differentiates through them. A gradient that
+    does not depend on any leaf (it does not require grad) adds nothing, and a leaf the second
+    loss does not reach gets zeros: PyTorch leaves out the recording of some constant
+    gradients, so where a second derivative is zero only its value is compared."""
+    leaves = [i for i in grad_values if run.values[i].is_leaf]
+    targets = [run.values[i] for i in leaves]
+    firsts = lib.mod.autograd.grad(loss(lib, run.values, chosen, 0), targets,
+                                   create_graph=True, allow_unused=True)
+    terms = [(g.double() * lib.const(cotangent(tuple(g.shape), 700 + k))).sum()
+             for k, g in enumerate(firsts) if g is not None and g.requires_grad]
+    seconds: Sequence[Any] = [None] * len(targets)
+    if terms:
+        total = terms[0]
+        for term in terms[1:]:
+            total = total + term
+        seconds = lib.mod.autograd.grad(total, targets, allow_unused=True)
+    returned: dict[int, Any] = dict.fromkeys(grad_values)
+    for i, t, g in zip(leaves, targets, seconds, strict=True):
+        returned[i] = g if g is not None else lib.const(
+            np.zeros(tuple(t.shape), dtype=lib.dtype(t)))
+    return returned
 
 
 # ---------------------------------------------------------------------- comparing
@@ -862,4 +894,6 @@ def programs(draw: Callable[..., Any], focus: str | None = None, max_ops: int = 
     b.fresh = False
     mode = draw(st.integers(0, 99))
     backward_mode = "twice" if mode < 30 else ("grad" if mode < 45 else "once")
+    if mode >= 70 and not b.special:  # second derivatives on finite values
+        backward_mode = "double"
     return Program(tuple(b.steps), backward_mode, b.special)

@@ -148,11 +148,16 @@ def _tg_results(program: Program, layout: str) -> tuple[str | None, list[np.ndar
         return type(run.error[1]).__name__, [], []
     values = [np.array(v.data.numpy()) for v in run.values]
     chosen = sinks(program, run, TG)
+    wanted = [i for i in run.leaves if run.values[i].requires_grad]  # "double" needs them
     if chosen:
         try:
-            backward(program, TG, run, chosen, [])
+            backward(program, TG, run, chosen, wanted if program.backward == "double" else [])
         except Exception as exc:  # noqa: BLE001
             return f"backward {type(exc).__name__}", values, []
+    if run.returned is not None:  # second derivatives
+        grads = [None if run.returned.get(i) is None else np.array(run.returned[i].numpy())
+                 for i in run.leaves]
+        return None, values, grads
     grads = [None if v.grad is None else np.array(v.grad.data.numpy())
              for i, v in enumerate(run.values) if i in run.leaves]
     return None, values, grads
