@@ -6,7 +6,7 @@ that was running -- NumPy's C code is charged to the line that called it:
 
 * ``op math``: the ``forward``/``backward`` of the ops (``tinygrad_edu/ops``): the NumPy work any
   implementation does, plus the cost of calling NumPy;
-* ``engine``: ``autograd.py`` -- ``Function.apply`` and the backward pass;
+* ``engine``: ``autograd/`` -- ``Function.apply`` and the backward pass;
 * ``modules & wrappers``: ``nn`` (Module calls, ``F.*`` argument checks) and ``tensor.py``;
 * ``optimizer``: ``optim`` (its NumPy update and its Python loop);
 * ``the loop``: the benchmark's own step function.
@@ -40,7 +40,7 @@ from tinygrad_edu import bench  # noqa: E402
 
 LAYERS = (
     ("op math", ("tinygrad_edu/ops/", "tinygrad_edu/_sums.py")),
-    ("engine", ("tinygrad_edu/autograd.py",)),
+    ("engine", ("tinygrad_edu/autograd/",)),
     ("modules & wrappers", ("tinygrad_edu/nn/", "tinygrad_edu/tensor.py",
                             "tinygrad_edu/creation.py", "tinygrad_edu/functions.py")),
     ("optimizer", ("tinygrad_edu/optim/",)),

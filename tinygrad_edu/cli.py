@@ -5,7 +5,7 @@
         --data-dir ../shared/data/mnist-10k
     tinygrad-edu data                       # where each dataset was found or would go
     tinygrad-edu data download fashion-mnist
-    tinygrad-edu bench --quick              # training-step benchmark (see tinygrad_edu.bench)
+    tinygrad-edu bench --quick              # training-step benchmark (benchmarks/bench_step.py)
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -277,14 +278,87 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_bench(args: argparse.Namespace) -> int:
-    _output_dir(Path(args.out))  # before minutes of timing, not after
+# ---------------------------------------------------------------------- tinygrad-edu bench
+
+
+def _thread_counts(text: str) -> tuple[int, ...]:
     try:
-        bench.run_from_args(args)
-    except bench.BenchError as e:  # includes a failed loss check: no timing of wrong code
-        print(f"tinygrad-edu: error: {e}", file=sys.stderr)
-        return 1
-    return 0
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected e.g. 1,2; got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def _model_list(text: str) -> tuple[str, ...]:
+    keys = tuple(k.strip().upper() for k in text.split(",") if k.strip())
+    unknown = [k for k in keys if k not in bench.MODELS]
+    if not keys or unknown:
+        raise argparse.ArgumentTypeError(f"unknown model(s) {', '.join(unknown) or repr(text)}; "
+                                         f"choose from {','.join(bench.MODELS)}")
+    return keys
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_bench_arguments(parser: argparse.ArgumentParser,
+                        default_out: str = "benchmarks/results") -> None:
+    """The step benchmark's options: ``tinygrad-edu bench`` checks them, then hands them
+    (:func:`bench_argv`) to ``benchmarks/bench_step.py``, which parses the same ones."""
+    parser.add_argument("--quick", action="store_true",
+                        help="2 rounds x 2 steps, 20 steps for memory: a smoke test that still "
+                        "checks the losses and writes every file")
+    parser.add_argument("--rounds", type=_positive_int, default=None,
+                        help="timing rounds (default 31, quick 2)")
+    parser.add_argument("--threads", type=_thread_counts, default=(1, 2),
+                        help="thread counts, each in its own process (default 1,2)")
+    parser.add_argument("--models", type=_model_list, default=tuple(bench.MODELS),
+                        help="models to run, e.g. A,C (default all; " + "; ".join(
+                            f"{k}: {s.title}" for k, s in bench.MODELS.items()) + ")")
+    parser.add_argument("--no-torch", dest="use_torch", action="store_false",
+                        help="leave PyTorch out even if it is installed")
+    parser.add_argument("--out", default=default_out,
+                        help=f"directory for bench_step.json/.md/.png (default {default_out})")
+
+
+def bench_argv(args: argparse.Namespace) -> list[str]:
+    """The command line that :func:`add_bench_arguments` parses back into ``args``."""
+    argv = ["--threads", ",".join(map(str, args.threads)), "--models", ",".join(args.models),
+            "--out", str(args.out)]
+    if args.quick:
+        argv.append("--quick")
+    if args.rounds is not None:
+        argv += ["--rounds", str(args.rounds)]
+    if not args.use_torch:
+        argv.append("--no-torch")
+    return argv
+
+
+#: The benchmark harness, next to the package in a source checkout (not in a wheel).
+BENCH_SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_step.py"
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Run ``benchmarks/bench_step.py`` with the checked options, in a fresh Python (it starts
+    one worker process per thread count and per memory measurement anyway)."""
+    if not BENCH_SCRIPT.is_file():
+        _fail(f"the benchmark harness {BENCH_SCRIPT} is not there: it is part of a source "
+              "checkout of tinygrad_edu, not of the installed package")
+    _output_dir(Path(args.out))  # before minutes of timing, not after
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        filter(None, [str(BENCH_SCRIPT.parent.parent), os.environ.get("PYTHONPATH")]))}
+    sys.stdout.flush()
+    return subprocess.run([sys.executable, str(BENCH_SCRIPT), *bench_argv(args)],
+                          env=env, check=False).returncode
 
 
 # ---------------------------------------------------------------------- argument parsing
@@ -414,9 +488,10 @@ def make_parser() -> argparse.ArgumentParser:
         "bench", help="time a training step against the closed form and PyTorch",
         description="Training-step benchmark of five models (A-E): tinygrad_edu vs the "
         "closed-form NumPy step vs PyTorch, at each thread count in its own process, after a "
-        "check that all implementations compute the same losses. Writes bench_step.json, "
-        ".md and .png into --out.")
-    bench.add_arguments(bench_cmd)
+        "check that all implementations compute the same losses. Runs the harness "
+        "benchmarks/bench_step.py of the source checkout; writes bench_step.json, .md and .png "
+        "into --out.")
+    add_bench_arguments(bench_cmd)
     bench_cmd.set_defaults(func=cmd_bench)
     return parser
 
