@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, functional, graph
+from . import engine, graph
+from . import functional as functional  # vjp, jvp, jacobian, hessian, hvp, vhp
 from .graph import (
     AccumulateGrad,
     Array,
