@@ -11,8 +11,27 @@ from .._sums import sum_columns
 from ..autograd import Array, Function
 
 
-def _swap_last(x: Array) -> Array:
-    return np.swapaxes(x, -1, -2)
+class SwapLast(Function):
+    """z = x with its last two axes swapped (a batched matrix transpose).   dL/dx = g swapped
+    back. Its own Function (not Permute) so MatMul's recorded backward depends on ops of this
+    module only; its backward is itself, so any order of derivative is recorded."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array) -> Array:
+        return np.swapaxes(x, -1, -2)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return swap_last(grad)
+
+
+_ndarray = np.ndarray  # a module global: np.ndarray is an attribute lookup per call
+
+
+def swap_last(x: Any) -> Any:
+    return np.swapaxes(x, -1, -2) if type(x) is _ndarray else SwapLast.apply(x)
 
 
 class MatMul(Function):
@@ -20,8 +39,12 @@ class MatMul(Function):
 
     A 1-D A is a row vector (1, k) and a 1-D B a column (k, 1), as in NumPy; the gradient
     formulas run on those 2-D forms and the added axis is dropped again. Gradients of
-    broadcast batch dims are summed back by the engine.
+    broadcast batch dims are summed back by the engine. Both gradients are products again,
+    so under create_graph the second derivative (d2L/dA dB: G's entries) is recorded.
     """
+
+    saved_from = (0, 1)
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
@@ -42,26 +65,27 @@ class MatMul(Function):
         return a @ b
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
-        a, b = ctx.saved
+    def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
+        a, b = ctx.saved  # arrays, or Tensors under create_graph: the products are recorded
         need_a, need_b = ctx.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:  # dot product: grad is a scalar
             return (grad * b if need_a else None), (grad * a if need_b else None)
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
-        if a.ndim == 1:
-            grad = np.expand_dims(grad, -2)
-        if b.ndim == 1:
-            grad = grad[..., None]
+        # reshapes, not indexing: a recorded reshape's backward is a reshape again
+        a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a
+        b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
+        if a.ndim == 1:  # (..., m) -> (..., 1, m)
+            grad = grad.reshape(grad.shape[:-1] + (1,) + grad.shape[-1:])
+        if b.ndim == 1:  # (..., n) -> (..., n, 1)
+            grad = grad.reshape(grad.shape + (1,))
         grad_a = grad_b = None
         if need_a:
-            grad_a = grad @ _swap_last(b2)
-            if a.ndim == 1:
-                grad_a = grad_a[..., 0, :]
+            grad_a = grad @ swap_last(b2)
+            if a.ndim == 1:  # (..., 1, k) -> (..., k)
+                grad_a = grad_a.reshape(grad_a.shape[:-2] + grad_a.shape[-1:])
         if need_b:
-            grad_b = _swap_last(a2) @ grad
-            if b.ndim == 1:
-                grad_b = grad_b[..., 0]
+            grad_b = swap_last(a2) @ grad
+            if b.ndim == 1:  # (..., k, 1) -> (..., k)
+                grad_b = grad_b.reshape(grad_b.shape[:-1])
         return grad_a, grad_b
 
 
