@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Array, Function
+from . import either
 
 
 class Reshape(Function):
@@ -46,14 +47,18 @@ class Unsqueeze(Reshape):
 class Permute(Function):
     """z = x with its axes reordered by ``dims``.   dL/dx = g with the inverse order."""
 
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, x: Array, dims: tuple[int, ...]) -> Array:
-        ctx.inverse = tuple(np.argsort(dims))
+        ctx.inverse = tuple(int(d) for d in np.argsort(dims))
         return x.transpose(dims)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
-        return grad.transpose(ctx.inverse)
+    def backward(ctx: Any, grad: Any) -> Any:
+        if type(grad) is np.ndarray:  # (what the engine passes on the default path)
+            return grad.transpose(ctx.inverse)
+        return Permute.apply(grad, dims=ctx.inverse)  # (Tensor.transpose swaps two dims)
 
 
 class Transpose(Permute):
@@ -64,16 +69,31 @@ class Expand(Function):
     """z = x broadcast to a larger shape (a read-only view, as PyTorch's ``expand``).
 
     dL/dx = g summed over the copies -- exactly what the engine does for every broadcast, so
-    this backward hands g over unchanged.
+    this backward hands g over unchanged (recorded, that sum is a ``Sum``, whose backward is
+    this expand again).
     """
+
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, x: Array, shape: tuple[int, ...]) -> Array:
         return np.broadcast_to(x, shape)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
+    def backward(ctx: Any, grad: Any) -> Any:
         return grad
+
+
+def _along(dim: int, part: int | slice) -> tuple[Any, ...]:
+    """The index that takes ``part`` of ``dim`` (basic indexing: a view of an array, a
+    recorded ``GetItem`` of a Tensor)."""
+    return (slice(None),) * dim + (part,)
+
+
+def _empty_like(grad: Any) -> Any:
+    """The gradient of a skipped (0,)-shaped input: empty, a constant."""
+    empty = np.zeros((0,), grad.dtype)
+    return empty if either.is_array(grad) else grad._wrap(empty, False)
 
 
 class Cat(Function):
@@ -83,6 +103,8 @@ class Cat(Function):
     gradient is empty.
     """
 
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, *arrays: Array, dim: int) -> Array:
         legacy_empty = [a.shape == (0,) for a in arrays]
@@ -90,18 +112,27 @@ class Cat(Function):
             legacy_empty = [False] * len(arrays)
         kept = [a for a, skip in zip(arrays, legacy_empty, strict=True) if not skip]
         ctx.dim, ctx.legacy_empty = dim, legacy_empty
-        ctx.splits = np.cumsum([a.shape[dim] for a in kept])[:-1]
+        ctx.ends = np.cumsum([a.shape[dim] for a in kept]).tolist()
         return np.concatenate(kept, axis=dim)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array, ...]:
-        pieces = iter(np.split(grad, ctx.splits, axis=ctx.dim))
-        return tuple(np.zeros((0,), grad.dtype) if skip else next(pieces)
-                     for skip in ctx.legacy_empty)
+    def backward(ctx: Any, grad: Any) -> tuple[Any, ...]:
+        ends = iter(ctx.ends)
+        pieces, start = [], 0
+        for skip in ctx.legacy_empty:
+            if skip:
+                pieces.append(_empty_like(grad))
+                continue
+            end = next(ends)
+            pieces.append(grad[_along(ctx.dim, slice(start, end))])
+            start = end
+        return tuple(pieces)
 
 
 class Stack(Function):
     """z = the inputs stacked along a new ``dim``.   dL/dx_k = g[..., k, ...] along that dim."""
+
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, *arrays: Array, dim: int) -> Array:
@@ -109,12 +140,14 @@ class Stack(Function):
         return np.stack(arrays, axis=dim)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array, ...]:
-        return tuple(np.moveaxis(grad, ctx.dim, 0))
+    def backward(ctx: Any, grad: Any) -> tuple[Any, ...]:
+        return tuple(grad[_along(ctx.dim, k)] for k in range(len(ctx.next_nodes)))
 
 
 class Pad(Function):
     """z = x with constant borders (``widths`` as NumPy's pad).   dL/dx = g without the borders."""
+
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, x: Array, widths: tuple[tuple[int, int], ...], value: float) -> Array:
@@ -123,7 +156,7 @@ class Pad(Function):
         return np.pad(x, widths, constant_values=value)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
+    def backward(ctx: Any, grad: Any) -> Any:
         return grad[ctx.inside]
 
 
@@ -183,8 +216,41 @@ def index_steps(index: Any) -> tuple[Any, ...]:
     return tuple(first), tuple(second)
 
 
+def _index_arrays(steps: tuple[Any, ...]) -> list[Array]:
+    """The index arrays in ``steps``: saved with them, so the engine's in-place check sees a
+    change made to one before the backward that uses it."""
+    parts = [p for step in steps for p in (step if isinstance(step, tuple) else (step,))]
+    return [p for p in parts if isinstance(p, np.ndarray)]
+
+
+def _take(x: Array, steps: tuple[Any, ...]) -> Array:
+    for step in steps:
+        x = x[step]
+    return x
+
+
+def _index_add(x: Array, steps: tuple[Any, ...], shape: tuple[int, ...]) -> Array:
+    """zeros(shape) with x added at ``steps`` (repeated picks add up: ``np.add.at``)."""
+    full = np.zeros(shape, dtype=x.dtype)
+    target = full if len(steps) == 1 else full[steps[0]]  # basic (ints, slices): a view
+    assert target is full or target.base is full, "the first index step must be a view"
+    index = steps[-1]
+    if is_basic_index(index):
+        target[index] = x
+    else:
+        np.add.at(target, index, x)
+    return full
+
+
+def index_add(x: Any, steps: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
+    """``_index_add`` on arrays, a recorded ``IndexAdd`` on Tensors."""
+    if either.is_array(x):
+        return _index_add(x, steps, shape)
+    return IndexAdd.apply(x, steps=steps, shape=shape)
+
+
 class GetItem(Function):
-    """z = x[index].   dL/dx = zeros with g added at the indexed places.
+    """z = x[index].   dL/dx = zeros with g added at the indexed places (``IndexAdd``).
 
     With advanced (integer-array) indexing an element may be picked several times; its
     gradient is then the sum of those picks (``np.add.at``, not plain assignment). Index
@@ -194,24 +260,51 @@ class GetItem(Function):
     reason.
     """
 
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, x: Array, *index_arrays: Array, index: Any) -> Array:
         steps = index_steps(fill_index(index, index_arrays))
         ctx.shape = x.shape
         ctx.saved = (steps, *index_arrays)
-        for step in steps:
-            x = x[step]
-        return x
+        return _take(x, steps)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array | None, ...]:
+    def backward(ctx: Any, grad: Any) -> tuple[Any, ...]:
         steps, *index_arrays = ctx.saved
-        full = np.zeros(ctx.shape, dtype=grad.dtype)
-        target = full if len(steps) == 1 else full[steps[0]]  # basic (ints, slices): a view
-        assert target is full or target.base is full, "the first index step must be a view"
-        index = steps[-1]
-        if is_basic_index(index):
-            target[index] = grad
-        else:
-            np.add.at(target, index, grad)
-        return (full, *(None for _ in index_arrays))
+        return (index_add(grad, steps, ctx.shape), *(None for _ in index_arrays))
+
+
+class IndexAdd(Function):
+    """z = zeros(shape) with x added at the index steps of a ``GetItem`` (its backward).
+    dL/dx = g[index] (``Index``): picking and placing are each the other's backward, so the
+    gradient of indexing is recorded to any order."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, steps: tuple[Any, ...], shape: tuple[int, ...]) -> Array:
+        ctx.saved = (steps, *_index_arrays(steps))
+        return _index_add(x, steps, shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        steps = ctx.saved[0]
+        return _take(grad, steps) if either.is_array(grad) else Index.apply(grad, steps=steps)
+
+
+class Index(Function):
+    """z = x[index], given as ``GetItem``'s steps (IndexAdd's backward).
+    dL/dx = zeros with g added at the index (``IndexAdd``)."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, steps: tuple[Any, ...]) -> Array:
+        ctx.shape = x.shape
+        ctx.saved = (steps, *_index_arrays(steps))
+        return _take(x, steps)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return index_add(grad, ctx.saved[0], ctx.shape)
