@@ -9,6 +9,7 @@ import numpy as np
 from .._sums import layout_sum
 from ..autograd import Array, Function
 from ..autograd.graph import OUT
+from .either import exp, sum_keepdims, where
 from .reduce import max_keepdims
 
 _UNSIGNED = {2: np.uint16, 4: np.uint32, 8: np.uint64}
@@ -61,6 +62,9 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """z = x if x > 0 else s * x.   dz/dx = 1 if x > 0 else s  (s at 0, as PyTorch)."""
 
+    saved_from = (None,)  # the mask [x > 0]: a constant
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, x: Array, negative_slope: float) -> Array:
         positive = x > 0
@@ -69,9 +73,10 @@ class LeakyReLU(Function):
         return np.where(positive, x, x * np.asarray(negative_slope, dtype=x.dtype))
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
+    def backward(ctx: Any, grad: Any) -> Any:
         (positive,) = ctx.saved
-        return np.where(positive, grad, grad * np.asarray(ctx.negative_slope, dtype=grad.dtype))
+        select = np.where if type(grad) is np.ndarray else where  # one type test per call
+        return select(positive, grad, grad * np.asarray(ctx.negative_slope, dtype=grad.dtype))
 
 
 def stable_sigmoid(x: Array) -> Array:
@@ -131,6 +136,9 @@ class Softmax(Function):
     """z_i = e^x_i / sum_j e^x_j.   dL/dx = z * (g - sum(g * z))  (the Jacobian diag(z) - z z^T
     applied to the incoming gradient g without building it)."""
 
+    saved_from = (OUT,)
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, x: Array, dim: int) -> Array:
         e = np.exp(x - max_keepdims(x, dim))
@@ -140,13 +148,23 @@ class Softmax(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
+    def backward(ctx: Any, grad: Any) -> Any:
+        out = ctx.saved[0]
+        return out * (grad - sum_keepdims(grad * out, ctx.dim))
+
+    @staticmethod
+    def array_backward(ctx: Any, grad: Array) -> Array:
+        # the same line on arrays, without the helper's type test (measured: 0.2 us of 3.5 on
+        # 10 elements); tests/test_higher_order_elementwise.py proves the two equal
         out = ctx.saved[0]
         return out * (grad - layout_sum(grad * out, ctx.dim, keepdims=True))
 
 
 class LogSoftmax(Function):
-    """z = x - logsumexp(x).   dL/dx = g - softmax(x) * sum(g)."""
+    """z = x - logsumexp(x).   dL/dx = g - softmax(x) * sum(g) = g - e^z * sum(g)."""
+
+    saved_from = (OUT,)
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, x: Array, dim: int) -> Array:
@@ -156,6 +174,12 @@ class LogSoftmax(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
+    def backward(ctx: Any, grad: Any) -> Any:
+        out = ctx.saved[0]  # e^z is recorded (an Exp of the output): its derivative follows
+        return grad - exp(out) * sum_keepdims(grad, ctx.dim)
+
+    @staticmethod
+    def array_backward(ctx: Any, grad: Array) -> Array:
+        # on arrays only, as Softmax's (measured: 0.3 us of 3.5 on 10 elements)
         out = ctx.saved[0]
         return grad - np.exp(out) * layout_sum(grad, ctx.dim, keepdims=True)

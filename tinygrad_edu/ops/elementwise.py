@@ -1,5 +1,10 @@
 """Elementwise ops. Each backward returns the incoming gradient times the local derivative;
-broadcast inputs get their gradient summed back to shape by the engine, not here."""
+broadcast inputs get their gradient summed back to shape by the engine, not here.
+
+The selecting backwards (maximum, clamp, where) pick ``np.where`` or the recorded ``where``
+once, by the gradient's type (``_where_for``): the default path then pays one type test per
+backward instead of ``either.where``'s per call (measured: +0.5 us per call on 10 elements).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,14 @@ import numpy as np
 
 from ..autograd import Array, Function
 from ..autograd.graph import OUT
+from .either import log, value_of, where
+
+_ndarray = np.ndarray
+
+
+def _where_for(grad: Any) -> Any:
+    """``np.where`` for an array gradient (the default path), else the recorded ``where``."""
+    return np.where if type(grad) is _ndarray else where
 
 
 class Add(Function):
@@ -132,8 +145,13 @@ class Pow(Function):
     """z = a^b for tensors.   dz/da = b * a^(b-1),  dz/db = z * ln(a).
 
     As PyTorch: dz/da = 0 where b = 0, and dz/db = 0 where a = 0 and b >= 0 (there 0^b does
-    not change with b), instead of the nan that 0 * inf would give.
+    not change with b), instead of the nan that 0 * inf would give. The terms are grouped as
+    PyTorch's pow_backward groups them, so its second derivatives (which follow the grouping
+    at a = 0, where 0 * inf terms give nan) are ours too.
     """
+
+    saved_from = (0, 1, OUT)
+    differentiable_backward = True
 
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
@@ -142,17 +160,33 @@ class Pow(Function):
         return out
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
+    def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
+        a, b, out = ctx.saved
+        need_a, need_b = ctx.needs_input_grad
+        grad_a = grad_b = None
+        zero = np.zeros((), dtype=out.dtype)
+        a_value, b_value = value_of(a), value_of(b)  # the masks are constants
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if need_a:  # a^(b-1) is recorded as a Pow again: grad of grad of grad works
+                grad_a = where(b_value == 0, zero, grad * (b * a ** (b - 1)))
+            if need_b:
+                # the factor is selected, then multiplied (PyTorch's pow_backward_exponent):
+                # an inf incoming gradient there gives nan, as in PyTorch
+                grad_b = grad * where((a_value == 0) & (b_value >= 0), zero, out * log(a))
+        return grad_a, grad_b
+
+    @staticmethod
+    def array_backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
+        # the same lines on arrays only, without the helpers' type tests (measured: 0.5 us of
+        # 13 us on 10 elements); tests/test_higher_order_elementwise.py proves them equal
         a, b, out = ctx.saved
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         zero = np.zeros((), dtype=out.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             if need_a:
-                grad_a = np.where(b == 0, zero, grad * b * a ** (b - 1))
+                grad_a = np.where(b == 0, zero, grad * (b * a ** (b - 1)))
             if need_b:
-                # the factor is selected, then multiplied (PyTorch's pow_backward_exponent):
-                # an inf incoming gradient there gives nan, as in PyTorch
                 grad_b = grad * np.where((a == 0) & (b >= 0), zero, out * np.log(a))
         return grad_a, grad_b
 
@@ -224,13 +258,16 @@ def sgn(a: Array) -> Array:
 class Abs(Function):
     """z = |a|.   dz/da = sign(a)  (0 at a = 0 and at NaN, as PyTorch)."""
 
+    saved_from = (None,)  # a enters only through sign(a): a constant (d sign / da = 0)
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
         ctx.saved = (a,)
         return np.abs(a)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
+    def backward(ctx: Any, grad: Any) -> Any:
         return grad * sgn(ctx.saved[0])
 
 
@@ -241,18 +278,24 @@ class _Pick(Function):
     The gradient is *selected* (``np.where``), not multiplied by a 0/1 mask: a NaN or inf in
     the incoming gradient must not reach the input that was not picked (``nan * 0`` is nan).
     PyTorch's rule, kept exactly: g/2 where a == b, else g, and 0 where the other input won
-    (comparisons with NaN are false, so a NaN input keeps g on both sides).
+    (comparisons with NaN are false, so a NaN input keeps g on both sides). The result is
+    linear in g with 0/1/half factors: its own derivative is that selection again.
     """
 
+    saved_from = (None, None)  # a and b enter only through comparisons: constants
+    differentiable_backward = True
+    larger = True  # Maximum; Minimum picks the smaller (read through ctx: a GraphContext too)
+
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
+    def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
+        select = _where_for(grad)
         zero = np.zeros((), dtype=grad.dtype)
-        shared = np.where(a == b, grad / 2, grad)
-        a_lost, b_lost = (a < b, a > b) if type(ctx) is Maximum else (a > b, a < b)
-        return (np.where(a_lost, zero, shared) if need_a else None,
-                np.where(b_lost, zero, shared) if need_b else None)
+        shared = select(a == b, grad / 2, grad)
+        a_lost, b_lost = (a < b, a > b) if ctx.larger else (a > b, a < b)
+        return (select(a_lost, zero, shared) if need_a else None,
+                select(b_lost, zero, shared) if need_b else None)
 
 
 class Maximum(_Pick):
@@ -267,6 +310,8 @@ class Maximum(_Pick):
 class Minimum(_Pick):
     """z = min(a, b) elementwise.   dz/da = [a < b],  dz/db = [b < a];  ties split 1/2 each."""
 
+    larger = False
+
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
         ctx.saved = (a, b)
@@ -280,6 +325,9 @@ class Clamp(Function):
     when the incoming one is NaN or inf.
     """
 
+    saved_from = (None,)  # a enters only through the comparisons: a constant
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, a: Array, low: float | None, high: float | None) -> Array:
         ctx.saved = (a,)
@@ -287,14 +335,14 @@ class Clamp(Function):
         return np.clip(a, low, high)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
+    def backward(ctx: Any, grad: Any) -> Any:
         (a,) = ctx.saved
         low, high = ctx.bounds
         if low is not None and high is not None:
             inside = (a >= low) & (a <= high)
         else:
             inside = a >= low if low is not None else a <= high
-        return np.where(inside, grad, np.zeros((), dtype=grad.dtype))
+        return _where_for(grad)(inside, grad, np.zeros((), dtype=grad.dtype))
 
 
 class Where(Function):
@@ -305,16 +353,20 @@ class Where(Function):
     send the gradient to the wrong branch.
     """
 
+    saved_from = (None,)  # the condition: a constant
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, condition: Array, a: Array, b: Array) -> Array:
         ctx.saved = (condition,)
         return np.where(condition, a, b)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> tuple[None, Array, Array]:
+    def backward(ctx: Any, grad: Any) -> tuple[None, Any, Any]:
         (condition,) = ctx.saved
+        select = _where_for(grad)
         zero = np.zeros((), dtype=grad.dtype)
-        return None, np.where(condition, grad, zero), np.where(condition, zero, grad)
+        return None, select(condition, grad, zero), select(condition, zero, grad)
 
 
 class Clone(Function):
@@ -334,11 +386,15 @@ class Clone(Function):
 class Cast(Function):
     """z = a converted to another float dtype.   dz/da = 1 (the gradient is cast back)."""
 
+    differentiable_backward = True
+
     @staticmethod
     def forward(ctx: Any, a: Array, dtype: np.dtype) -> Array:
         ctx.source_dtype = a.dtype
         return a.astype(dtype)
 
     @staticmethod
-    def backward(ctx: Any, grad: Array) -> Array:
-        return grad.astype(ctx.source_dtype)
+    def backward(ctx: Any, grad: Any) -> Any:
+        if type(grad) is _ndarray or isinstance(grad, np.generic):  # (a sum of 0-d arrays)
+            return grad.astype(ctx.source_dtype)  # either.cast's call: +0.1 us of 0.4
+        return grad.to(ctx.source_dtype)  # a Tensor: the cast back is a recorded Cast
