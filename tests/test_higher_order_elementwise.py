@@ -413,3 +413,26 @@ def test_softmax_array_backwards_equal_their_recorded_backwards_on_arrays(op: An
         fast, shared = op.array_backward(node, in_layout(g, layout)), op.backward(node, g)
     assert fast.dtype == shared.dtype == dtype
     np.testing.assert_array_equal(fast, shared)
+
+
+# ---------------------------------------------------------------------- in a model
+
+
+def test_a_gradient_penalty_through_layers_built_from_these_ops_matches_pytorch() -> None:
+    """||d D(x) / dx||^2 (WGAN-GP style) for a critic of nn.LeakyReLU, clamp, maximum, abs
+    (F.l1_penalty) and nn.LogSoftmax / nn.Softmax layers, differentiated again with respect to
+    the weights: the use create_graph exists for."""
+    rng = np.random.default_rng(5)
+    x0, w1, w2 = rng.standard_normal((6, 3)), rng.standard_normal((5, 3)), rng.standard_normal(
+        (4, 5))
+    results = []
+    for L, nn in ((TG, tg.nn), (TORCH, torch.nn)):
+        x, a, b = L.leaf(x0), L.leaf(w1), L.leaf(w2)
+        h = nn.LeakyReLU(0.1)(L.F.linear(x, a)).clamp(-1.5, 2.0)
+        h = L.mod.maximum(h, h * h - 1)
+        logp = nn.LogSoftmax(dim=1)(L.F.linear(h, b))
+        critic = (logp * nn.Softmax(dim=0)(logp)).sum() + 0.1 * a.abs().sum()
+        (gx,) = L.mod.autograd.grad(critic, x, create_graph=True)
+        penalty = (gx * gx).sum()
+        results.append([L.numpy(g) for g in L.mod.autograd.grad(penalty, [a, b])])
+    assert_close(results[0], results[1], rtol=1e-9, atol=1e-11)
