@@ -282,7 +282,7 @@ class TorchLib(Lib):
         return base * (1.0 if lam is None else lam)
 
     def numpy(self, t: Any) -> np.ndarray:
-        return t.detach().numpy()
+        return t.detach().numpy(force=True)  # force: a second derivative may be a ZeroTensor
 
     def dtype(self, t: Any) -> np.dtype:
         return _TORCH_TO_NUMPY[t.dtype]

@@ -12,7 +12,7 @@ pass is itself recorded and can be differentiated again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -51,13 +51,14 @@ def fit(grad: Any, to: Node, node: Node) -> Any:
     """An input's gradient as the engine passes it on: an ndarray (not the NumPy scalar that
     arithmetic on 0-d arrays gives), or a Tensor under create_graph, of the shape and dtype
     of the value ``to`` made (broadcasting undone)."""
+    dtype = None  # an op's gradient keeps its dtype (ops return their inputs' dtypes)
     if isinstance(to, AccumulateGrad):
         leaf = to.variable
         if leaf is None:  # a leaf that no one can see any more
             return grad
         shape, dtype = leaf._data.shape, leaf._data.dtype
     else:
-        shape, dtype = to.out_shape, to.out_dtype  # type: ignore[attr-defined]
+        shape = to.out_shape  # type: ignore[attr-defined]
     if type(grad) is not _ndarray and not hasattr(grad, "_ctx"):  # a NumPy scalar, a number
         grad = np.asarray(grad)
     if grad.shape != shape:
@@ -67,12 +68,12 @@ def fit(grad: Any, to: Node, node: Node) -> Any:
                                f"for an input of shape {shape}")
     if type(grad) is not _ndarray and not hasattr(grad, "_ctx"):  # a sum gave a NumPy scalar
         grad = np.asarray(grad)
-    if grad.dtype != dtype:
+    if dtype is not None and grad.dtype != dtype:
         grad = grad.astype(dtype) if type(grad) is _ndarray else grad.to(dtype)
     return grad
 
 
-def graph_order(root_nodes: Sequence[Node]) -> list[tuple[int, Function]]:
+def graph_order(root_nodes: Iterable[Node]) -> list[tuple[int, Function]]:
     """``(node number, node)`` for every ``Function`` node reachable from ``root_nodes``, each
     after every node that used its output.
 
@@ -81,9 +82,11 @@ def graph_order(root_nodes: Sequence[Node]) -> list[tuple[int, Function]]:
     explicit stack and a visited table keyed by node number: a node used twice is visited once.
     """
     found: dict[int, Function] = {}
-    stack = [n for n in root_nodes if isinstance(n, Function)]
-    for node in stack:
-        found[node.tick] = node
+    stack: list[Function] = []
+    for root in root_nodes:
+        if root.__class__ is not AccumulateGrad:
+            found[root.tick] = root  # type: ignore[attr-defined,assignment]
+            stack.append(root)  # type: ignore[arg-type]
     while stack:
         for nxt in stack.pop().next_nodes:
             if nxt is not None and nxt.__class__ is not AccumulateGrad:
@@ -123,25 +126,29 @@ _ONES: dict[np.dtype[Any], Array] = {}
 
 
 def seed(root: Any, gradient: Any, create_graph: bool) -> Any:
-    """The gradient backward starts from: 1 for a scalar root, else ``gradient`` (copied)."""
+    """The gradient backward starts from: 1 for a scalar root, else ``gradient``."""
+    if gradient is not None or root._data.size != 1:
+        return _given_seed(root, gradient, create_graph)
+    one = _ONES.get(root._data.dtype)
+    if one is None:
+        one = _ONES[root._data.dtype] = np.array(1, root._data.dtype)
+        one.setflags(write=False)
+    one = one.reshape(root._data.shape) if root._data.ndim else one
+    return root._wrap(one, False) if create_graph else one
+
+
+def _given_seed(root: Any, gradient: Any, create_graph: bool) -> Any:
+    """``gradient`` checked against the root (and copied: the caller keeps their array)."""
     if gradient is None:
-        if root._data.size != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs: backward() without "
-                f"a gradient needs a one-element output, but this tensor has shape "
-                f"{root.shape}; pass gradient= of that shape, or reduce first (loss.sum())")
-        one = _ONES.get(root._data.dtype)
-        if one is None:
-            one = _ONES[root._data.dtype] = np.array(1, root._data.dtype)
-            one.setflags(write=False)
-        one = one.reshape(root._data.shape) if root._data.ndim else one
-        return root._wrap(one, False) if create_graph else one
+        raise RuntimeError(
+            f"grad can be implicitly created only for scalar outputs: backward() without "
+            f"a gradient needs a one-element output, but this tensor has shape "
+            f"{root.shape}; pass gradient= of that shape, or reduce first (loss.sum())")
     if create_graph and hasattr(gradient, "_ctx"):  # a Tensor: may itself carry a graph
         if gradient.shape != root.shape:
             raise RuntimeError(f"backward(): gradient has shape {tuple(gradient.shape)} but "
                                f"the tensor has shape {root.shape}; they must match")
         return gradient if gradient.dtype == root.dtype else gradient.to(root.dtype)
-    # a copy: the user keeps their array, and .grad must not share memory with it
     value = np.array(getattr(gradient, "_data", gradient), dtype=root._data.dtype)
     if value.shape != root._data.shape:
         raise RuntimeError(f"backward(): gradient has shape {value.shape} but the tensor has "
@@ -189,116 +196,156 @@ def run(roots: Sequence[Any], gradients: Sequence[Any], retain_graph: bool,
     """The backward pass from ``roots`` (each seeded by its gradient).
 
     Without ``targets`` it accumulates into every leaf's ``.grad``. With ``targets`` it
-    touches no ``.grad``, runs only the nodes that lead to a target (PyTorch's ``exec_info``)
-    and returns the total gradient of each target's node. Hooks run on a tensor's total
-    gradient: a non-leaf's when its node is reached, a leaf's at the end. A non-leaf target's
-    gradient is taken after its hooks for ``backward(inputs=)``, before them for ``grad()``.
+    touches no ``.grad`` and returns the total gradient of each target's node (``Capture``).
     """
     grads: dict[Node, Any] = {}  # gradients waiting for their node
-    leaves: dict[AccumulateGrad, Any] = {}  # leaves whose total is needed (hooks, targets)
-    wrap = roots[0]._wrap
-    anomaly = graph._anomaly
-    for root, gradient in zip(roots, gradients, strict=True):
+    leaf_root = False  # x.backward() on a leaf x
+    for root, gradient in zip(roots, gradients):  # noqa: B905 (callers check the lengths)
         if not root._requires_grad:
             raise RuntimeError(
                 "element 0 of tensors does not require grad and does not have a grad_fn: "
                 "backward() needs a tensor computed from one with requires_grad=True (and not "
                 "under no_grad())")
-        start = seed(root, gradient, create_graph)
-        node = root._node
-        if root._ctx is None:  # x.backward() on a leaf
-            leaves[node] = start if node not in leaves else leaves[node] + start
-        else:
-            grads[node] = start if node not in grads else grads[node] + start
-    wanted = None if targets is None else {gradient_edge(t) for t in targets}
-    special = wanted is not None or bool(_hooks.hooks) or bool(_hooks.retained)
-    found: dict[Node, Any] = {}
-    # A leaf keeps a new array as its .grad without a copy (it is never used again here): one
-    # that owns its memory, is not the gradient its node received (Add passes that on) and was
-    # not kept by another leaf. Ops never return saved arrays.
-    kept: set[int] = set()
-    order = graph_order(list(grads))
-    leads = None if wanted is None else _leading_to(order, wanted)
-    for tick, node in order:
+        g = seed(root, gradient, create_graph)
+        grads[root._node] = g if root._node not in grads else grads[root._node] + g
+        leaf_root = leaf_root or root._ctx is None
+    order = graph_order(grads)
+    capture = None
+    if targets is not None or _hooks.hooks or _hooks.retained or leaf_root:
+        capture = Capture(grads, order, targets, hooks_before_capture)
+    kept: set[int] = set()  # see give_to_leaf
+    wrap, anomaly = roots[0]._wrap, graph._anomaly
+    for _, node in order:
         grad = grads.pop(node, None)
         if grad is None:  # no path carried a gradient here (an op returned None)
             continue
-        if special:
-            grad = _at_node(node, grad, wanted, found, hooks_before_capture, wrap)
-            if leads is not None and tick not in leads:  # no target below: skip it
+        if capture is not None:
+            grad = capture.at_node(node, grad, wrap)
+            if grad is None:  # no target below this node: skip it
                 continue
         saved = node.saved
         if saved is FREED:
             raise RuntimeError(graph.freed_message(node))
-        if graph._last_change > tick:  # something changed in place since this node was made
+        if graph._last_change > node.tick:  # something changed in place since the node was made
             graph.check_saved_unchanged(node)
-        if anomaly:
-            graph._check_finite(grad, f"the gradient flowing into {node.name()}")
         if create_graph:
-            if not node.differentiable_backward:
-                raise NotImplementedError(
-                    f"create_graph=True: the backward of {node.name()} is not recorded yet, so "
-                    "its gradient cannot be differentiated again (engine v2 work, issue 12)")
-            input_grads = node.backward(GraphContext(node, wrap) if saved else node, grad)
+            input_grads = recorded_backward(node, grad, wrap)
         else:
             input_grads = node.array_backward(node, grad)
+        if not retain_graph and saved:  # free the saved arrays; the structure stays
+            node.saved = FREED
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if anomaly:
+            check_gradients(node, grad, input_grads)
         for to, g in zip(node.next_nodes, input_grads):  # noqa: B905 (the kwarg costs)
             if g is None or to is None:
                 continue
             if type(g) is not _ndarray or g.shape != to.out_shape:  # type: ignore[attr-defined]
                 g = fit(g, to, node)  # a NumPy scalar, a broadcast shape, a Tensor
-            if anomaly:
-                graph._check_finite(g, f"backward of {node.name()}")
             if to.__class__ is not AccumulateGrad:
                 previous = grads.get(to)
                 grads[to] = g if previous is None else previous + g
-                continue
-            leaf = to._variable()
-            if leaf is None:
-                continue
-            if special and (wanted is not None or id(to) in _hooks.hooks):
-                pending = leaves.get(to)
-                leaves[to] = g if pending is None else pending + g
-            elif (leaf._grad is None and g is not grad and type(g) is _ndarray
-                    and g.base is None and g.dtype is leaf._data.dtype and g.flags.writeable
-                    and id(g) not in kept):
-                kept.add(id(g))  # the first gradient of a leaf, kept as is
-                leaf._grad = wrap(g, False)
-            else:
-                accumulate(leaf, g)  # a copy, a cast, or a sum
-        if not retain_graph and saved:  # free the saved arrays; the structure stays
-            node.saved = FREED
-    for acc, total in leaves.items():
-        leaf = acc.variable
-        if leaf is None or (wanted is not None and acc not in wanted):
-            continue
-        if id(acc) in _hooks.hooks:
-            total = _hooks.run_hooks(acc, total, wrap)
-        if wanted is None:
-            accumulate(leaf, total)
-        else:
-            found[acc] = total
+            elif capture is None or not capture.takes_leaf(to, g):
+                give_to_leaf(to, g, grad, kept)
+    found = {} if capture is None else capture.finish(wrap)
     if _hooks._callbacks:
         _hooks.run_callbacks()
     return found
 
 
-def _at_node(node: Function, grad: Any, wanted: set[Any] | None, found: dict[Node, Any],
-             hooks_before_capture: bool, wrap: Any) -> Any:
-    """Hooks, retain_grad and target capture for a non-leaf tensor's total gradient."""
-    if wanted is not None and node in wanted and not hooks_before_capture:
-        found[node] = grad
-    if id(node) in _hooks.hooks:
-        grad = _hooks.run_hooks(node, grad, wrap)
-    if wanted is not None and node in wanted and hooks_before_capture:
-        found[node] = grad
-    if id(node) in _hooks.retained and (wanted is None or node not in wanted):
-        tensor = _hooks.retained[id(node)]()
-        if tensor is not None:  # (a target's gradient is handed back instead)
-            accumulate(tensor, grad)
-    return grad
+def recorded_backward(node: Function, grad: Any, wrap: Any) -> Any:
+    """``create_graph=True``: the node's backward on Tensors, so that it is recorded."""
+    if not node.differentiable_backward:
+        raise NotImplementedError(
+            f"create_graph=True: {node.name()} cannot record its backward, so its gradient "
+            f"cannot be differentiated again: its class does not set differentiable_backward "
+            f"= True (write backward with operations arrays and Tensors share, see "
+            f"tinygrad_edu/ops/either.py, then set it)")
+    return node.backward(GraphContext(node, wrap) if node.saved else node, grad)
+
+
+def check_gradients(node: Function, grad: Any, input_grads: tuple[Any, ...]) -> None:
+    """Anomaly mode: name the first node whose gradients hold NaN or inf."""
+    graph._check_finite(grad, f"the gradient flowing into {node.name()}")
+    for g in input_grads:
+        if g is not None:
+            graph._check_finite(g, f"backward of {node.name()}")
+
+
+def give_to_leaf(to: AccumulateGrad, g: Any, received: Any, kept: set[int]) -> None:
+    """Add ``g`` into the leaf's ``.grad``. The first gradient a leaf gets becomes its
+    ``.grad`` without a copy when nothing else can see it: an array that owns its memory, is
+    not the gradient its node received (Add passes that on) and was not kept by another leaf
+    (``kept``). Ops never return saved arrays."""
+    leaf = to._variable()
+    if leaf is None:
+        return
+    if (leaf._grad is None and g is not received and type(g) is _ndarray and g.base is None
+            and g.dtype is leaf._data.dtype and g.flags.writeable and id(g) not in kept):
+        kept.add(id(g))
+        leaf._grad = leaf._wrap(g, False)
+    else:
+        accumulate(leaf, g)  # a copy, a cast, or a sum
+
+
+class Capture:
+    """The rarer duties of a backward pass: hooks, retained gradients, ``targets`` (``grad()``
+    and ``backward(inputs=)``), and roots that are leaves.
+
+    Hooks run on a tensor's total gradient: a non-leaf's when its node is reached, a leaf's at
+    the end. A non-leaf target's gradient is taken after its hooks for ``backward(inputs=)``,
+    before them for ``grad()``. With targets, only the nodes that lead to one run (PyTorch's
+    ``exec_info``).
+    """
+
+    def __init__(self, grads: dict[Node, Any], order: list[tuple[int, Function]],
+                 targets: Sequence[Any] | None, hooks_before_capture: bool) -> None:
+        self.wanted = None if targets is None else {gradient_edge(t) for t in targets}
+        self.leads = None if self.wanted is None else _leading_to(order, self.wanted)
+        self.hooks_before_capture = hooks_before_capture
+        self.found: dict[Node, Any] = {}
+        # leaves whose total is needed before it is used (hooks, targets); leaf roots
+        self.leaves = {n: grads.pop(n) for n in list(grads) if isinstance(n, AccumulateGrad)}
+
+    def at_node(self, node: Function, grad: Any, wrap: Any) -> Any:
+        """Hooks, retain_grad and target capture for a non-leaf tensor's total gradient;
+        None if the node leads to no target."""
+        wanted = self.wanted
+        if wanted is not None and node in wanted and not self.hooks_before_capture:
+            self.found[node] = grad
+        if id(node) in _hooks.hooks:
+            grad = _hooks.run_hooks(node, grad, wrap)
+        if wanted is not None and node in wanted and self.hooks_before_capture:
+            self.found[node] = grad
+        if id(node) in _hooks.retained and (wanted is None or node not in wanted):
+            tensor = _hooks.retained[id(node)]()
+            if tensor is not None:  # (a target's gradient is handed back instead)
+                accumulate(tensor, grad)
+        if self.leads is not None and node.tick not in self.leads:
+            return None
+        return grad
+
+    def takes_leaf(self, to: AccumulateGrad, g: Any) -> bool:
+        """Hold a leaf's gradient until the end if it has hooks or is a target."""
+        if self.wanted is None and id(to) not in _hooks.hooks:
+            return False
+        pending = self.leaves.get(to)
+        self.leaves[to] = g if pending is None else pending + g
+        return True
+
+    def finish(self, wrap: Any) -> dict[Node, Any]:
+        for acc, total in self.leaves.items():
+            leaf = acc.variable
+            if leaf is None or (self.wanted is not None and acc not in self.wanted):
+                continue
+            if id(acc) in _hooks.hooks:
+                total = _hooks.run_hooks(acc, total, wrap)
+            if self.wanted is None:
+                accumulate(leaf, total)
+            else:
+                self.found[acc] = total
+        return self.found
 
 
 def _leading_to(order: list[tuple[int, Function]], wanted: set[Any]) -> set[int]:

@@ -49,6 +49,7 @@ _last_change = 0  # the latest in-place tick
 module_scope: list[tuple[Any, ...]] = []
 _new = object.__new__
 _array_of = operator.attrgetter("_data")
+_NO_EDGES_3 = (None, None, None)  # no input needs a gradient
 _node = operator.attrgetter("_node")
 _ndarray = np.ndarray  # a module global: np.ndarray is an attribute lookup on every op
 OUT = "out"  # in ``saved_from``: this saved value is the op's own output
@@ -116,14 +117,13 @@ class Function(Node):
       intermediates, in-place writes); tests prove it equals ``backward``.
     """
 
-    __slots__ = ("next_nodes", "saved", "tick", "out_shape", "out_dtype", "module_scope",
-                 "__dict__", "__weakref__")
+    __slots__ = ("next_nodes", "saved", "tick", "out_shape", "module_scope", "__dict__",
+                 "__weakref__")
 
     next_nodes: tuple[Node | None, ...]
     saved: tuple[Any, ...] | None
     tick: int  # the clock when the node was made: orders the graph, dates in-place changes
     out_shape: tuple[int, ...]  # of the output: the gradient arriving here has this shape
-    out_dtype: np.dtype[Any]
     module_scope: tuple[Any, ...]  # set only for nodes recorded inside a Module's forward
     saved_from: tuple[int | str | None, ...] = ()
     # True once ``backward`` is written with operations Tensors share, so create_graph can
@@ -138,44 +138,40 @@ class Function(Node):
 
     @classmethod
     def apply(cls, *inputs: Any, **settings: Any) -> Any:  # Tensors in, a Tensor out
-        """Run ``forward`` on the inputs' arrays and record the node if a gradient is needed."""
+        """Run ``forward`` on the inputs' arrays; record the node if an input needs a gradient.
+        The node's edges are the inputs' gradient edges (``Tensor._node``)."""
         ctx = _new(cls)
         ctx.saved = None
-        try:  # unpacking map() into *args and an empty **settings costs 0.3 us: spelled out
-            n = len(inputs)
+        n = len(inputs)
+        edges: tuple[Node | None, ...]
+        try:  # spelled out for 1-3 inputs: unpacking map() into *args costs 0.3 us (a + b: 1.7)
             if n == 2 and not settings:
                 out = cls.forward(ctx, inputs[0]._data, inputs[1]._data)
+                edges = (inputs[0]._node, inputs[1]._node)
+                record = _grad_enabled and (edges[0] is not None or edges[1] is not None)
             elif n == 1 and not settings:
                 out = cls.forward(ctx, inputs[0]._data)
+                edges = (inputs[0]._node,)
+                record = _grad_enabled and edges[0] is not None
             elif n == 3 and not settings:
                 out = cls.forward(ctx, inputs[0]._data, inputs[1]._data, inputs[2]._data)
+                edges = (inputs[0]._node, inputs[1]._node, inputs[2]._node)
+                record = _grad_enabled and edges != _NO_EDGES_3
             else:
                 out = cls.forward(ctx, *map(_array_of, inputs), **settings)
+                edges = tuple(map(_node, inputs))
+                record = _grad_enabled and edges.count(None) != n
         except ValueError as e:  # NumPy's shape errors, with the op's name in front
             raise ValueError(f"{cls.__name__}: {e}") from None
         if type(out) is not _ndarray:  # NumPy reductions return scalars, not 0-d arrays
             out = np.asarray(out)
         if _anomaly:
             _check_finite(out, f"forward of {cls.__name__}")
-        edges: tuple[Node | None, ...] | None = None
-        if _grad_enabled:
-            for t in inputs:
-                if t._node is not None:  # an input requires grad: record the node, with
-                    if n == 2:  # each input's gradient edge (spelled out for one to three)
-                        edges = (inputs[0]._node, inputs[1]._node)
-                    elif n == 1:
-                        edges = (t._node,)
-                    elif n == 3:
-                        edges = (inputs[0]._node, inputs[1]._node, inputs[2]._node)
-                    else:
-                        edges = tuple(map(_node, inputs))
-                    break
-        result = inputs[0]._wrap(out, edges is not None)
-        if edges is not None:
+        result = inputs[0]._wrap(out, record)
+        if record:
             ctx.next_nodes = edges
             ctx.tick = next(_clock)
-            ctx.out_shape = out.shape
-            ctx.out_dtype = out.dtype
+            ctx.out_shape = out.shape  # what the gradient arriving here must look like
             if module_scope:
                 ctx.module_scope = module_scope[-1]
             result._ctx = result._node = ctx

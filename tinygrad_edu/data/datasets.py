@@ -14,18 +14,15 @@ downloaded: into ``root`` if given, else ``$TINYGRAD_EDU_DATA/<name>`` if set, e
 from __future__ import annotations
 
 import hashlib
-import http.client
 import math
 import os
 import tempfile
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .idx import IDXError, read_idx_with_sha256
 from .loader import Dataset
@@ -292,6 +289,10 @@ def _fetch(url: str, target: Path, file: FileSpec, timeout: float, progress: boo
 
     On any failure the temporary file is removed and the exception propagates.
     """
+    import urllib.request  # here, not at import: they cost 60 ms of ``import tinygrad_edu``
+
+    from tqdm.auto import tqdm
+
     request = urllib.request.Request(url, headers={"User-Agent": "tinygrad_edu"})
     fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     tmp = Path(tmp_name)
@@ -364,6 +365,8 @@ def _download_into(
         if target.is_file() and _verify(target, file) is None:
             continue
         failures: list[str] = []
+        import http.client
+
         for mirror in mirrors if mirrors is not None else spec.mirrors:
             url = mirror if mirror.endswith("/") else mirror + "/"
             url += file.filename

@@ -351,7 +351,7 @@ def _build(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None,
             is_root = mine is not None and id(mine) in root_index  # roots: on the output box
             named = None if mine is None or is_root else names.get(id(mine))
             data_lines = [] if is_root else _data_lines(mine, show_values, show_grads)
-            dtype = getattr(node, "out_dtype", None)
+            dtype = None if mine is None else mine.dtype  # nodes keep no dtype
             constants = [str(k + 1) for k, n in enumerate(node.next_nodes) if n is None]
             # ops of the same kind, shape and module share their text (long chains stay fast)
             memo = (type(node), getattr(node, "out_shape", None), dtype, key, named, *constants)
