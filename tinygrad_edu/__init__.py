@@ -71,10 +71,11 @@ from .functions import (
     sqrt,
     stack,
     tanh,
+    where,
 )
 from .gradcheck import gradcheck
 from .random import get_rng, manual_seed
 from .serialization import CheckpointError, load, save
-from .tensor import Tensor, where
+from .tensor import Tensor
 
 __version__ = "0.1.0"

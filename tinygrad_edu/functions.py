@@ -12,7 +12,7 @@ from ._checks import dim_index
 from ._typing import Dim, PyBool, PyInt, Scalar
 from .dtypes import result_type
 from .ops import shape as S
-from .tensor import Tensor, _as_tensor, where
+from .tensor import Tensor, _as_tensor
 
 __all__ = ["where"]
 
@@ -27,6 +27,11 @@ def _joined(tensors: Any, op: str) -> list[Tensor]:
     joined = [_as_tensor(t) for t in tensors]
     dtype = result_type(*[t if t.ndim else t.reshape(1) for t in joined])  # all count as dims
     return [t if t._data.dtype == dtype else t.to(dtype) for t in joined]
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """``input`` where ``condition`` holds, else ``other``; gradients flow to both branches."""
+    return Tensor._select(condition, input, other)
 
 
 def cat(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:

@@ -15,9 +15,10 @@ import numpy as np
 from . import autograd
 from ._checks import dim_index
 from ._tensor_inplace import InPlace
+from ._tensor_math import Math
 from ._tensor_reductions import Reductions
 from ._tensor_shape import ShapeOps
-from ._typing import DTypeLike, PyBool, PyFloat, PyInt, Scalar
+from ._typing import DTypeLike, PyBool, PyFloat, PyInt
 from .autograd import AccumulateGrad, Array, Function, Node
 from .dtypes import (
     _dtype,
@@ -31,7 +32,6 @@ from .dtypes import (
     result_type,
     scalar_dtype,
 )
-from .ops import activation as A
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import shape as S
@@ -60,7 +60,7 @@ def _make(data: Array, requires_grad: bool) -> Tensor:
 _new = object.__new__
 
 
-class Tensor(ShapeOps, Reductions, InPlace):
+class Tensor(ShapeOps, Reductions, Math, InPlace):
     """An n-dimensional array with reverse-mode autodiff.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: Python numbers and lists become float32
@@ -478,75 +478,30 @@ class Tensor(ShapeOps, Reductions, InPlace):
     matmul = __matmul__
     neg = __neg__
 
-    def exp(self) -> Tensor:
-        return E.Exp.apply(self)
-
-    def log(self) -> Tensor:
-        return E.Log.apply(self)
-
-    def sqrt(self) -> Tensor:
-        return E.Sqrt.apply(self)
-
-    def abs(self) -> Tensor:
-        return E.Abs.apply(self)
-
-    def square(self) -> Tensor:
-        return E.PowScalar.apply(self, exponent=2)
-
-    def maximum(self, other: Any) -> Tensor:
-        return E.Maximum.apply(*self._pair(other))
-
-    def minimum(self, other: Any) -> Tensor:
-        return E.Minimum.apply(*self._pair(other))
-
-    def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-        if min is None and max is None:
-            raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
-        dtype = self._data.dtype
-        for bound in (min, max):
-            if bound is not None:
-                dtype = scalar_dtype(dtype, bound)  # int tensor, float bound: float32
-        x = self if dtype == self._data.dtype else self.to(dtype)
-        # Python numbers: NumPy then keeps x's dtype (no float32 -> float64, no int -> float)
-        number = PyFloat if dtype.kind == "f" else PyInt
-        low = None if min is None else number(min)
-        high = None if max is None else number(max)
-        return E.Clamp.apply(x, low=low, high=high)
-
-    clip = clamp
-
     def where(self, condition: Any, other: Any) -> Tensor:
         """``self`` where ``condition`` holds, else ``other`` (as ``torch.where(c, self, o)``)."""
-        return where(condition, self, other)
+        return Tensor._select(condition, self, other)
 
-    def sign(self) -> Tensor:
-        """-1, 0 or 1 per element (0 at NaN, as PyTorch); a constant (its derivative is 0
-        almost everywhere)."""
-        return _make(E.sgn(np.asarray(self._data)), False)
-
-    # ------------------------------------------------------------------ activations
-
-    def relu(self) -> Tensor:
-        return A.ReLU.apply(self)
-
-    def sigmoid(self) -> Tensor:
-        return A.Sigmoid.apply(self)
-
-    def tanh(self) -> Tensor:
-        return A.Tanh.apply(self)
-
-    def _softmax_dim(self, dim: Any, op: str) -> PyInt:
-        if self._data.dtype.kind != "f":
-            raise RuntimeError(f"{op}(): expected a floating point tensor, got dtype "
-                               f"{self.dtype} (convert with .float())")
-        axis = dim_index(dim, self.ndim, op)
-        return axis if self.ndim else -1
-
-    def softmax(self, dim: PyInt = -1) -> Tensor:
-        return A.Softmax.apply(self, dim=self._softmax_dim(dim, "softmax"))
-
-    def log_softmax(self, dim: PyInt = -1) -> Tensor:
-        return A.LogSoftmax.apply(self, dim=self._softmax_dim(dim, "log_softmax"))
+    @staticmethod
+    def _select(condition: Any, input: Any, other: Any) -> Tensor:
+        """``tg.where``: ``input`` where ``condition`` holds, else ``other``; gradients flow to
+        both branches."""
+        # a bool tensor is an input of the node (the in-place check covers it); anything else is
+        # copied, so later changes to the caller's array cannot move the gradient
+        if isinstance(condition, Tensor) and condition._data.dtype == bool_:
+            cond = condition
+        else:
+            cond = _make(np.array(getattr(condition, "_data", condition)), False)
+            if cond._data.dtype != bool_:
+                raise RuntimeError(f"where(): expected condition to be a boolean tensor, but got "
+                                   f"dtype {cond.dtype} (compare first, e.g. x > 0)")
+        base = input if isinstance(input, Tensor) else other
+        if not isinstance(base, Tensor):  # two numbers: their dtype (where(c, 1, 2) is int64)
+            base = _make(np.zeros((), result_type(input, other)), False)
+        a, b = base._operand(input), base._operand(other)
+        if a._data.dtype != b._data.dtype:
+            a, b = _promoted(a, b)
+        return E.Where.apply(cond, a, b)
 
     # ------------------------------------------------------------------ comparisons (no grad)
 
@@ -592,25 +547,3 @@ def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """``input`` where ``condition`` holds, else ``other``; gradients flow to both branches."""
-    # a bool tensor is an input of the node (the in-place check covers it); anything else is
-    # copied, so later changes to the caller's array cannot move the gradient
-    if isinstance(condition, Tensor) and condition._data.dtype == bool_:
-        cond = condition
-    else:
-        cond = _make(np.array(getattr(condition, "_data", condition)), False)
-        if cond._data.dtype != bool_:
-            raise RuntimeError(f"where(): expected condition to be a boolean tensor, but got "
-                               f"dtype {cond.dtype} (compare first, e.g. x > 0)")
-    base = input if isinstance(input, Tensor) else other
-    if not isinstance(base, Tensor):  # two numbers: their dtype (where(c, 1, 2) is int64)
-        base = _make(np.zeros((), result_type(input, other)), False)
-    a, b = base._operand(input), base._operand(other)
-    if a._data.dtype != b._data.dtype:
-        a, b = _promoted(a, b)
-    return E.Where.apply(cond, a, b)
-
-

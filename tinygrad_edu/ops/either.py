@@ -38,9 +38,7 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     tensor = any_tensor(x, y)
     if tensor is None:
         return np.where(condition, x, y)
-    from ..tensor import where as tensor_where  # here: tensor.py imports the ops
-
-    return tensor_where(condition, x, y)
+    return type(tensor)._select(condition, x, y)
 
 
 def exp(x: Any) -> Any:
