@@ -174,6 +174,7 @@ def _rebuild(node: Function, k: int, value: Any, wrap: Any) -> Any:
     origin = node.saved_from[k] if k < len(node.saved_from) else None
     if origin is None or not isinstance(value, (np.ndarray, np.generic)):
         return value  # a constant for the derivative (mask, index, setting)
+    value = np.asarray(value)  # a 0-d op may have saved a NumPy scalar
     if origin == OUT:
         tensor = wrap(value, True)
         tensor._ctx = tensor._node = node

@@ -24,7 +24,7 @@ def zero_where(mask: Array, grad: Array) -> Array:
     where grad is kept and all zeros (the bits of +0.0) where it is dropped.
     """
     unsigned = _UNSIGNED.get(grad.dtype.itemsize) if grad.dtype.kind == "f" else None
-    if unsigned is None or grad.shape != mask.shape:
+    if unsigned is None or grad.shape != mask.shape or not grad.ndim:  # 0-d: NumPy scalars
         return np.where(mask, np.zeros((), dtype=grad.dtype), grad)
     keep = mask.view(np.uint8).astype(unsigned)  # 1 where dropped, 0 where kept
     keep -= 1  # 0 where dropped, all ones where kept (unsigned wrap-around)

@@ -88,8 +88,9 @@ class Div(Function):
     def backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
         b, out = ctx.saved
         need_a, need_b = ctx.needs_input_grad
-        grad_a = grad / b
-        return (grad_a if need_a else None), (-grad_a * out if need_b else None)
+        # -g * (z / b) grouped as PyTorch's div_tensor_other_backward, so that second
+        # derivatives at b = 0 give its inf and nan where (g / b) * z would give others
+        return (grad / b if need_a else None), (-grad * (out / b) if need_b else None)
 
 
 class Neg(Function):
