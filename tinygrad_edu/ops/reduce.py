@@ -37,6 +37,13 @@ def restore_axes(grad: Any, axes: Axes, keepdim: bool) -> Any:
     return grad.reshape(tuple(shape))
 
 
+def kept(value: Any, ctx: Any) -> Any:
+    """``restore_axes`` for an op whose forward noted the shape with the reduced axes kept
+    (``ctx.kept_shape``): one reshape, for arrays and Tensors alike (np.expand_dims costs
+    3.4 us here, a reshape 0.2 us)."""
+    return value if ctx.keepdim else value.reshape(ctx.kept_shape)
+
+
 def spread(grad: Any, shape: tuple[int, ...]) -> Any:
     """``grad`` broadcast to ``shape`` (a read-only view for arrays, ``expand`` for Tensors)."""
     if isinstance(grad, (np.ndarray, np.generic)):
@@ -97,7 +104,7 @@ class _Extreme(Function):
     def forward(ctx: Any, x: Array, axes: Axes, keepdim: bool) -> Array:
         out = type(ctx).pick(x, axis=axes, keepdims=True)
         ctx.saved = (x, out)
-        ctx.axes, ctx.keepdim = axes, keepdim
+        ctx.axes, ctx.keepdim, ctx.kept_shape = axes, keepdim, out.shape
         return out if keepdim else np.squeeze(out, axis=axes)
 
     @staticmethod
@@ -105,7 +112,7 @@ class _Extreme(Function):
         x, out = ctx.saved
         hit = x == out
         count = hit.sum(axis=ctx.axes, keepdims=True).astype(grad.dtype)
-        return restore_axes(grad, ctx.axes, ctx.keepdim) / count * hit
+        return kept(grad, ctx) / count * hit
 
 
 class Amax(_Extreme):
@@ -144,7 +151,9 @@ class _ExtremeOfAll(Function):
         x, out = ctx.saved
         hit = np.isnan(x) if np.isnan(out) else x == out
         share = grad / hit.sum().astype(grad.dtype)
-        return either.where(hit, share, np.zeros((), grad.dtype))
+        # np.where itself on arrays: either.where's Tensor test costs 0.7 us (4%) here
+        select = np.where if isinstance(grad, (np.ndarray, np.generic)) else either.where
+        return select(hit, share, np.zeros((), grad.dtype))
 
 
 class Max(_ExtremeOfAll):
@@ -193,15 +202,14 @@ class TakeAlongDim(Function):
     def forward(ctx: Any, x: Array, index: Array, dim: int, keepdim: bool) -> Array:
         # index has x's ndim (size 1 along dim for max/min)
         ctx.saved = (index,)
-        ctx.shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        ctx.shape, ctx.dim, ctx.keepdim, ctx.kept_shape = x.shape, dim, keepdim, index.shape
         out = np.take_along_axis(x, index, axis=dim)
         return out if keepdim else np.squeeze(out, axis=dim)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         (index,) = ctx.saved
-        return put_along_dim(restore_axes(grad, (ctx.dim,), ctx.keepdim), index, ctx.dim,
-                             ctx.shape)
+        return put_along_dim(kept(grad, ctx), index, ctx.dim, ctx.shape)
 
 
 class PutAlongDim(Function):
@@ -277,11 +285,12 @@ class Var(Function):
                 whole: bool) -> Array:
         ctx.keepdim = keepdim
         out = _variance(ctx, x, axes, correction, whole)
+        ctx.kept_shape = out.shape
         return out if keepdim else np.squeeze(out, axis=axes)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        return _variance_backward(ctx, restore_axes(grad, ctx.axes, ctx.keepdim))
+        return _variance_backward(ctx, kept(grad, ctx))
 
 
 class Std(Function):
@@ -308,8 +317,7 @@ class Std(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        out = ctx.saved[2].reshape(ctx.kept_shape)  # the reduced axes back (as size 1)
-        grad = restore_axes(grad, ctx.axes, ctx.keepdim)
+        out, grad = kept(ctx.saved[2], ctx), kept(grad, ctx)
         with np.errstate(divide="ignore", invalid="ignore"):
             grad_var = either.where(out == 0, np.zeros((), grad.dtype),  # (a constant mask)
                                     grad / (2 * out))
@@ -340,5 +348,4 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         x, out = ctx.saved
-        out = out.reshape(ctx.kept_shape)  # the reduced axes back (as size 1)
-        return restore_axes(grad, ctx.axes, ctx.keepdim) * either.exp(x - out)
+        return kept(grad, ctx) * either.exp(x - kept(out, ctx))

@@ -10,6 +10,10 @@ import numpy as np
 from ..autograd import Array, Function
 from . import either
 
+# what the default path passes: arrays, or NumPy scalars (a sum of two 0-d gradients); a
+# module global, since ``np.ndarray`` is an attribute lookup per call
+_ARRAYS = (np.ndarray, np.generic)
+
 
 class Reshape(Function):
     """z = x with a new shape (same elements, same order).   dL/dx = g reshaped back."""
@@ -51,12 +55,12 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, dims: tuple[int, ...]) -> Array:
-        ctx.inverse = tuple(int(d) for d in np.argsort(dims))
+        ctx.inverse = tuple(np.argsort(dims))
         return x.transpose(dims)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        if type(grad) is np.ndarray:  # (what the engine passes on the default path)
+        if isinstance(grad, _ARRAYS):
             return grad.transpose(ctx.inverse)
         return Permute.apply(grad, dims=ctx.inverse)  # (Tensor.transpose swaps two dims)
 
@@ -244,7 +248,7 @@ def _index_add(x: Array, steps: tuple[Any, ...], shape: tuple[int, ...]) -> Arra
 
 def index_add(x: Any, steps: tuple[Any, ...], shape: tuple[int, ...]) -> Any:
     """``_index_add`` on arrays, a recorded ``IndexAdd`` on Tensors."""
-    if either.is_array(x):
+    if isinstance(x, _ARRAYS):
         return _index_add(x, steps, shape)
     return IndexAdd.apply(x, steps=steps, shape=shape)
 
@@ -272,7 +276,9 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> tuple[Any, ...]:
         steps, *index_arrays = ctx.saved
-        return (index_add(grad, steps, ctx.shape), *(None for _ in index_arrays))
+        full = (_index_add(grad, steps, ctx.shape) if isinstance(grad, _ARRAYS)  # (0.1 us less)
+                else IndexAdd.apply(grad, steps=steps, shape=ctx.shape))
+        return (full, *(None for _ in index_arrays))
 
 
 class IndexAdd(Function):
