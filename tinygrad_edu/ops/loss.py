@@ -194,7 +194,8 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx: Any, logits: Array, target: Array, reduction: str) -> Array:
         n, classes = logits.shape
-        picks = row_picks(n, classes, target)  # flat positions of the true-class logits
+        picks = np.arange(0, n * classes, classes)  # row_picks inline (a call: 0.3 % here)
+        picks += target  # flat positions of the true-class logits
         # exp can't overflow after the shift; order="C" so flat positions address e's memory
         # whatever the layout of the logits (Fortran order, .T, x[:, idx], ...)
         e = np.subtract(logits, np.maximum.reduce(logits, axis=-1, keepdims=True), order="C")
