@@ -20,7 +20,6 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
-from tinygrad_edu.ops import elementwise as E
 from tinygrad_edu.ops import loss as Loss
 
 torch = pytest.importorskip("torch")
@@ -519,7 +518,6 @@ def test_create_graph_first_derivatives_equal_the_plain_ones(data, layout, name)
             np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-13, atol=1e-15)
 
 
-@pytest.mark.skipif(not E.Abs.differentiable_backward, reason="needs Abs's recorded backward")
 def test_l1_penalty_second_derivative_is_zero_and_recorded():
     w = tg.tensor([[0.5, -1.0], [2.0, -0.25]], requires_grad=True)
     (g,) = tg.autograd.grad(F.l1_penalty(w * w, 0.5), w, create_graph=True)
