@@ -379,7 +379,7 @@ def backward(program: Program, lib: Lib, run: Run, chosen: Sequence[int],
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         if program.backward == "double":
-            run.returned = second_derivatives(lib, run, chosen, grad_values)
+            run.returned = second_derivatives(program, lib, run, chosen, grad_values)
             return
         if program.backward == "grad":
             targets = [run.values[i] for i in grad_values]
@@ -403,19 +403,22 @@ def backward(program: Program, lib: Lib, run: Run, chosen: Sequence[int],
             first.backward()
 
 
-def second_derivatives(lib: Lib, run: Run, chosen: Sequence[int],
+def second_derivatives(program: Program, lib: Lib, run: Run, chosen: Sequence[int],
                        grad_values: Sequence[int]) -> dict[int, Any]:
     """d/dx of sum_k(dL/dx_k * c_k) for every leaf x: the first gradients are taken with
     ``create_graph=True`` and the second pass differentiates through them. A gradient that
     does not depend on any leaf (it does not require grad) adds nothing, and a leaf the second
     loss does not reach gets zeros: PyTorch leaves out the recording of some constant
     gradients, so where a second derivative is zero only its value is compared."""
-    leaves = [i for i in grad_values if run.values[i].is_leaf]
+    # the leaves the program made (not values PyTorch aliases to a leaf, e.g. flatten(0, 0)),
+    # each with the cotangent of its value index, so both libraries weight the same values
+    leaves = [i for i in grad_values if program.steps[run.producer[i]].leaf is not None]
     targets = [run.values[i] for i in leaves]
     firsts = lib.mod.autograd.grad(loss(lib, run.values, chosen, 0), targets,
                                    create_graph=True, allow_unused=True)
-    terms = [(g.double() * lib.const(cotangent(tuple(g.shape), 700 + k))).sum()
-             for k, g in enumerate(firsts) if g is not None and g.requires_grad]
+    terms = [(g.double() * lib.const(cotangent(tuple(g.shape), 700 + i))).sum()
+             for i, g in zip(leaves, firsts, strict=True)
+             if g is not None and g.requires_grad]
     seconds: Sequence[Any] = [None] * len(targets)
     if terms:
         total = terms[0]
