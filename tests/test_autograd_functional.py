@@ -51,26 +51,6 @@ def same_shape_scalar(x, z):
     return ((x.tanh() * z + z**3) * x.sigmoid()).sum()
 
 
-def _missing_third_order():
-    """The engine's error if a third derivative through nn.Linear, ``sum(dim)`` and
-    broadcasting still meets an op whose backward is not recorded (other work of issue 12: so
-    far MatMul, Transpose and Expand), else None."""
-    w = tg.tensor(np.full((2, 2), 0.5), requires_grad=True)
-    x = tg.tensor(np.ones((3, 2)))
-    try:
-        AF.hvp(lambda w: (tgF.linear(x, w).tanh().sum(0) ** 2 * tg.tensor([1.0, 2.0])).sum(), w,
-               tg.ones_like(w), create_graph=True)
-        AF.jvp(lambda w: w.sum(), w, tg.ones_like(w), create_graph=True)
-    except NotImplementedError as error:
-        return str(error)
-    return None
-
-
-MISSING = _missing_third_order()
-# Tests that need those third derivatives fail with the engine's NotImplementedError until the
-# ops are recorded; then they run as every other test.
-third_order = pytest.mark.xfail(MISSING is not None, raises=NotImplementedError, strict=False,
-                                reason=f"third derivatives: {MISSING}")
 
 X = np.random.default_rng(0).standard_normal((2, 3))
 Y = np.random.default_rng(1).uniform(0.5, 2.0, 3)
@@ -120,9 +100,7 @@ CASES = {
             (same_shape_scalar, (X, Z), (V23, V23))],
 }
 PRODUCTS = [(name, k) for name, cases in CASES.items() for k in range(len(cases))]
-# create_graph=True on a jvp or hvp is a third derivative: through sum(dim), a broadcast or a
-# sum inside the function it needs Expand's backward recorded
-THIRD = {("jvp", 1), ("jvp", 2), ("hvp", 1)}
+# create_graph=True on a jvp or hvp is a third derivative (through sum(dim), a broadcast, a sum)
 
 
 @pytest.mark.parametrize("name, k", PRODUCTS)
@@ -135,8 +113,7 @@ def test_products_match_torch(name, k):
     assert_same(got, want)  # outputs and products detached (requires_grad False) in both
 
 
-@pytest.mark.parametrize("name, k", [pytest.param(*c, marks=third_order) if c in THIRD else c
-                                     for c in PRODUCTS])
+@pytest.mark.parametrize("name, k", PRODUCTS)
 def test_products_with_create_graph_are_differentiable_as_torch(name, k):
     f, inputs, v = CASES[name][k]
     xs = tuple(t.requires_grad_() for t in ours(*inputs))
@@ -242,7 +219,6 @@ def test_hessian_of_a_small_mlp_loss_over_its_flattened_parameters_matches_torch
     np.testing.assert_allclose(ours_flat, ours_flat.T, atol=1e-12)  # symmetric
 
 
-@third_order
 def test_hvp_of_a_mlp_loss_matches_torch_and_the_hessian():
     rng = np.random.default_rng(5)
     params = [rng.standard_normal(s) * 0.5 for s in ((4, 3), (4,), (2, 4), (2,))]
@@ -417,7 +393,6 @@ def test_random_shapes_and_values_match_torch(shape, data, name):
     assert_same(AF.jacobian(elementwise, x), TF.jacobian(elementwise, xt), rtol=1e-9)
 
 
-@pytest.mark.xfail(MISSING is not None, run=False, reason=f"third derivatives: {MISSING}")
 @given(data=st.data(), sizes=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)))
 def test_random_two_layer_net_hvp_equals_vhp_and_torch(data, sizes):
     n, d, h = sizes

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-import tinygrad_edu.nn.functional as F
 from tinygrad_edu.autograd import functional as AF
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -33,19 +32,6 @@ def load(name: str) -> dict:
     return runpy.run_path(str(EXAMPLES / name), run_name="example")
 
 
-def _missing_third_order() -> str | None:
-    """The engine's error while a third derivative through nn.Linear still meets an op whose
-    backward is not recorded (other work of issue 12), else None."""
-    w = tg.tensor(np.full((2, 2), 0.5), requires_grad=True)
-    x = tg.tensor(np.ones((3, 2)))
-    try:
-        AF.hvp(lambda w: (F.linear(x, w).tanh() ** 2).sum(), w, tg.ones_like(w))
-    except NotImplementedError as error:
-        return str(error)
-    return None
-
-
-MISSING = _missing_third_order()
 
 
 # ------------------------------------------------------------------------- Newton
@@ -175,11 +161,9 @@ def test_double_backward_and_finite_difference_hvp_match_torch():
                                        atol=1e-13)
 
 
-@pytest.mark.xfail(MISSING is not None, raises=NotImplementedError, strict=False,
-                   reason=f"functional.hvp is a third derivative: {MISSING}")
 def test_hessian_vector_product_example_three_ways_agree():
     example = load("hessian_vector_product.py")
-    result = example["main"]()  # raises the engine's NotImplementedError while ops are missing
+    result = example["main"]()
     torch, _, _, _, params_t, loss_t = _torch_problem(example)
     double, scale = result["double_backward"], np.abs(result["double_backward"]).max()
     np.testing.assert_allclose(result["functional"], double, rtol=1e-10, atol=1e-13 * scale)
