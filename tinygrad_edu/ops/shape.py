@@ -233,7 +233,7 @@ def _take(x: Array, steps: tuple[Any, ...]) -> Array:
     return x
 
 
-def _index_add(x: Array, steps: tuple[Any, ...], shape: tuple[int, ...]) -> Array:
+def _index_add(x: Any, steps: tuple[Any, ...], shape: tuple[int, ...]) -> Array:
     """zeros(shape) with x added at ``steps`` (repeated picks add up: ``np.add.at``)."""
     full = np.zeros(shape, dtype=x.dtype)
     target = full if len(steps) == 1 else full[steps[0]]  # basic (ints, slices): a view
