@@ -135,8 +135,9 @@ class PowScalar(Function):
     def backward(ctx: Any, grad: Array) -> Array:
         (a,) = ctx.saved
         p = ctx.exponent
-        if p == 0:  # a^0 = 1 is constant; p * a^(p-1) would be 0 * inf at a = 0
-            return grad * 0
+        if p == 0:  # a^0 = 1 is constant: zeros, also for a NaN gradient, as PyTorch
+            zeros = np.zeros(grad.shape, grad.dtype)
+            return zeros if isinstance(grad, np.ndarray | np.generic) else grad._wrap(zeros, False)
         if p == 2:  # the common square: skip the power
             return grad * (2 * a)
         return grad * (p * power(a, p - 1))
