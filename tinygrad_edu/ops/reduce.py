@@ -83,8 +83,10 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
-        grad = restore_axes(grad, ctx.axes, ctx.keepdim) / np.asarray(ctx.count, grad.dtype)
-        return spread(grad, ctx.shape)
+        count = np.asarray(ctx.count, grad.dtype)
+        if ctx.count == 0:  # spread onto nothing first, as PyTorch: no 1/0 for a 2nd derivative
+            return spread(restore_axes(grad, ctx.axes, ctx.keepdim), ctx.shape) / count
+        return spread(restore_axes(grad, ctx.axes, ctx.keepdim) / count, ctx.shape)
 
 
 class _Extreme(Function):
