@@ -105,3 +105,18 @@ def test_micrograd_style_loop_trains():
             p.data -= 0.1 * p.grad
     assert loss.item() < 1e-4 < first
     np.testing.assert_allclose(model.weight.detach().numpy(), [[2.0, -1.0]], atol=1e-2)
+
+
+def test_an_optimizer_step_after_reassigning_data_still_dates_the_change():
+    """The optimizer's version shortcut (AccumulateGrad remembers the array) follows p.data."""
+    p = tg.tensor([1.0, 2.0], requires_grad=True)
+    opt = tg.optim.SGD([p], lr=0.1)
+    for _ in range(2):  # the second step uses the remembered entry
+        (p * p).sum().backward()
+        opt.step()
+    p.data = tg.tensor([3.0, 4.0])
+    loss = (p * p).sum()  # saves the new array
+    p.grad = tg.ones(2)
+    opt.step()  # changes it in place
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
