@@ -15,6 +15,7 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .autograd import functional as _functional  # noqa: F401 (loads tg.autograd.functional)
 from .creation import (
     arange,
     as_tensor,

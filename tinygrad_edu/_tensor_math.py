@@ -14,6 +14,7 @@ from ._typing import PyFloat, PyInt, Scalar, TensorFields
 from .dtypes import scalar_dtype
 from .ops import activation as A
 from .ops import elementwise as E
+from .ops.either import sgn
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -64,7 +65,7 @@ class Math(TensorFields):
     def sign(self) -> Tensor:
         """-1, 0 or 1 per element (0 at NaN, as PyTorch); a constant (its derivative is 0
         almost everywhere)."""
-        return self._wrap(E.sgn(np.asarray(self._data)), False)
+        return self._wrap(sgn(np.asarray(self._data)), False)
 
     # ------------------------------------------------------------------ activations
 

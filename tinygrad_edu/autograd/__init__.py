@@ -3,7 +3,8 @@
 * ``graph.py``  -- ``Function`` (an op and its node), ``AccumulateGrad``, grad mode, versions
 * ``engine.py`` -- the backward pass
 * ``hooks.py``  -- gradient hooks, retained gradients, end-of-pass callbacks
-* ``functional.py`` -- ``vjp``, ``jvp``, ``jacobian``, ``hessian``, ``hvp``
+* ``functional.py`` -- ``vjp``, ``jvp``, ``jacobian``, ``hessian``, ``hvp`` (imported by the
+  package ``tinygrad_edu`` once Tensor exists: it builds tensors)
 
 Here: ``backward`` and ``grad``, the two ways to start a backward pass.
 """
@@ -15,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from . import engine, graph
-from . import functional as functional  # vjp, jvp, jacobian, hessian, hvp, vhp
 from .graph import (
     AccumulateGrad,
     Array,

@@ -20,14 +20,15 @@ the same rows one by one, and shapes print as tuples, not ``torch.Size``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Union
 
 import numpy as np
 
+from ..creation import zeros, zeros_like
+from ..functions import stack
+from ..tensor import Tensor
+from . import grad
 from .graph import enable_grad, is_grad_enabled, set_grad_enabled
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
@@ -66,8 +67,6 @@ _MESSAGES = {  # strict mode: a result that does not require grad / a gradient t
 
 def _as_tuple(value: Any, arg: str, fn: str) -> tuple[bool, tuple[Tensor, ...]]:
     """(was ``value`` a tuple, ``value`` as a tuple), each entry checked to be a Tensor."""
-    from ..tensor import Tensor  # imported here: tensor.py imports this package
-
     is_tuple = isinstance(value, tuple)
     values = value if is_tuple else (value,)
     for i, el in enumerate(values):
@@ -102,8 +101,6 @@ def _check(values: tuple[Any, ...], kind: str, strict: bool) -> None:
 def _grad(outputs: tuple[Any, ...], inputs: tuple[Tensor, ...], grad_outputs: Any = None,
           create_graph: bool = False, retain_graph: bool | None = None) -> tuple[Any, ...]:
     """``autograd.grad`` of the outputs that require grad; None for an input not reached."""
-    from . import grad  # the package's, defined after this module is imported
-
     seeds = (None,) * len(outputs) if grad_outputs is None else grad_outputs
     pairs = [(o, g) for o, g in zip(outputs, seeds, strict=True) if o is not None
              and o.requires_grad]
@@ -116,8 +113,6 @@ def _grad(outputs: tuple[Any, ...], inputs: tuple[Tensor, ...], grad_outputs: An
 def _zeros_for_none(grads: tuple[Any, ...], refs: tuple[Tensor, ...], strict: bool,
                     create_graph: bool, stage: str) -> tuple[Tensor, ...]:
     """Each None gradient as zeros shaped like ``refs[i]`` (strict: an error instead)."""
-    from ..creation import zeros_like
-
     for i, g in enumerate(grads):
         if strict and (g is None or (create_graph and not g.requires_grad)):
             raise RuntimeError(_MESSAGES[stage].format(i=i) if g is None else _MESSAGES[
@@ -166,8 +161,6 @@ def _product(func: Func, inputs: Tensors, v: Any, create_graph: bool, strict: bo
              ) -> tuple[Any, Any]:
     """One backward pass seeded with v, through: y (vjp); the recorded gradient (vhp); the
     recorded g(u) = J^T u (jvp) or h(u) = H^T u (hvp), with respect to u."""
-    from ..creation import zeros_like
-
     with enable_grad():
         is_in_tuple, xs, vs, is_out_tuple, ys = _setup(func, inputs, v, create_graph, strict, fn)
         outs, wrt = ys, xs
@@ -200,17 +193,11 @@ def jvp(func: Func, inputs: Tensors, v: Tensors | None = None, create_graph: boo
 
 
 def _stack(rows: list[Tensor], shape: tuple[int, ...], create_graph: bool) -> Tensor:
-    """The rows e_k^T J as one tensor of ``shape``. Under create_graph as sum_k e_k (x) row_k:
-    mul, add and reshape record their backward, so J can be differentiated again."""
-    from ..tensor import Tensor
-
+    """The rows e_k^T J as one tensor of ``shape`` (recorded under create_graph, so that J can
+    be differentiated again)."""
     if not create_graph:
         return Tensor(np.stack([np.asarray(r.detach()) for r in rows]).reshape(shape))
-    basis = np.eye(len(rows), dtype=rows[0].dtype).reshape((len(rows), -1) + (1,) * rows[0].ndim)
-    total = rows[0].unsqueeze(0) if len(rows) == 1 else Tensor(basis[0]) * rows[0].unsqueeze(0)
-    for k in range(1, len(rows)):
-        total = total + Tensor(basis[k]) * rows[k].unsqueeze(0)
-    return total.reshape(shape)
+    return stack(rows).reshape(shape)
 
 
 def jacobian(func: Func, inputs: Tensors, create_graph: bool = False, strict: bool = False,
@@ -220,9 +207,6 @@ def jacobian(func: Func, inputs: Tensors, create_graph: bool = False, strict: bo
     Row k of J[i] is e_k^T J[i], one backward pass each. ``vectorize`` only changes how PyTorch
     batches those passes: the result is the same. There is no forward-mode AD here, so
     ``strategy="forward-mode"`` raises NotImplementedError (use ``jvp`` for J v)."""
-    from ..creation import zeros
-    from ..tensor import Tensor
-
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
     if strategy == "forward-mode":

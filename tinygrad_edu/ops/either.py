@@ -49,10 +49,16 @@ def log(x: Any) -> Any:
     return np.log(x) if is_array(x) else x.log()
 
 
-def sign(x: Any) -> Any:
-    """-1, 0 or 1 (0 at NaN, as PyTorch's derivatives use it); a constant either way."""
-    from .elementwise import sgn
+def sgn(a: np.ndarray) -> np.ndarray:
+    """sign(a) as PyTorch's derivatives use it: -1, 0 or 1, and 0 at NaN (NumPy gives NaN)."""
+    s = np.asarray(np.sign(a))  # a 0-d input gives a NumPy scalar
+    if s.dtype.kind == "f":
+        s[np.isnan(s)] = 0
+    return s
 
+
+def sign(x: Any) -> Any:
+    """``sgn``, on arrays or Tensors; a constant either way."""
     return sgn(x) if is_array(x) else x.sign()
 
 

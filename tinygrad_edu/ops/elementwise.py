@@ -14,7 +14,7 @@ import numpy as np
 
 from ..autograd import Array, Function
 from ..autograd.graph import OUT
-from .either import log, value_of, where
+from .either import log, sgn, value_of, where
 
 _ndarray = np.ndarray
 
@@ -247,14 +247,6 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx: Any, grad: Array) -> Array:
         return grad / (2 * ctx.saved[0])
-
-
-def sgn(a: Array) -> Array:
-    """sign(a) as PyTorch's derivatives use it: -1, 0 or 1, and 0 at NaN (NumPy gives NaN)."""
-    s = np.asarray(np.sign(a))  # a 0-d input gives a NumPy scalar
-    if s.dtype.kind == "f":
-        s[np.isnan(s)] = 0
-    return s
 
 
 class Abs(Function):

@@ -16,7 +16,7 @@ from .._sums import layout_sum, sum_rows
 from ..autograd import Array, Function
 from . import either
 from .activation import log_softmax_array, stable_sigmoid
-from .elementwise import sgn
+from .either import sgn
 
 REDUCTIONS = ("mean", "sum", "none")
 
