@@ -28,13 +28,10 @@ class ValuesIndices(NamedTuple):
 
 def _numpy_names(dim: Any, keepdim: PyBool, numpy_names: dict[str, Any]) -> tuple[Any, PyBool]:
     """Accept NumPy's ``axis`` / ``keepdims`` beside PyTorch's ``dim`` / ``keepdim``."""
-    if numpy_names:
-        unknown = set(numpy_names) - {"axis", "keepdims"}
-        if unknown:
-            raise TypeError(f"unexpected keyword argument(s): {sorted(unknown)}")
-        dim = numpy_names.get("axis", dim)
-        keepdim = numpy_names.get("keepdims", keepdim)
-    return dim, keepdim
+    unknown = set(numpy_names) - {"axis", "keepdims"}
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {sorted(unknown)}")
+    return numpy_names.get("axis", dim), numpy_names.get("keepdims", keepdim)
 
 
 def _whole(dim: Any, ndim: int) -> bool:
@@ -52,12 +49,14 @@ class Reductions(TensorFields):
         def maximum(self, other: Any) -> Tensor: ...
 
     def sum(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
-        dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
+        if numpy_names:  # axis=, keepdims=
+            dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
         axes = tuple(range(self._data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "sum")
         return R.Sum.apply(self, axes=axes, keepdim=keepdim)
 
     def mean(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
-        dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
+        if numpy_names:  # axis=, keepdims=
+            dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
         if self._data.dtype.kind != "f":
             raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self.dtype}")
         axes = tuple(range(self._data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "mean")
