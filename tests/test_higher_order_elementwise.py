@@ -22,6 +22,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from layouts import LAYOUTS, in_layout
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as tgF
@@ -101,24 +102,6 @@ OPS: dict[str, tuple[Fn, int, Fn]] = {
 # ops used in float32 models: also compared in float32
 FLOAT32_OPS = ("pow", "abs", "maximum", "clamp_both", "where", "leaky_relu", "softmax_last",
                "log_softmax_last")
-LAYOUTS = ("C", "F", "T", "strided", "reversed")
-
-
-def in_layout(x: np.ndarray, layout: str) -> np.ndarray:
-    """The values of ``x`` in another memory layout (same values, other strides)."""
-    if layout == "C":
-        return np.ascontiguousarray(x)
-    if layout == "F":
-        return np.asfortranarray(x)
-    if layout == "T":  # a transposed view of C memory
-        return np.ascontiguousarray(x.T).T
-    flip = tuple(slice(None, None, -1) for _ in range(x.ndim))
-    if layout == "reversed":  # negative strides
-        return np.ascontiguousarray(x[flip])[flip]
-    big = np.full(tuple(2 * n + 1 for n in x.shape), np.nan, dtype=x.dtype)  # strided view
-    step = tuple(slice(1, None, 2) for _ in range(x.ndim))
-    big[step] = x
-    return big[step]
 
 
 def second_derivatives(L: Lib, name: str, arrays: list[np.ndarray], v: np.ndarray,

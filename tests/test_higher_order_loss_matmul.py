@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from layouts import LAYOUTS, in_layout
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
@@ -25,25 +26,7 @@ from tinygrad_edu.ops import loss as Loss
 torch = pytest.importorskip("torch")
 TF = torch.nn.functional
 
-LAYOUTS = ("C", "F", "T", "strided", "reversed")
 Y = np.array([0, 2, 1, 2])  # class indices for the (4, 3) logits below
-
-
-def in_layout(a: np.ndarray, kind: str) -> np.ndarray:
-    """The values of ``a`` in another memory layout (views of bigger arrays hold NaN around)."""
-    if a.ndim == 0 or kind == "C":
-        return np.array(a, order="C")
-    if kind == "F":
-        return np.asfortranarray(a)
-    if kind == "T":
-        return np.ascontiguousarray(a.T).T
-    if kind == "strided":
-        big = np.full(tuple(2 * n + 1 for n in a.shape), np.nan, a.dtype)
-        view = big[tuple(slice(1, 1 + 2 * n, 2) for n in a.shape)]
-        view[...] = a
-        return view
-    assert kind == "reversed"  # negative strides on every axis
-    return np.flip(np.ascontiguousarray(np.flip(a)))
 
 
 class BCEDocumented(torch.autograd.Function):

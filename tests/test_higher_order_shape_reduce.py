@@ -20,36 +20,18 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from layouts import LAYOUTS, in_layout
 
 import tinygrad_edu as tg
 from tinygrad_edu.ops import reduce as R
 
 torch = pytest.importorskip("torch")
 
-LAYOUTS = ("C", "F", "T", "strided", "reversed")
 RNG = np.random.default_rng(12)
 X2 = RNG.standard_normal((3, 4))  # distinct values: finite differences hold
 X3 = RNG.standard_normal((2, 3, 4))
 TIES = np.array([[1.0, 3.0, 3.0, -2.0], [0.5, 0.5, 0.5, 0.5], [-1.0, 2.0, -1.0, 2.0]])
 MASK = X2 > 0
-
-
-def in_layout(a: np.ndarray, kind: str) -> np.ndarray:
-    """The values of ``a`` in another memory layout (views of bigger arrays hold NaN around)."""
-    if a.ndim == 0 or kind == "C":
-        return np.array(a, order="C")
-    if kind == "F":
-        return np.asfortranarray(a)
-    if kind == "T":
-        return np.ascontiguousarray(a.T).T
-    if kind == "strided":
-        big = np.full(tuple(2 * n + 1 for n in a.shape), np.nan, a.dtype)
-        view = big[tuple(slice(1, 1 + 2 * n, 2) for n in a.shape)]
-    else:  # reversed: negative strides on every axis
-        big = np.full(tuple(n + 1 for n in a.shape), np.nan, a.dtype)
-        view = big[tuple(slice(n, 0, -1) for n in a.shape)]
-    view[...] = a
-    return view
 
 
 def index(lib: Any, values: Any) -> Any:

@@ -57,9 +57,6 @@ def sgn(a: np.ndarray) -> np.ndarray:
     return s
 
 
-def sign(x: Any) -> Any:
-    """``sgn``, on arrays or Tensors; a constant either way."""
-    return sgn(x) if is_array(x) else x.sign()
 
 
 def sum_keepdims(x: Any, axes: int | tuple[int, ...]) -> Any:
@@ -69,18 +66,10 @@ def sum_keepdims(x: Any, axes: int | tuple[int, ...]) -> Any:
     return x.sum(axes, keepdim=True)
 
 
-def swap_last(x: Any) -> Any:
-    """The last two axes swapped (a matrix transpose, batched)."""
-    return np.swapaxes(x, -1, -2) if is_array(x) else x.transpose(-1, -2)
 
 
-def expand_dims(x: Any, axis: int) -> Any:
-    return np.expand_dims(x, axis) if is_array(x) else x.unsqueeze(axis)
 
 
-def cast(x: Any, dtype: np.dtype) -> Any:
-    """``x`` converted to ``dtype`` (a recorded Cast for Tensors)."""
-    return x.astype(dtype) if is_array(x) else x.to(dtype)
 
 
 def value_of(x: Any) -> Any:
