@@ -506,3 +506,15 @@ def test_l1_penalty_second_derivative_is_zero_and_recorded():
     (g,) = tg.autograd.grad(F.l1_penalty(w * w, 0.5), w, create_graph=True)
     (h,) = tg.autograd.grad((g * g).sum(), w)  # g = 0.5 sign(w^2) 2 w = w: d sum(g^2)/dw = 2 w
     np.testing.assert_allclose(h.numpy(), 2 * w.detach().numpy())
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "none"])
+def test_cross_entropy_with_probabilities_has_torchs_signed_zero(reduction):
+    """One class: the loss is zero, negated after the reduction as PyTorch (-0.0, which a
+    later division turns into -inf; found by the long fuzz run)."""
+    x, t = np.array([[0.2157]]), np.array([[1.0]])
+    ours = F.cross_entropy(tg.tensor(x), tg.tensor(t), reduction=reduction).numpy()
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(t),
+                                               reduction=reduction).numpy()
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.signbit(ours), np.signbit(theirs))

@@ -144,7 +144,8 @@ class CrossEntropyWithProbs(Function):
         log_p = log_softmax_array(logits, axis=-1)
         ctx.saved = (log_p, target, logits)
         ctx.reduction = reduction
-        return reduce_loss(-layout_sum(target * log_p, -1), reduction)
+        # negated after the reduction, as PyTorch: a sum of +0.0 terms gives its -0.0
+        return -reduce_loss(layout_sum(target * log_p, -1), reduction)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
