@@ -737,5 +737,15 @@ def apply_penalty(lib: Lib, w: Any, kind: str, lam: float | None) -> Any:
     return lib.penalty(w, kind, lam)
 
 
+# the layer families register their ops in their own files (each imports ``op`` from here)
+from . import (  # noqa: E402, F401  # noqa: E402, F401
+    fuzz_ops_activations,
+    fuzz_ops_conv,
+    fuzz_ops_losses,
+    fuzz_ops_misc,
+    fuzz_ops_norm,
+    fuzz_ops_pooling,
+)
+
 #: every op, each also the focus of its own test; the random steps around it come from these
 RANDOM_OPS = tuple(sorted(OPS))

@@ -2,35 +2,34 @@
 
 * ``Module`` / ``Parameter`` (``module.py``): containers that register parameters and
   submodules by attribute assignment; ``state_dict``, ``train``/``eval``, ``zero_grad``...
-* layers (``layers.py``): ``Linear``, ``Sequential``, ``ReLU``, ``LeakyReLU``, ``Sigmoid``,
-  ``Tanh``, ``Softmax``, ``LogSoftmax``, ``Dropout``, ``Flatten``, ``Identity``.
-* losses (``losses.py``): ``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``, ``L1Loss``,
-  ``BCELoss``, ``BCEWithLogitsLoss``.
+* layers, one module per family as PyTorch's: ``layers.py`` (``Linear``, ``Sequential``,
+  ``Dropout``, ``Flatten``, ``Identity``, ...), ``activations.py``, ``conv.py``, ``pooling.py``,
+  ``normalization.py``, ``containers.py`` (``ModuleList``, ...), ``losses.py``.
 * submodules: ``functional`` (the same math as functions, ``F``), ``init`` (weight
   initialisation), ``utils`` (gradient clipping, parameter vectors).
 """
 
-from . import functional, init, utils
-from .layers import (
-    Dropout,
-    Flatten,
-    Identity,
-    LeakyReLU,
-    Linear,
-    LogSoftmax,
-    ReLU,
-    Sequential,
-    Sigmoid,
-    Softmax,
-    Tanh,
+from . import (
+    activations,
+    containers,
+    conv,
+    functional,
+    init,
+    layers,
+    losses,
+    normalization,
+    pooling,
+    utils,
 )
-from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .activations import *  # noqa: F403
+from .containers import *  # noqa: F403
+from .conv import *  # noqa: F403
+from .layers import *  # noqa: F403
+from .losses import *  # noqa: F403
 from .module import Module, Parameter
+from .normalization import *  # noqa: F403
+from .pooling import *  # noqa: F403
 
-__all__ = [
-    "functional", "init", "utils",
-    "Module", "Parameter",
-    "Linear", "Sequential", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
-    "Dropout", "Flatten", "Identity",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss",
-]
+__all__ = ["functional", "init", "utils", "Module", "Parameter"]
+for _family in (layers, activations, conv, pooling, normalization, containers, losses):
+    __all__ += _family.__all__
