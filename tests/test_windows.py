@@ -40,7 +40,8 @@ def test_windows_read_what_a_loop_reads_and_add_windows_is_the_transpose(problem
     expected = np.zeros_like(view)
     for o in itertools.product(*map(range, out)):
         for k in itertools.product(*map(range, kernel)):
-            src = tuple(oi * s + ki * d for oi, ki, s, d in zip(o, k, stride, dilation, strict=True))
+            src = tuple(oi * s + ki * d
+                        for oi, ki, s, d in zip(o, k, stride, dilation, strict=True))
             expected[(Ellipsis,) + o + k] = x[(Ellipsis,) + src]
     np.testing.assert_array_equal(view, expected)
     # transpose: <windows(x), c> == <x, add_windows(c)> for any c
