@@ -12,6 +12,10 @@ derives them (bugs of the documents fixed and noted in the docstrings):
 - :mod:`.xor_mlp` (seed 002): the 2-4-1 sigmoid net on XOR with MSE, ``sigmoid' = s (1 - s)``.
 - :mod:`.logistic_regression` (seed 004): binary log-likelihood, ``dW = X^T (p - y) / N``.
 - :mod:`.penalties` (seed 003): ``L1 -> lam sign(w)``, ``L2 -> 2 lam w``.
+- :mod:`.cnn`: a LeNet-style CNN (im2col convolution, batch norm, ReLU, 2x2 max pooling,
+  linear, dropout, softmax-CE), its backward written out: ``dW = dout cols^T``, col2im.
+- :mod:`.mlp_bn`: an MLP with batch norm and dropout; :mod:`.batchnorm`: batch norm's
+  closed-form backward ``dx = gamma s (dy - mean(dy) - xhat mean(dy xhat))``, derived.
 - :mod:`.adam`: the published Adam update on a dict of arrays (seeds 000 and 002 get it wrong).
 
 They are oracles: tests check the autograd engine's gradients against them (and check them
@@ -22,8 +26,11 @@ Every function is vectorised and keeps the float dtype it is given (float32 in, 
 
 from . import (
     adam,
+    batchnorm,
+    cnn,
     logistic_regression,
     mlp,
+    mlp_bn,
     penalties,
     softmax_regression,
     two_layer_net,
@@ -32,8 +39,11 @@ from . import (
 
 __all__ = [
     "adam",
+    "batchnorm",
+    "cnn",
     "logistic_regression",
     "mlp",
+    "mlp_bn",
     "penalties",
     "softmax_regression",
     "two_layer_net",
