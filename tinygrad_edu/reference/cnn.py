@@ -224,8 +224,10 @@ def loss_and_grads(params: ParamsIn, X: npt.ArrayLike, labels: npt.ArrayLike,
     dh *= active
     grads["fc1.weight"], grads["fc1.bias"] = dh.T @ flat, dh.sum(axis=0)
     c, n, hh, ww = caches[1]["pooled"].shape
-    dp = np.ascontiguousarray((dh @ W3).reshape(n, c, hh, ww).transpose(1, 0, 2, 3))
+    dp: FloatArray | None = np.ascontiguousarray(
+        (dh @ W3).reshape(n, c, hh, ww).transpose(1, 0, 2, 3))
     for b in (2, 1):
+        assert dp is not None  # block 2 hands its input gradient to block 1
         dp, grads[f"conv{b}.weight"], grads[f"bn{b}.weight"], grads[f"bn{b}.bias"] = (
             _block_backward(dp, params[f"conv{b}.weight"], caches[b - 1], need_dx=b > 1))
     return loss, {k: grads[k] for k in params}
