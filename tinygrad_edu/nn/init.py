@@ -14,6 +14,10 @@ prod(kernel) (a ``Linear`` weight is (out_features, in_features)).
 ``xavier_normal_``       N(0, s^2), s = gain * sqrt(2 / (fan_in + fan_out))
 ``kaiming_uniform_``     U(-l, l), l = gain * sqrt(3 / fan)   (He; fan = fan_in or fan_out)
 ``kaiming_normal_``      N(0, s^2), s = gain / sqrt(fan)
+``trunc_normal_``        N(m, s^2) restricted to [a, b] (redrawn until inside, as PyTorch)
+``orthogonal_``          the Q of a QR decomposition of a N(0, 1) matrix, times ``gain``
+``eye_``, ``dirac_``     the identity matrix; the identity convolution (per group)
+``sparse_``              N(0, std^2) with a fraction ``sparsity`` of each column set to 0
 =======================  ==================================================================
 
 For Kaiming, gain = ``calculate_gain(nonlinearity, a)``: with the default 'leaky_relu' it is
@@ -26,7 +30,8 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 
@@ -35,8 +40,12 @@ from ..random import get_rng
 from ..tensor import Tensor
 
 __all__ = [
-    "calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_",
-    "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_",
+    "eye_", "dirac_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+    "kaiming_normal_", "orthogonal_", "sparse_",
+    # PyTorch's deprecated spellings without the trailing underscore (FutureWarning)
+    "uniform", "normal", "constant", "eye", "dirac", "xavier_uniform", "xavier_normal",
+    "kaiming_uniform", "kaiming_normal", "orthogonal", "sparse",
 ]
 
 FanMode = Literal["fan_in", "fan_out"]
@@ -157,8 +166,6 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
                     generator: np.random.Generator | None = None) -> Tensor:
     """Glorot & Bengio (2010): U(-l, l) with l = gain * sqrt(6 / (fan_in + fan_out)); the
     variance is gain^2 * 2 / (fan_in + fan_out). Seed 004's "Glorot uniform" init."""
-    if _empty(tensor):
-        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     limit = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(tensor, -limit, limit, generator)
@@ -167,8 +174,6 @@ def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
 def xavier_normal_(tensor: Tensor, gain: float = 1.0,
                    generator: np.random.Generator | None = None) -> Tensor:
     """N(0, s^2) with s = gain * sqrt(2 / (fan_in + fan_out))."""
-    if _empty(tensor):
-        return tensor
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
     return normal_(tensor, 0.0, std, generator)
@@ -198,3 +203,139 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: FanMode = "fan_in",
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: np.random.Generator | None = None) -> Tensor:
+    """Fill with N(mean, std^2) restricted to [a, b], by PyTorch's two rejection samplers:
+    where [a, b] holds more than 30 % of the normal's mass, normal draws outside are drawn
+    again; otherwise uniform draws on [a, b] are kept with probability exp(-z^2 / 2) relative
+    to the density's peak in [a, b] (so far tails cost no more than the bulk)."""
+    _check_tensor("trunc_normal_", tensor)
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+
+    def cdf(z: float) -> float:
+        return (1.0 + math.erf(z / math.sqrt(2.0))) / 2.0
+
+    rng = _rng(generator)
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        values = rng.normal(mean, std, tensor.shape)
+        outside = (values < a) | (values > b)
+        while outside.any():  # each round redraws only the rejected ones
+            values[outside] = rng.normal(mean, std, int(outside.sum()))
+            outside = (values < a) | (values > b)
+    else:
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+        def rejected(v: np.ndarray) -> np.ndarray:
+            return np.log(rng.random(v.shape)) > -0.5 * ((v - mean) / std) ** 2 - log_peak
+
+        values = rng.uniform(a, b, tensor.shape)
+        pending = rejected(values)
+        while pending.any():
+            redrawn = rng.uniform(a, b, int(pending.sum()))
+            values[pending] = redrawn
+            pending[pending] = rejected(redrawn)
+    return _fill(tensor, values)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity matrix (ones on the diagonal of a rectangle)."""
+    _check_tensor("eye_", tensor)
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    rows, cols = tensor.shape
+    return _fill(tensor, np.eye(rows, cols))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a conv weight (out, in, *kernel) with the identity convolution: per group, output
+    channel d copies input channel d through the kernel's centre (``size // 2``)."""
+    _check_tensor("dirac_", tensor)
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"Only tensors with 3, 4, or 5 dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    out_channels = tensor.shape[0]
+    if out_channels % groups != 0:
+        raise ValueError(f"dim 0 must be divisible by groups: {out_channels} out channels, "
+                         f"{groups} groups")
+    per_group = out_channels // groups
+    channels = min(per_group, tensor.shape[1])
+    values = np.zeros(tensor.shape)
+    group, d = np.meshgrid(np.arange(groups), np.arange(channels), indexing="ij")
+    centre = tuple(n // 2 for n in tensor.shape[2:])
+    index: tuple[Any, ...] = ((group * per_group + d).ravel(), d.ravel()) + centre
+    values[index] = 1
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0,
+                generator: np.random.Generator | None = None) -> Tensor:
+    """Saxe et al. (2013): the tensor seen as a (rows, rest) matrix gets orthonormal rows (or
+    columns, whichever are fewer), times ``gain``: Q of the QR decomposition of a N(0, 1)
+    matrix, with the signs of R's diagonal multiplied in so that Q is uniformly distributed."""
+    _check_tensor("orthogonal_", tensor)
+    if tensor.ndim < 2:
+        raise ValueError(f"Only tensors with 2 or more dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flat = _rng(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (q * gain).reshape(tensor.shape))
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01,
+            generator: np.random.Generator | None = None) -> Tensor:
+    """Martens (2010): a 2-D tensor of N(0, std^2) draws with ceil(sparsity * rows) entries of
+    every column, at random rows, set to 0."""
+    _check_tensor("sparse_", tensor)
+    if tensor.ndim != 2:
+        raise ValueError(f"Only tensors with 2 dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    rows, cols = tensor.shape
+    zeros = math.ceil(sparsity * rows)
+    rng = _rng(generator)
+    values = rng.normal(0.0, std, (rows, cols))
+    # a random permutation of the rows per column: the order of independent uniform draws
+    chosen = np.argsort(rng.random((rows, cols)), axis=0)[:zeros]
+    values[chosen, np.arange(cols)] = 0.0
+    return _fill(tensor, values)
+
+
+def _deprecated(method: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    new_name = method.__name__
+    old_name = new_name[:-1]
+
+    def deprecated_init(*args: Any, **kwargs: Any) -> Tensor:
+        warnings.warn(f"`nn.init.{old_name}` is now deprecated in favor of "
+                      f"`nn.init.{new_name}`.", FutureWarning, stacklevel=2)
+        return method(*args, **kwargs)
+
+    deprecated_init.__name__ = old_name
+    deprecated_init.__doc__ = f"Deprecated: use ``{new_name}``."
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_)
+normal = _deprecated(normal_)
+constant = _deprecated(constant_)
+eye = _deprecated(eye_)
+dirac = _deprecated(dirac_)
+xavier_uniform = _deprecated(xavier_uniform_)
+xavier_normal = _deprecated(xavier_normal_)
+kaiming_uniform = _deprecated(kaiming_uniform_)
+kaiming_normal = _deprecated(kaiming_normal_)
+orthogonal = _deprecated(orthogonal_)
+sparse = _deprecated(sparse_)

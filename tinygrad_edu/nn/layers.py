@@ -1,4 +1,5 @@
-"""Layers: ``Linear``, the ``Sequential`` container, ``Dropout``, ``Flatten``, ``Identity``.
+"""Layers: ``Linear``, the ``Sequential`` container, the dropouts, ``Flatten``/``Unflatten``,
+``Identity``, ``Embedding``, and (re-exported from ``padding.py``) the padding layers.
 
 Each layer is a thin ``Module`` around a function of ``nn.functional``; the math (and its
 derivative) lives there and in ``ops/``. The printed form of every layer is PyTorch's.
@@ -7,20 +8,27 @@ derivative) lives there and in ``ops/``. The printed form of every layer is PyTo
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Mapping
+import operator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
 import numpy as np
 
+from .._checks import dim_index
 from .._typing import DTypeLike
+from ..autograd import no_grad
 from ..dtypes import _dtype, default_float
 from ..tensor import Tensor
 from . import functional as F
-from . import init
+from . import init, padding
 from ._args import _int_arg, _real_arg, _size
 from .module import Module, Parameter
+from .padding import *  # noqa: F403
 
-__all__ = ["Linear", "Sequential", "Dropout", "Flatten", "Identity"]
+__all__ = ["Linear", "Sequential", "Dropout", "Dropout1d", "Dropout2d", "Dropout3d",
+           "AlphaDropout", "FeatureAlphaDropout", "Flatten", "Unflatten", "Identity",
+           "Embedding"]
+__all__ += padding.__all__
 
 
 class Linear(Module):
@@ -99,6 +107,7 @@ class Sequential(Module):
 
     def _key(self, index: int) -> str:
         n = len(self._modules)
+        index = operator.index(index)
         if not -n <= index < n:
             raise IndexError(f"index {index} is out of range for a Sequential of length {n}")
         return list(self._modules)[index % n]
@@ -163,13 +172,65 @@ class Sequential(Module):
             self._modules[str(i)] = m
         return self
 
+    def pop(self, key: int | slice) -> Any:
+        """Remove and return the module at ``key`` (a slice gives a ``Sequential``)."""
+        value = self[key]
+        del self[key]
+        return value
+
+    def __add__(self, other: Sequential) -> Sequential:
+        """A new ``Sequential`` of this one's modules, then ``other``'s (the same modules)."""
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return Sequential(*self, *other)
+
+    def __iadd__(self, other: Sequential) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(f"add operator supports only objects of Sequential class, but "
+                             f"{type(other)} is given.")
+        return self.extend(list(other))
+
+    def _times(self, other: Any) -> int:
+        if isinstance(other, bool) or not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        return other
+
+    def __mul__(self, other: int) -> Sequential:
+        """``Sequential(a, b) * 2`` is ``Sequential(a, b, a, b)``: the SAME modules repeated
+        (shared parameters), as PyTorch."""
+        return Sequential(*(list(self) * self._times(other)))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> Sequential:
+        return self.extend(list(self) * (self._times(other) - 1))
+
+    def __dir__(self) -> list[str]:
+        return [key for key in super().__dir__() if not key.isdigit()]
+
     def forward(self, input: Any) -> Any:
         for module in self:
             input = module(input)
         return input
 
 
-class Dropout(Module):
+class _DropoutNd(Module):
+    """What the dropout layers share: ``p`` (checked), ``inplace`` and the printed form."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        F._check_dropout_p(_real_arg(type(self).__name__, "p (the dropout probability)", p))
+        self.p = p
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout(_DropoutNd):
     """Inverted dropout. In training mode y = x * m / (1 - p) with m_i ~ Bernoulli(1 - p): each
     element is zeroed with probability p and the kept ones are scaled by 1/(1 - p), so E[y] = x.
     The gradient is the same mask times 1/(1 - p). In eval mode (``model.eval()``) y = x.
@@ -179,17 +240,47 @@ class Dropout(Module):
     ``inplace`` is accepted for PyTorch compatibility; the computation is always out of place.
     """
 
-    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
-        super().__init__()
-        F._check_dropout_p(_real_arg("Dropout", "p (the dropout probability)", p))
-        self.p = p
-        self.inplace = inplace
-
     def forward(self, input: Tensor) -> Tensor:
         return F.dropout(input, self.p, self.training)
 
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+
+class Dropout1d(_DropoutNd):
+    """Channel dropout for (N, C, L) or (C, L) input: each channel x[n, c, :] is zeroed with
+    probability p in training, the kept ones scaled by 1 / (1 - p) (``F.dropout1d``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout1d(input, self.p, self.training)
+
+
+class Dropout2d(_DropoutNd):
+    """Channel dropout for (N, C, H, W) input: each feature map x[n, c] is zeroed with
+    probability p in training, the kept ones scaled by 1 / (1 - p) (``F.dropout2d``; a 3-D
+    input is read as (N, C, L), with PyTorch's warning)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout2d(input, self.p, self.training)
+
+
+class Dropout3d(_DropoutNd):
+    """Channel dropout for (N, C, D, H, W) or (C, D, H, W) input (``F.dropout3d``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.dropout3d(input, self.p, self.training)
+
+
+class AlphaDropout(_DropoutNd):
+    """Alpha dropout for SELU networks (``F.alpha_dropout``): in training, dropped units go to
+    SELU's saturation value and the result is rescaled to keep mean 0 and variance 1."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.alpha_dropout(input, self.p, self.training)
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """Alpha dropout of whole channels (``F.feature_alpha_dropout``)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.feature_alpha_dropout(input, self.p, self.training)
 
 
 class Flatten(Module):
@@ -216,3 +307,130 @@ class Identity(Module):
 
     def forward(self, input: Any) -> Any:
         return input
+
+
+class Unflatten(Module):
+    """Splits dim ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28) with
+    ``Unflatten(1, (1, 28, 28))``; one size may be -1 (inferred). The inverse of ``Flatten``."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        super().__init__()
+        self.dim = _int_arg("Unflatten", "dim", dim)
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be a tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for i, n in enumerate(unflattened_size):
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of "
+                                f"type {type(n).__name__} at pos {i}")
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        dim = dim_index(self.dim, input.ndim, "unflatten")
+        sizes = [int(n) for n in self.unflattened_size]
+        if not sizes:
+            raise RuntimeError("unflatten: sizes must be non-empty")
+        n = input.shape[dim]
+        known = math.prod(k for k in sizes if k != -1)
+        if sizes.count(-1) > 1 or (-1 in sizes and (known == 0 or n % known)):
+            raise RuntimeError(f"unflatten: cannot split dim {dim} of size {n} into {sizes} "
+                               "(at most one -1, and the known sizes must divide it)")
+        sizes = [n // known if k == -1 else k for k in sizes]
+        if math.prod(sizes) != n:
+            raise RuntimeError(f"unflatten: Provided sizes {sizes} don't multiply up to the "
+                               f"size of dim {dim} ({n}) in the input tensor")
+        return input.reshape(*input.shape[:dim], *sizes, *input.shape[dim + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Embedding(Module):
+    """A lookup table: ``weight`` (num_embeddings, embedding_dim), and forward(i) =
+    weight[i] for an integer tensor i of any shape (``F.embedding``), as ``torch.nn.Embedding``.
+
+    ``weight`` is drawn from N(0, 1) (``reset_parameters``, from ``get_rng()``) with the
+    ``padding_idx`` row set to 0; that row gets no gradient, so it stays 0 in training.
+    ``scale_grad_by_freq`` divides each row's gradient by its count in the batch.
+    ``max_norm`` and ``sparse=True`` are not implemented (NotImplementedError).
+    """
+
+    weight: Parameter
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0,
+                 scale_grad_by_freq: bool = False, sparse: bool = False,
+                 _weight: Tensor | None = None, _freeze: bool = False, device: Any = None,
+                 dtype: DTypeLike = None) -> None:
+        super().__init__()
+        self.num_embeddings = _size("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = _size("Embedding", "embedding_dim", embedding_dim)
+        if padding_idx is not None:
+            padding_idx = _int_arg("Embedding", "padding_idx", padding_idx)
+            if not -self.num_embeddings <= padding_idx < self.num_embeddings:
+                raise AssertionError(f"Padding_idx must be within num_embeddings: padding_idx "
+                                     f"{padding_idx} for {self.num_embeddings} embeddings")
+            padding_idx %= self.num_embeddings
+        if max_norm is not None:
+            raise NotImplementedError("Embedding: max_norm (renormalising rows in place) is "
+                                      "not implemented")
+        if sparse:
+            raise NotImplementedError("Embedding: sparse gradients are not implemented")
+        if device is not None and str(device) not in ("cpu", "cpu:0"):
+            raise RuntimeError(f"Embedding: device {device!r} is not available; tinygrad_edu "
+                               "runs on the CPU only")
+        self.padding_idx = padding_idx
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        if _weight is None:
+            dt = default_float if dtype is None else _dtype(dtype)
+            self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim), dt),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
+                raise AssertionError(f"Shape of weight {tuple(_weight.shape)} does not match "
+                                     f"num_embeddings and embedding_dim "
+                                     f"({self.num_embeddings}, {self.embedding_dim})")
+            data = _weight._data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            self.weight = Parameter(data, requires_grad=not _freeze)  # shares the memory
+
+    def reset_parameters(self) -> None:
+        """weight ~ N(0, 1), the padding row 0 (PyTorch's default)."""
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            with no_grad():
+                self.weight[self.padding_idx].fill_(0)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True,
+                        padding_idx: int | None = None, max_norm: float | None = None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
+        """An Embedding whose weight IS ``embeddings`` (2-D; memory shared, not copied, and
+        the padding row left as it is, as PyTorch); ``freeze`` turns its gradient off."""
+        if not isinstance(embeddings, Tensor) or embeddings.ndim != 2:
+            raise AssertionError("Embeddings parameter is expected to be 2-dimensional, got "
+                                 f"{getattr(embeddings, 'shape', type(embeddings).__name__)}")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx=padding_idx, max_norm=max_norm, norm_type=norm_type,
+                   scale_grad_by_freq=scale_grad_by_freq, sparse=sparse, _weight=embeddings,
+                   _freeze=freeze)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+                           self.scale_grad_by_freq, self.sparse)
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            text += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            text += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq is not False:
+            text += f", scale_grad_by_freq={self.scale_grad_by_freq}"
+        if self.sparse is not False:
+            text += ", sparse=True"
+        return text

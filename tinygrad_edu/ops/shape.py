@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .._sums import layout_sum
 from ..autograd import Array, Function
 from . import either
 
@@ -314,3 +315,108 @@ class Index(Function):
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         return index_add(grad, ctx.saved[0], ctx.shape)
+
+
+# ---------------------------------------------------------------------- reflect/replicate/circular
+
+# One padded axis: (axis, index, runs). ``index[j]`` is the input position that output position
+# j copies; ``runs`` cut it into pieces (j0, j1, i0, step) where index[j0:j1] = i0 + step * k,
+# step 1, -1 (a mirror) or 0 (an edge copied): the backward adds each piece back as one slice.
+PadAxis = tuple[int, Array, tuple[tuple[int, int, int, int], ...]]
+
+
+def _gather(x: Array, axes: tuple[PadAxis, ...]) -> Array:
+    for axis, index, _ in axes:
+        x = np.take(x, index, axis=axis)
+    return x
+
+
+def _fold(g: Array, axes: tuple[PadAxis, ...], shape: tuple[int, ...]) -> Array:
+    """The transpose of ``_gather``: each output element's gradient added back onto the input
+    element it copied (mirrored, edge or wrapped copies add up), one axis at a time."""
+    for axis, _, runs in reversed(axes):
+        folded_shape = list(g.shape)
+        folded_shape[axis] = shape[axis]
+        out = np.zeros(folded_shape, g.dtype)
+        for j0, j1, i0, step in runs:
+            piece = g[_along(axis, slice(j0, j1))]
+            n = j1 - j0
+            if step == 0:  # an edge copied n times: its gradient is their sum
+                out[_along(axis, slice(i0, i0 + 1))] += layout_sum(piece, axis, keepdims=True)
+            elif step == 1:
+                out[_along(axis, slice(i0, i0 + n))] += piece
+            else:  # a mirror image: reversed back onto i0 - n + 1 .. i0
+                out[_along(axis, slice(i0 - n + 1, i0 + 1))] += piece[
+                    _along(axis, slice(None, None, -1))]
+        g = out
+    return g
+
+
+class PadIndexed(Function):
+    """z = x padded by copies of its own elements (``F.pad``'s reflect, replicate and circular
+    modes): along each padded axis, z[..., j, ...] = x[..., index[j], ...].
+
+    dL/dx[i] = sum of g[j] over the j with index[j] = i: the border's gradient folds back onto
+    the elements it mirrors, repeats or wraps (``PadFold``, whose backward is this op again,
+    so the derivative is recorded to any order).
+    """
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, axes: tuple[PadAxis, ...]) -> Array:
+        ctx.axes, ctx.shape = axes, x.shape
+        return _gather(x, axes)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        if either.is_array(grad):
+            return _fold(grad, ctx.axes, ctx.shape)
+        return PadFold.apply(grad, axes=ctx.axes, shape=ctx.shape)
+
+
+class PadFold(Function):
+    """z = x folded back onto the unpadded shape (``PadIndexed``'s backward): z[i] = sum of
+    x[j] over the j with index[j] = i.   dL/dx[j] = g[index[j]] (``PadIndexed``)."""
+
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, axes: tuple[PadAxis, ...], shape: tuple[int, ...]) -> Array:
+        ctx.axes = axes
+        return _fold(x, axes, shape)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        if either.is_array(grad):
+            return _gather(grad, ctx.axes)
+        return PadIndexed.apply(grad, axes=ctx.axes)
+
+
+def pad_axis(axis: int, n: int, before: int, after: int, mode: str) -> PadAxis:
+    """The copy index of one axis of size ``n`` padded by (before, after) -- negative widths
+    crop -- with PyTorch's formulas (the caller has checked the widths): t = j - before is
+    the position relative to x[0];
+
+    * reflect: -t left of 0, t inside, 2(n - 1) - t right of n - 1 (mirrored, edge not repeated)
+    * replicate: t clipped to [0, n - 1]
+    * circular: the kept part x[c0:c1] repeated (c0, c1 after the crops)
+    """
+    t = np.arange(-before, n + after)
+    if mode == "reflect":
+        index = np.where(t < 0, -t, np.where(t > n - 1, 2 * (n - 1) - t, t))
+        cuts = [before, before + n]  # where t crosses 0 and n - 1
+    elif mode == "replicate":
+        index = np.clip(t, 0, n - 1)
+        cuts = [before, before + n]
+    else:
+        c0, c1 = max(-before, 0), n - max(-after, 0)
+        index = c0 + (t - c0) % max(c1 - c0, 1)
+        cuts = [max(before, 0), max(before, 0) + c1 - c0]
+    m = len(index)
+    bounds = sorted({0, m, *(min(max(c, 0), m) for c in cuts)})
+    runs = []
+    for j0, j1 in zip(bounds[:-1], bounds[1:], strict=True):
+        step = int(index[j0 + 1] - index[j0]) if j1 - j0 > 1 else 1
+        runs.append((j0, j1, int(index[j0]), step))
+    return axis, index, tuple(runs)
