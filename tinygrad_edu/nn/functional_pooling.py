@@ -151,7 +151,7 @@ def _max_pool(fn: str, input: Any, spatial: int, kernel_size: Size, stride: Size
         out = P.PlaneGather.apply(x, index=index, empty=empty, fill=P.lowest(data.dtype),
                                   unique=not P.windows_overlap(kernel, strides, dils))
     result = _restore(out, _as_tensor(input), spatial)
-    if return_indices:
+    if return_indices and index is not None:
         return result, _index_like(index, _as_tensor(input), spatial)
     return result
 
