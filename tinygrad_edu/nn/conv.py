@@ -98,9 +98,10 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def _padding_for_pad(self) -> list[int]:
+    def _padding_for_pad(self) -> list[int] | tuple[int, ...]:
         """The widths ``F.pad`` takes for the same padding (last dim first, (left, right)),
-        as PyTorch's ``_reversed_padding_repeated_twice``; 'same' splits as F.conv2d does."""
+        as PyTorch's ``_reversed_padding_repeated_twice`` (a list for 'same'/'valid', a tuple
+        otherwise, as there); 'same' splits as F.conv2d does."""
         widths: list[int] = []
         for i in reversed(range(self._nd)):
             if isinstance(self.padding, tuple):
@@ -110,7 +111,7 @@ class _ConvNd(Module):
                 widths += [total // 2, total - total // 2]
             else:  # valid
                 widths += [0, 0]
-        return widths
+        return tuple(widths) if isinstance(self.padding, tuple) else widths
 
     def reset_parameters(self) -> None:
         """PyTorch's default init (see the module docstring)."""
