@@ -163,7 +163,7 @@ def _flat(x: Any, planes: Ints) -> Any:
 def _gather(x: Array, index: Array, empty: Array | None, fill: Any) -> Array:
     n, c = x.shape[:2]
     hw = x.shape[2] * x.shape[3]
-    flat_index = index.reshape(n, c, -1)
+    flat_index = index.reshape(n, c, index.shape[2] * index.shape[3])
     if empty is not None:
         flat_index = np.minimum(flat_index, hw - 1)  # an empty window's index may point out
     out = np.take_along_axis(x.reshape(n, c, hw), flat_index, axis=2).reshape(index.shape)
@@ -178,8 +178,10 @@ def _scatter(g: Array, index: Array, shape: Ints, empty: Array | None,
     windows share an element, else a bincount (float64 sums, rounded once)."""
     n, c, h, w = shape
     planes, hw = n * c, h * w
-    where = (np.arange(planes, dtype=np.int64) * hw)[:, None] + index.reshape(planes, -1)
-    values = g.reshape(planes, -1)
+    windows_per_plane = index.shape[2] * index.shape[3]
+    where = ((np.arange(planes, dtype=np.int64) * hw)[:, None]
+             + index.reshape(planes, windows_per_plane))
+    values = g.reshape(planes, windows_per_plane)
     if empty is not None:  # an empty window's -inf depends on no element: its g goes nowhere
         keep = np.broadcast_to(~empty.reshape(-1), where.shape)
         where, values = where[keep], values[keep]
