@@ -21,7 +21,6 @@ from layouts import LAYOUTS, in_layout
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
-from tinygrad_edu import nn
 from tinygrad_edu.gradcheck import gradcheck
 from tinygrad_edu.ops import pool as P
 
