@@ -190,7 +190,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
                            "containing at least one element, but got normalized_shape = []")
     if shape[len(shape) - len(dims):] != dims or len(dims) > len(shape):
         raise RuntimeError(f"Given normalized_shape={list(dims)}, expected input with shape "
-                           f"[*, {', '.join(map(str, dims))}], but got input of size "
+                           f"[*, {', '.join(map(str, dims))}], but got input of size"
                            f"{list(shape)}")
     for name, t in (("weight", weight), ("bias", bias)):
         if t is None:

@@ -37,7 +37,7 @@ class Plan(NamedTuple):
     per_sample: bool
 
     @property
-    def count(self) -> int:
+    def stat_size(self) -> int:
         """M, the number of values in one statistic."""
         n, _, k, s = self.view
         return k * s * (1 if self.per_sample else n)
@@ -140,7 +140,7 @@ class Normalize(Function):
             y3 += shift[:, None]
             ctx.saved = (np.array(mean), inv, x, gamma)  # a copy: the buffer may change
             return out
-        count = plan.count
+        count = plan.stat_size
         if x.size == 0:  # nothing to standardize; statistics of nothing are NaN
             ctx.saved = (x3, np.full((n, g) if plan.per_sample else (g,), np.nan, x.dtype),
                          x, gamma)
@@ -170,7 +170,7 @@ class Normalize(Function):
         c, inv, x, gamma = ctx.saved
         plan = ctx.plan
         n, g, k, s = plan.view
-        ps, count = plan.per_sample, plan.count
+        ps, count = plan.per_sample, plan.stat_size
         need = ctx.needs_input_grad
         need_x, need_w, need_b = need[0], ctx.weight_shape is not None and need[1], (
             ctx.bias_shape is not None and need[-1])
@@ -234,7 +234,7 @@ class Normalize(Function):
         saved, inv, x, gamma = ctx.saved
         plan = ctx.plan
         n, g, k, s = plan.view
-        axes, count = plan.stat_axes, plan.count
+        axes, count = plan.stat_axes, plan.stat_size
         x4, g4 = x.reshape(n, g, k, s), grad.reshape(n, g, k, s)
         h = g4 if gamma is None else g4 * gamma.reshape(1, g, k, 1)
         if ctx.fixed:  # constants: the running statistics
@@ -257,7 +257,7 @@ class Normalize(Function):
 
 def _present(ctx: Any, dx: Any, dw: Any, db: Any) -> tuple[Any, ...]:
     """The gradients of the inputs the op was given: x, then gamma and beta where present."""
-    grads = (dx,)
+    grads: tuple[Any, ...] = (dx,)
     if ctx.weight_shape is not None:
         grads += (dw,)
     if ctx.bias_shape is not None:
