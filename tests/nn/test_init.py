@@ -4,6 +4,7 @@ against its formula (bounds, mean, variance within 5 standard errors)."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -188,6 +189,7 @@ def test_constants() -> None:
 INITIALIZERS: list[Callable[[tg.Tensor], tg.Tensor]] = [
     init.uniform_, init.normal_, init.zeros_, init.ones_, lambda t: init.constant_(t, 0.3),
     init.xavier_uniform_, init.xavier_normal_, init.kaiming_uniform_, init.kaiming_normal_,
+    init.trunc_normal_, init.orthogonal_, lambda t: init.sparse_(t, 0.0),
 ]
 
 
@@ -206,7 +208,7 @@ def test_in_place_on_parameters_keeping_dtype(fn: Callable[[tg.Tensor], tg.Tenso
 
 @pytest.mark.parametrize("fn", [init.uniform_, init.normal_, init.xavier_uniform_,
                                 init.xavier_normal_, init.kaiming_uniform_,
-                                init.kaiming_normal_])
+                                init.kaiming_normal_, init.trunc_normal_, init.orthogonal_])
 def test_draws_come_from_the_seeded_generator(fn: Callable[..., tg.Tensor]) -> None:
     tg.manual_seed(11)
     a = fn(tg.zeros(4, 5)).data.numpy().copy()
@@ -220,6 +222,151 @@ def test_draws_come_from_the_seeded_generator(fn: Callable[..., tg.Tensor]) -> N
 
 
 def test_zero_element_tensors_are_left_alone_with_a_warning() -> None:
-    for fn in (init.xavier_uniform_, init.kaiming_normal_):
+    """As PyTorch 2.13: Kaiming warns and does nothing; Xavier, whose fans stay finite for
+    (0, 3), draws nothing without a warning."""
+    for fn in (init.kaiming_uniform_, init.kaiming_normal_):
         with pytest.warns(UserWarning, match="zero-element"):
             assert fn(tg.zeros(0, 3)).shape == (0, 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fn in (init.xavier_uniform_, init.xavier_normal_, init.orthogonal_,
+                   init.trunc_normal_):
+            assert fn(tg.zeros(0, 3)).shape == (0, 3)
+
+
+# ---------------------------------------------------------------------- conv-shaped weights
+
+# (out, in, *kernel) of conv1d/2d/3d and of transposed convs (in, out / groups, *kernel); the
+# receptive field multiplies both fans
+CONV_SHAPES = [(32, 8, 7), (24, 6, 3, 5), (12, 4, 3, 3, 3), (6, 40, 4, 4)]
+
+
+@pytest.mark.parametrize("shape", CONV_SHAPES)
+def test_conv_fans_match_torch(shape: tuple[int, ...]) -> None:
+    torch = _torch()
+    expected = torch.nn.init._calculate_fan_in_and_fan_out(torch.zeros(*shape))
+    assert init._calculate_fan_in_and_fan_out(tg.zeros(*shape)) == expected == _fans(shape)
+
+
+@pytest.mark.parametrize("shape", CONV_SHAPES)
+@pytest.mark.parametrize(("nonlinearity", "a"), [("conv1d", 0), ("conv2d", 0), ("conv3d", 0),
+                                                 ("conv_transpose2d", 0), ("relu", 0),
+                                                 ("leaky_relu", 0.1), ("selu", 0)])
+def test_conv_shaped_draws_follow_pytorchs_formulas(shape: tuple[int, ...], nonlinearity: str,
+                                                     a: float) -> None:
+    tg.manual_seed(8)
+    fan_in, fan_out = _fans(shape)
+    gain = init.calculate_gain(nonlinearity, a)
+    for mode, fan in (("fan_in", fan_in), ("fan_out", fan_out)):
+        w = init.kaiming_uniform_(tg.zeros(*shape), a=a, mode=mode,  # type: ignore[arg-type]
+                                  nonlinearity=nonlinearity)
+        _check_uniform(w.data.numpy(), gain * math.sqrt(3 / fan))
+        w = init.kaiming_normal_(tg.zeros(*shape), a=a, mode=mode,  # type: ignore[arg-type]
+                                 nonlinearity=nonlinearity)
+        _check_normal(w.data.numpy(), 0.0, gain / math.sqrt(fan))
+    w = init.xavier_uniform_(tg.zeros(*shape), gain=gain)
+    _check_uniform(w.data.numpy(), gain * math.sqrt(6 / (fan_in + fan_out)))
+    w = init.xavier_normal_(tg.zeros(*shape), gain=gain)
+    _check_normal(w.data.numpy(), 0.0, gain * math.sqrt(2 / (fan_in + fan_out)))
+
+
+def test_every_nonlinearity_gain_matches_torch() -> None:
+    torch = _torch()
+    names = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+             "conv_transpose3d", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
+    for name in names:
+        for param in (None, 0, 0.3, 2, -0.5):
+            assert init.calculate_gain(name, param) == torch.nn.init.calculate_gain(name, param)
+
+
+# ---------------------------------------------------------------------- the other initializers
+
+
+def _truncated_moments(mean: float, std: float, a: float, b: float) -> tuple[float, float]:
+    """Mean and variance of N(mean, std^2) restricted to [a, b] (closed form)."""
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    pdf = [math.exp(-z * z / 2) / math.sqrt(2 * math.pi) for z in (alpha, beta)]
+    mass = (math.erf(beta / math.sqrt(2)) - math.erf(alpha / math.sqrt(2))) / 2
+    m = mean + std * (pdf[0] - pdf[1]) / mass
+    var = std**2 * (1 + (alpha * pdf[0] - beta * pdf[1]) / mass
+                    - ((pdf[0] - pdf[1]) / mass) ** 2)
+    return m, var
+
+
+@pytest.mark.parametrize(("mean", "std", "a", "b"), [
+    (0.0, 1.0, -2.0, 2.0),      # the default: the normal-rejection sampler
+    (0.0, 0.02, -0.04, 0.04),   # the ViT-style init
+    (0.0, 1.0, 1.0, 3.0),       # a tail: under 30 % of the mass, the uniform sampler
+    (1.0, 0.5, -1.0, -0.2)])    # far in the tail (PyTorch warns)
+def test_trunc_normal_draws_the_truncated_normal(mean: float, std: float, a: float,
+                                                 b: float) -> None:
+    tg.manual_seed(9)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        w = init.trunc_normal_(tg.zeros(200, 300, dtype=tg.float64), mean, std, a, b)
+    assert bool(caught) == (mean < a - 2 * std or mean > b + 2 * std)
+    values = w.data.numpy()
+    assert values.min() >= a and values.max() <= b
+    m, var = _truncated_moments(mean, std, a, b)
+    n = values.size
+    assert abs(values.mean() - m) < 5 * math.sqrt(var / n)
+    assert abs(values.var() / var - 1) < 5 * math.sqrt(2 / n) * 1.5  # the tails are lighter
+    seeded = init.trunc_normal_(tg.zeros(3, 4), generator=np.random.default_rng(0))
+    assert seeded.dtype == np.float32
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (6, 2, 3, 3), (2, 3, 4)])
+def test_orthogonal(shape: tuple[int, ...]) -> None:
+    tg.manual_seed(10)
+    w = init.orthogonal_(tg.zeros(*shape, dtype=tg.float64), gain=2.0).data.numpy()
+    flat = w.reshape(shape[0], -1) / 2.0
+    rows, cols = flat.shape
+    gram = flat @ flat.T if rows <= cols else flat.T @ flat
+    np.testing.assert_allclose(gram, np.eye(min(rows, cols)), atol=1e-12)
+    a = init.orthogonal_(tg.zeros(*shape), generator=np.random.default_rng(3)).data.numpy()
+    b = init.orthogonal_(tg.zeros(*shape), generator=np.random.default_rng(3)).data.numpy()
+    np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="2 or more"):
+        init.orthogonal_(tg.zeros(3))
+
+
+def test_eye_and_dirac_match_torch() -> None:
+    torch = _torch()
+    for shape in [(3, 5), (4, 2), (3, 3)]:
+        np.testing.assert_array_equal(init.eye_(tg.ones(*shape)).data.numpy(),
+                                      torch.nn.init.eye_(torch.ones(*shape)).numpy())
+    for shape, groups in [((4, 3, 3), 1), ((6, 2, 3, 4), 2), ((4, 4, 3, 3, 3), 4),
+                          ((2, 5, 5, 5), 1), ((6, 1, 2), 3)]:
+        np.testing.assert_array_equal(
+            init.dirac_(tg.ones(*shape), groups).data.numpy(),
+            torch.nn.init.dirac_(torch.ones(*shape), groups).numpy())
+    with pytest.raises(ValueError, match="2 dimensions"):
+        init.eye_(tg.zeros(2, 2, 2))
+    with pytest.raises(ValueError, match="3, 4, or 5"):
+        init.dirac_(tg.zeros(2, 2))
+    with pytest.raises(ValueError, match="divisible by groups"):
+        init.dirac_(tg.zeros(3, 2, 3), groups=2)
+    # a dirac-initialised conv weight is the identity map: conv(x) == x (in-channels kept)
+    w = init.dirac_(tg.zeros(3, 3, 3, 3)).data.numpy()
+    x = np.random.default_rng(0).standard_normal((1, 3, 5, 5)).astype(np.float32)
+    out = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(w), padding=1)
+    np.testing.assert_allclose(out.numpy(), x, rtol=1e-6)
+
+
+def test_sparse() -> None:
+    tg.manual_seed(11)
+    w = init.sparse_(tg.zeros(50, 400), sparsity=0.3, std=0.5).data.numpy()
+    zeros_per_column = (w == 0).sum(axis=0)
+    np.testing.assert_array_equal(zeros_per_column, math.ceil(0.3 * 50))
+    _check_normal(w[w != 0], 0.0, 0.5)
+    with pytest.raises(ValueError, match="2 dimensions"):
+        init.sparse_(tg.zeros(2, 2, 2), 0.1)
+
+
+def test_deprecated_spellings_warn_and_work() -> None:
+    tg.manual_seed(12)
+    with pytest.warns(FutureWarning, match="nn.init.xavier_uniform_"):
+        w = init.xavier_uniform(tg.zeros(30, 40))  # type: ignore[attr-defined]
+    _check_uniform(w.data.numpy(), math.sqrt(6 / 70))
+    with pytest.warns(FutureWarning, match="nn.init.constant_"):
+        assert (init.constant(tg.zeros(2), 3.0).data.numpy() == 3).all()  # type: ignore[attr-defined]

@@ -227,6 +227,17 @@ def _entry_line(key: Any, value: Any, typename: bool) -> str:
     return f"  ({key}): Object of type: {type(value).__name__}"
 
 
+def _put(container: Module, name: str, value: Any) -> None:
+    """``setattr(container, name, value)``, a plain tensor made a ``Parameter`` first. A
+    parameter replacing a parameter keeps its place in ``_parameters`` (and so in the state
+    dict), as PyTorch's ``__setattr__`` does."""
+    value = _as_parameter(value)
+    if isinstance(value, Parameter) and name in container._parameters:
+        container.register_parameter(name, value)
+    else:
+        setattr(container, name, value)
+
+
 def _as_parameter(value: Any) -> Any:
     """A plain tensor becomes a ``Parameter`` (sharing its memory; an integer tensor cannot
     require grad, so it is refused), as in PyTorch."""
@@ -261,7 +272,7 @@ class ParameterList(Module):
         return getattr(self, _position(self, index))
 
     def __setitem__(self, index: int, value: Any) -> None:
-        setattr(self, _position(self, index), _as_parameter(value))
+        _put(self, _position(self, index), value)
 
     def __len__(self) -> int:
         return self._size
@@ -295,6 +306,11 @@ class ParameterList(Module):
         raise RuntimeError("ParameterList should not be called.")
 
 
+class _MissingKey(KeyError, AttributeError):
+    """A key not in a ParameterDict: KeyError, as a dict; PyTorch raises AttributeError
+    (the entry is an attribute), so this is that too."""
+
+
 class ParameterDict(Module):
     """A dict of parameters, each registered under its key (a string). A plain tensor put in
     becomes a ``Parameter``. Keys keep insertion order; ``update`` with a plain dict (not an
@@ -315,11 +331,12 @@ class ParameterDict(Module):
         return key
 
     def __getitem__(self, key: str) -> Any:
-        return getattr(self, self._attr(key))
+        if self._attr(key) not in self._keys:
+            raise _MissingKey(key)
+        return getattr(self, key)
 
     def __setitem__(self, key: str, value: Any) -> None:
-        attr = self._attr(key)
-        setattr(self, attr, _as_parameter(value))
+        _put(self, self._attr(key), value)
         self._keys[key] = None
 
     def __delitem__(self, key: str) -> None:

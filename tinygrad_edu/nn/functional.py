@@ -220,9 +220,9 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
             "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
             "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
             "inputs).")
-    if x.ndim == 3:
+    if x.ndim == 3 or not training or p == 0.0 or x.numel() == 0:
         return _feature_dropout(x, p, training)
-    return x if not training else _feature_dropout(x.unsqueeze(0), p, training).squeeze(0)
+    return _feature_dropout(x.unsqueeze(0), p, training).squeeze(0)
 
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True,
@@ -267,7 +267,7 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True,
             "warning, please use dropout instead. Note that dropout3d exists to provide "
             "channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension, "
             "and an optional batch dimension (i.e. 4D or 5D inputs).", stacklevel=2)
-    if x.ndim == 5 or not training:
+    if x.ndim == 5 or not training or p == 0.0 or x.numel() == 0:
         return _feature_dropout(x, p, training)
     return _feature_dropout(x.unsqueeze(0), p, training).squeeze(0)
 

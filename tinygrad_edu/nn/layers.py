@@ -128,17 +128,21 @@ class Sequential(Module):
     def __setitem__(self, index: int, module: Module) -> None:
         if not isinstance(module, Module):
             raise TypeError(f"Sequential: {type(module).__name__} is not a Module")
-        self._modules[self._key(index)] = module
+        self.add_module(self._key(index), module)  # the same place, the attribute updated
 
     def __delitem__(self, index: int | slice) -> None:
         keys = list(self._modules)[index] if isinstance(index, slice) else [self._key(index)]
         for key in keys:
             del self._modules[key]
+            self.__dict__.pop(key, None)
         self._renumber()
 
-    def _renumber(self) -> None:
-        """Keep the names 0, 1, 2, ... after a deletion or insertion (as PyTorch)."""
-        modules = list(self._modules.values())
+    def _renumber(self, modules: list[Module | None] | None = None) -> None:
+        """Names 0, 1, 2, ... after a deletion or insertion (as PyTorch); names given by a
+        dict are gone then, also as attributes (their ``Module._mirror`` entries)."""
+        modules = list(self._modules.values()) if modules is None else modules
+        for key in self._modules:
+            self.__dict__.pop(key, None)
         self._modules.clear()
         for i, module in enumerate(modules):
             self._modules[str(i)] = module
@@ -167,9 +171,7 @@ class Sequential(Module):
             raise IndexError(f"index {index} is out of range for a Sequential of length {n}")
         modules = list(self._modules.values())
         modules.insert(index, module)  # list.insert and PyTorch agree on negative indices
-        self._modules.clear()
-        for i, m in enumerate(modules):
-            self._modules[str(i)] = m
+        self._renumber(modules)
         return self
 
     def pop(self, key: int | slice) -> Any:
