@@ -52,7 +52,7 @@ memory = _load("bench_memory")
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
-    """One in-process quick run of all five models at 1 thread: (report, output directory)."""
+    """One in-process quick run of all the models at 1 thread: (report, output directory)."""
     out = tmp_path_factory.mktemp("bench")
     config = harness.BenchConfig.quick_config(threads=(1,), isolate=False, rss_steps=5)
     report = harness.run(config, out)
@@ -79,7 +79,7 @@ def test_json_has_every_model_implementation_ratio_and_target(quick):
     assert (machine["torch"] is not None) == HAS_TORCH
     assert report["models"]["E"]["max_vs_closed"] == harness.TARGETS["E"]["max_vs_closed"]
     result = report["threads"]["1"]
-    assert sorted(result["models"]) == list("ABCDE")
+    assert sorted(result["models"]) == list("ABCDEFG")
     for model in result["models"].values():
         assert sorted(model["us"]) == sorted(IMPLS)
         for stats in model["us"].values():

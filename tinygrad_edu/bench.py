@@ -24,8 +24,9 @@ import numpy as np
 
 import tinygrad_edu
 
+from . import models
 from .reference import adam as reference_adam
-from .reference import mlp, softmax_regression, two_layer_net, xor_mlp
+from .reference import cnn, mlp, mlp_bn, softmax_regression, two_layer_net, xor_mlp
 
 __all__ = ["MODELS", "ModelSpec", "Problem", "Step", "build_steps", "load_torch", "make_problem"]
 
@@ -46,9 +47,13 @@ class ModelSpec:
     batch: int
     loss: str = "cross_entropy"  # with integer labels; or "mse"
     activate_output: bool = False  # an activation after the last Linear too (E's sigmoid)
+    #: "mlp" (built from ``sizes`` and ``activation``), or a network of :mod:`.models`:
+    #: "cnn" (:func:`.models.lenet_bn`) or "mlp_bn" (:func:`.models.mlp_bn`)
+    kind: str = "mlp"
+    dropout: float = 0.0  # of the "cnn" and "mlp_bn" networks
 
 
-#: The five models of the step benchmark (issue 6).
+#: The models of the step benchmark (A-E: issue 6; F, G: issue 13).
 MODELS: dict[str, ModelSpec] = {spec.key: spec for spec in (
     ModelSpec("A", "softmax regression 784-10, batch 100, SGD", (784, 10), "none", "sgd", 0.1,
               100),
@@ -59,7 +64,15 @@ MODELS: dict[str, ModelSpec] = {spec.key: spec for spec in (
               128),
     ModelSpec("E", "XOR 2-4-1 sigmoid + MSE, batch 4, SGD", (2, 4, 1), "sigmoid", "sgd", 0.5, 4,
               loss="mse", activate_output=True),
+    ModelSpec("F", "CNN 1x28x28 conv32-BN-pool conv64-BN-pool 3136-128-10, dropout, batch 64, "
+              "Adam", (784, 10), "relu", "adam", 1e-3, 64, kind="cnn", dropout=0.5),
+    ModelSpec("G", "MLP 784-512-10 BatchNorm1d ReLU dropout, batch 128, SGD", (784, 512, 10),
+              "relu", "sgd", 0.1, 128, kind="mlp_bn", dropout=0.5),
 )}
+
+#: each network of :mod:`.models`: its closed form, its builder, the shape of one input
+_NETWORKS: dict[str, tuple[Any, Callable[..., Any], tuple[int, ...]]] = {
+    "cnn": (cnn, models.lenet_bn, (1, 28, 28)), "mlp_bn": (mlp_bn, models.mlp_bn, (784,))}
 
 
 @dataclass
@@ -88,6 +101,11 @@ def make_problem(spec: ModelSpec, seed: int = 0) -> Problem:
     ``sqrt(2 / width)`` for deeper nets, so that activations neither vanish nor explode.
     """
     rng = np.random.default_rng(seed)
+    if spec.kind in _NETWORKS:
+        reference, _, image = _NETWORKS[spec.kind]
+        X = rng.random((spec.batch, *image), dtype=np.float32)
+        labels = rng.integers(0, spec.sizes[-1], size=spec.batch, dtype=np.int64)
+        return Problem(spec, X, labels, reference.init_params(rng, np.float32))
     if spec.loss == "mse":
         params = xor_mlp.init_params(rng, hidden=spec.sizes[1], dtype=np.float32)
         return Problem(spec, np.asarray(xor_mlp.XOR_X, dtype=np.float32),
@@ -105,9 +123,22 @@ def make_problem(spec: ModelSpec, seed: int = 0) -> Problem:
     return Problem(spec, X, labels, params)
 
 
-def _autograd_step(lib: Any, problem: Problem) -> Step:
+def _network(lib: Any, problem: Problem, dropout: bool) -> Any:
+    """A network of :mod:`.models` built with ``lib.nn``, holding the problem's weights."""
+    spec = problem.spec
+    model = _NETWORKS[spec.kind][1](lib.nn, dropout=spec.dropout if dropout else 0.0)
+    with lib.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(lib.from_numpy(problem.params[name]))
+    return model
+
+
+def _autograd_step(lib: Any, problem: Problem, dropout: bool = True) -> Step:
     """The PyTorch-style step; ``lib`` is ``tinygrad_edu`` or ``torch`` (they share the names)."""
     spec, nn = problem.spec, lib.nn
+    if spec.kind in _NETWORKS:
+        model = _network(lib, problem, dropout)
+        return _train_step(lib, problem, model)
     layers: list[Any] = []
     for i, (fan_in, fan_out) in enumerate(zip(spec.sizes[:-1], spec.sizes[1:], strict=True)):
         layers.append(nn.Linear(fan_in, fan_out))
@@ -119,8 +150,13 @@ def _autograd_step(lib: Any, problem: Problem) -> Step:
         for layer, (W, b) in zip(linears, problem.linear_params(), strict=True):
             layer.weight.copy_(lib.from_numpy(np.ascontiguousarray(W.T)))
             layer.bias.copy_(lib.from_numpy(b))
+    return _train_step(lib, problem, model)
+
+
+def _train_step(lib: Any, problem: Problem, model: Any) -> Step:
+    spec = problem.spec
     x, y = lib.from_numpy(problem.X), lib.from_numpy(problem.target)
-    F = nn.functional
+    F = lib.nn.functional
     loss_fn = F.cross_entropy if spec.loss == "cross_entropy" else F.mse_loss
     optimizer = lib.optim.SGD if spec.optimizer == "sgd" else lib.optim.Adam
     opt = optimizer(model.parameters(), lr=spec.lr)
@@ -135,8 +171,39 @@ def _autograd_step(lib: Any, problem: Problem) -> Step:
     return step
 
 
-def _closed_form(problem: Problem) -> Step:
+def _closed_form_network(problem: Problem, dropout: bool) -> Step:
+    """A network's hand-written step: its reference ``loss_and_grads`` with a fresh dropout
+    mask each step (NumPy's generator), then SGD or the reference Adam."""
+    spec, X, target = problem.spec, problem.X, problem.target
+    reference = _NETWORKS[spec.kind][0]
+    loss_and_grads = reference.loss_and_grads
+    params = {k: v.copy() for k, v in problem.params.items()}
+    running = reference.init_running(np.float32)
+    p = spec.dropout if dropout else 0.0
+    hidden = params["fc2.weight"].shape[1]
+    rng, scale = np.random.default_rng(0), np.float32(1 / (1 - p)) if p < 1 else np.float32(0)
+    adam = reference_adam.Adam(params, lr=spec.lr) if spec.optimizer == "adam" else None
+
+    def step() -> float:
+        keep = None
+        if p > 0:
+            keep = (rng.random((len(X), hidden), dtype=np.float32) >= p) * scale
+        loss, grads = loss_and_grads(params, X, target, running, keep)
+        if adam is not None:
+            adam.step(grads)
+        else:
+            for name, g in grads.items():
+                g *= spec.lr
+                params[name] -= g
+        return loss
+
+    return step
+
+
+def _closed_form(problem: Problem, dropout: bool = True) -> Step:
     spec, X, target, lr = problem.spec, problem.X, problem.target, problem.spec.lr
+    if spec.kind in _NETWORKS:
+        return _closed_form_network(problem, dropout)
     params = {k: v.copy() for k, v in problem.params.items()}  # updated in place by the steps
     # The reference functions are looked up when the step is built, not at import, so a test
     # can swap one for a deliberately wrong version. relu'(0) = 0, as the engine and PyTorch.
@@ -168,13 +235,15 @@ def _closed_form(problem: Problem) -> Step:
 
 def build_steps(problem: Problem, torch: Any = None,
                 implementations: tuple[str, ...] = ("tinygrad_edu", "closed_form", "torch"),
-                ) -> dict[str, Step]:
+                dropout: bool = True) -> dict[str, Step]:
     """A fresh step per implementation, each from ``problem.params`` (``torch``: the module,
-    or ``None`` to leave PyTorch out)."""
+    or ``None`` to leave PyTorch out). ``dropout=False`` builds the networks without dropout:
+    each implementation draws its own masks, so only then do their losses agree step by step
+    (the loss check uses that twin; the timed steps have dropout)."""
     builders: dict[str, Callable[[], Step]] = {
-        "tinygrad_edu": lambda: _autograd_step(tinygrad_edu, problem),
-        "closed_form": lambda: _closed_form(problem),
-        "torch": lambda: _autograd_step(torch, problem),
+        "tinygrad_edu": lambda: _autograd_step(tinygrad_edu, problem, dropout),
+        "closed_form": lambda: _closed_form(problem, dropout),
+        "torch": lambda: _autograd_step(torch, problem, dropout),
     }
     return {name: builders[name]() for name in implementations
             if name != "torch" or torch is not None}

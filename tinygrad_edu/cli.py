@@ -3,6 +3,7 @@
     tinygrad-edu train                      # seed 000's job: softmax regression on Fashion-MNIST
     tinygrad-edu train --model mlp --hidden 512,128 --optimizer sgd --lr 0.1 --dataset mnist \
         --data-dir ../shared/data/mnist-10k
+    tinygrad-edu train --model cnn --epochs 8   # the LeNet-style CNN (tinygrad_edu.models)
     tinygrad-edu data                       # where each dataset was found or would go
     tinygrad-edu data download fashion-mnist
     tinygrad-edu bench --quick              # training-step benchmark (benchmarks/bench_step.py)
@@ -22,13 +23,15 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import bench, data, nn, optim
+from . import bench, data, models, nn, optim
 from .creation import rand as tensor_rand
 from .creation import randint
 from .random import manual_seed
 from .train import accuracy, binary_accuracy, evaluate, fit
 
-MODELS = ("softmax", "logistic", "mlp", "autoencoder")
+MODELS = ("softmax", "logistic", "mlp", "autoencoder", "cnn")
+#: --dropout when not given
+DEFAULT_DROPOUT = {"cnn": 0.5}
 DATASETS = ("fashion-mnist", "mnist", "xor", "spiral")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelta")
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "leaky_relu": nn.LeakyReLU}
@@ -78,8 +81,14 @@ def build_model(args: argparse.Namespace, in_features: int, classes: int) -> nn.
               f"{','.join(map(str, args.hidden))}: {e or 'out of memory'}")
 
 
+def _dropout(args: argparse.Namespace) -> float:
+    return DEFAULT_DROPOUT.get(args.model, 0.0) if args.dropout is None else args.dropout
+
+
 def _build_model(args: argparse.Namespace, in_features: int, classes: int) -> nn.Module:
     activation = ACTIVATIONS[args.activation]
+    if args.model == "cnn":  # 1x28x28 images; --hidden and --activation do not apply
+        return models.lenet_bn(dropout=_dropout(args), classes=classes)
     if args.model == "softmax":
         return nn.Linear(in_features, classes)
     if args.model == "logistic":
@@ -92,8 +101,8 @@ def _build_model(args: argparse.Namespace, in_features: int, classes: int) -> nn
                              nn.Linear(code, in_features), nn.Sigmoid())
     for fan_in, fan_out in zip(widths[:-1], widths[1:], strict=True):
         layers += [nn.Linear(fan_in, fan_out), activation()]
-        if args.dropout > 0:
-            layers.append(nn.Dropout(args.dropout))
+        if _dropout(args) > 0:
+            layers.append(nn.Dropout(_dropout(args)))
     layers.append(nn.Linear(widths[-1], classes))
     return nn.Sequential(*layers)
 
@@ -159,9 +168,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.data_dir is not None and args.dataset not in ("fashion-mnist", "mnist"):
         _fail(f"--data-dir applies to mnist and fashion-mnist only; {args.dataset} is "
               "generated, not read")
+    if args.model == "cnn" and args.dataset not in ("fashion-mnist", "mnist"):
+        _fail(f"--model cnn takes 28x28 images (fashion-mnist or mnist), not {args.dataset}")
     out = _output_dir(Path(args.out or f"runs/{args.model}-{args.dataset}"))
     manual_seed(args.seed)
     X_train, y_train, X_test, y_test = load_dataset(args.dataset, args.data_dir, args.seed)
+    if args.model == "cnn":  # rows of 784 pixels -> images (N, 1, 28, 28)
+        X_train, X_test = (X.reshape(-1, 1, 28, 28) for X in (X_train, X_test))
     classes = int(max(y_train.max(), y_test.max())) + 1
     _check_positive_class(args, classes, args.dataset)
     loss_fn, metrics, target = task(args, y_train)
@@ -217,7 +230,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def graph_of_one_step(args: argparse.Namespace) -> tuple[Any, dict[str, Any], nn.Module]:
     """The loss of one training step of a preset model on a random batch, before backward."""
     in_features, classes, batch = 784, 10, args.batch_size
-    x = tensor_rand(batch, in_features)
+    x = tensor_rand(batch, 1, 28, 28) if args.model == "cnn" else tensor_rand(batch, in_features)
     model = build_model(args, in_features, classes)
     names: dict[str, Any] = {"images": x}
     if args.model == "logistic":
@@ -440,7 +453,8 @@ def make_parser() -> argparse.ArgumentParser:
                        help="hidden widths for mlp (e.g. 512,128) or the code size of the "
                        "autoencoder (default 64)")
     train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    train.add_argument("--dropout", type=_fraction, default=0.0)
+    train.add_argument("--dropout", type=_fraction, default=None,
+                       help="dropout probability (default 0.5 for cnn, else 0)")
     train.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
     train.add_argument("--positive", type=_nonnegative(int), default=1,
                        help="the positive class of --model logistic (one vs rest)")
@@ -467,7 +481,7 @@ def make_parser() -> argparse.ArgumentParser:
     graph.add_argument("--model", choices=MODELS, default="mlp")
     graph.add_argument("--hidden", type=_int_list, default=[64])
     graph.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    graph.add_argument("--dropout", type=_fraction, default=0.0)
+    graph.add_argument("--dropout", type=_fraction, default=None)
     graph.add_argument("--positive", type=_nonnegative(int), default=1)
     graph.add_argument("--batch-size", type=_positive(int), default=100)
     graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default=None,
