@@ -395,3 +395,27 @@ def test_a_change_of_the_saved_input_in_place_is_caught() -> None:
         h.add_(1.0)
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("needs", [(False, True, True), (True, False, False), (False, True, False),
+                                   (True, True, False)])
+def test_only_the_gradients_asked_for(kind: str, needs: tuple[bool, bool, bool]) -> None:
+    """A frozen layer (weight and bias without grad), a first layer on data (input without
+    grad): the gradients that are asked for still match PyTorch's."""
+    case = Case(kind, (4, 6, 3) if kind != "layer" else (4, 6), True, True,
+                running=kind == "batch_eval", groups=3, normalized=(6,))
+    rng = np.random.default_rng(3)
+    arrays = [rng.normal(size=s) for s in (case.shape, case.affine_shape, case.affine_shape)]
+    v = rng.normal(size=case.shape)
+    grads = {}
+    for L in (TG, TORCH):
+        leaves = [L.leaf(a, need) for a, need in zip(arrays, needs, strict=True)]
+        rm, rv = L.leaf(np.zeros(6), False), L.leaf(np.ones(6), False)
+        y = call(L, case, *leaves, rm, rv)
+        y.backward(torch.from_numpy(v) if L.is_torch else v)
+        grads[L.is_torch] = [None if t.grad is None else L.numpy(t.grad) for t in leaves]
+    for ours, theirs, need in zip(grads[False], grads[True], needs, strict=True):
+        assert (ours is None) == (not need) == (theirs is None)
+        if need:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-10)

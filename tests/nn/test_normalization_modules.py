@@ -342,3 +342,16 @@ def test_errors_name_the_problem(call: Any, error: type[Exception], fragment: st
 def test_instance_norm_module_warns_on_a_channel_mismatch_without_affine() -> None:
     with pytest.warns(UserWarning, match="does not match num_features"):
         nn.InstanceNorm1d(3)(tg.zeros(2, 4, 5))
+
+
+def test_save_and_load_keep_the_buffers(tmp_path: Any) -> None:
+    bn = nn.BatchNorm2d(3)
+    bn(tg.Tensor(np.random.default_rng(0).normal(size=(4, 3, 2, 2)).astype(np.float32)))
+    tg.save(bn.state_dict(), tmp_path / "bn.pt")
+    other = nn.BatchNorm2d(3)
+    other.load_state_dict(tg.load(tmp_path / "bn.pt"))
+    for key, value in bn.state_dict().items():
+        loaded = other.state_dict()[key]
+        assert loaded.dtype == value.dtype and loaded.shape == value.shape, key
+        np.testing.assert_array_equal(loaded.numpy(), value.numpy())
+    assert other.num_batches_tracked.item() == 1
