@@ -139,8 +139,8 @@ def _conv(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tensor | None, 
                            "than actual input size")
     blocks = window_counts(padded, kernel, stride_, dilation_)
     geo = C.Geometry(spatial, kernel, stride_, dilation_, pads, blocks)
-    out = (C.Conv.apply(x, weight, geo=geo, groups=g) if bias is None
-           else C.Conv.apply(x, weight, bias, geo=geo, groups=g))
+    out = (C.Convolution.apply(x, weight, geo=geo, groups=g) if bias is None
+           else C.Convolution.apply(x, weight, bias, geo=geo, groups=g))
     return out if batched else out.squeeze(0)
 
 

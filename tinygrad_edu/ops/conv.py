@@ -230,7 +230,7 @@ def _check_dtypes(op: str, x: Array, weight: Array, bias: Array | None) -> None:
 # ---------------------------------------------------------------------- the ops
 
 
-class Conv(Function):
+class Convolution(Function):
     """y = W ∗ x + b (``conv1d``/``conv2d``, any number of spatial dims): im2col + matmul.
 
     Forward:  cols = unfold(x) (C k, N L);  Y2 = W2 @ cols + b;  y = Y2 as (N, OC, *out).
@@ -282,7 +282,7 @@ class Conv(Function):
 
 
 class ConvTranspose(Function):
-    """y = W^T ∗ x + b (``conv_transpose1d``/``conv_transpose2d``): the adjoint of ``Conv``
+    """y = W^T ∗ x + b (``conv_transpose1d``/``conv_transpose2d``): the adjoint of ``Convolution``
     in x, with W (C_in, C_out / G, *k).
 
     Forward:  Y = fold(W2^T @ X2) + b,  X2 = x as (C_in, N L), W2 = W as (C_in, C_out k).
