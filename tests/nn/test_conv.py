@@ -453,3 +453,23 @@ def test_bad_arguments_raise_clear_errors(name: str, call: Any, kind: type, text
     with pytest.raises(kind) as info:
         call()
     assert text in str(info.value)
+
+
+@pytest.mark.parametrize("name", ["conv2d", "conv_transpose2d"])
+@pytest.mark.parametrize("wanted", [(True, False, False), (False, True, False),
+                                    (False, False, True), (True, False, True)])
+def test_only_the_gradients_asked_for(name: str, wanted: tuple[bool, bool, bool]) -> None:
+    """A frozen weight, an input without grad, a bias alone: the others stay None and the
+    asked ones equal PyTorch's."""
+    rng = np.random.default_rng(5)
+    w_shape = (4, 3, 2, 3) if name == "conv2d" else (3, 4, 2, 3)
+    arrays = [rng.normal(size=(2, 3, 5, 4)), rng.normal(size=w_shape), rng.normal(size=(4,))]
+    kw = {"stride": 2, "padding": 1}
+    ours = [tg.Tensor(a, requires_grad=r) for a, r in zip(arrays, wanted, strict=True)]
+    theirs = [torch.tensor(a, requires_grad=r) for a, r in zip(arrays, wanted, strict=True)]
+    getattr(F, name)(*ours, **kw).square().sum().backward()
+    getattr(tF, name)(*theirs, **kw).square().sum().backward()
+    for a, b, r in zip(ours, theirs, wanted, strict=True):
+        assert (a.grad is None) == (not r)
+        if r:
+            np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)

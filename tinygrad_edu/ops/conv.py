@@ -316,8 +316,8 @@ class ConvTranspose(Function):
         x, weight = ctx.saved
         geo, groups = ctx.geo, ctx.groups
         need = ctx.needs_input_grad
-        gcols = _by_group(_columns(grad, geo), groups)  # (C_out k, N L)
-        grad_x = grad_w = grad_b = None
+        gcols = _by_group(_columns(grad, geo), groups) if need[0] or need[1] else None
+        grad_x = grad_w = grad_b = None  # gcols: unfold(grad_out), (C_out k, N L)
         if len(need) > 2 and need[2]:
             axes = (0, *range(2, grad.ndim))
             grad_b = layout_sum(grad, axes) if either.is_array(grad) else grad.sum(axes)
