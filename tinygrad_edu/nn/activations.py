@@ -1,14 +1,33 @@
 """Activation layers (``nn.ReLU``, ``nn.GELU``, ...): each a thin ``Module`` around a function
-of ``nn.functional`` (the math and its derivative live there and in ``ops/``)."""
+of ``nn.functional`` (the math and its derivative live there and in ``ops/``).
+
+Constructor arguments are checked when the layer is made (PyTorch checks most of them only
+when it runs); the printed form is PyTorch's. ``inplace=True`` is accepted and printed where
+PyTorch has it, but every layer computes out of place: the same values and gradients, and the
+input is not overwritten."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
+from .._typing import DTypeLike
+from ..dtypes import _dtype, default_float
 from ..tensor import Tensor
 from . import functional as F
-from ._args import _int_arg, _real_arg
-from .module import Module
+from . import functional_activations as FA
+from . import init
+from ._args import _int_arg, _real_arg, _size
+from .module import Module, Parameter
 
-__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "GELU", "SiLU",
+           "ELU", "SELU", "CELU", "Softplus", "ReLU6", "Hardtanh", "Hardswish", "Hardsigmoid",
+           "Mish", "LogSigmoid", "Softsign", "Tanhshrink", "Softmin", "PReLU"]
+
+
+def _inplace(inplace: bool) -> str:
+    return "inplace=True" if inplace else ""
 
 
 class ReLU(Module):
@@ -91,3 +110,229 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class GELU(Module):
+    """y = x Phi(x) (Phi: the standard normal CDF); approximate='tanh' uses
+    x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) / 2."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = FA.gelu_approximation(approximate)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """y = x sigma(x); derivative sigma(x) (1 + x (1 - sigma(x)))."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.silu(input)
+
+    def extra_repr(self) -> str:
+        return _inplace(self.inplace)
+
+
+class ELU(Module):
+    """y = x if x > 0 else alpha (e^x - 1)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = _real_arg("ELU", "alpha", alpha)
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SELU(Module):
+    """y = scale (x if x > 0 else alpha (e^x - 1)), alpha = 1.6732632..., scale = 1.0507009...
+    (self-normalizing: zero mean and unit variance are kept under LeCun-normal weights)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.selu(input)
+
+    def extra_repr(self) -> str:
+        return _inplace(self.inplace)
+
+
+class CELU(Module):
+    """y = x if x > 0 else alpha (e^(x / alpha) - 1); alpha must not be 0."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        FA.celu_alpha(_real_arg("CELU", "alpha", alpha))
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.celu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softplus(Module):
+    """y = log(1 + e^(beta x)) / beta, and x where beta x > threshold."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = _real_arg("Softplus", "beta", beta)
+        self.threshold = _real_arg("Softplus", "threshold", threshold)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Hardtanh(Module):
+    """y = min(max(x, min_val), max_val); derivative 1 strictly between the bounds, else 0.
+    max_val must be greater than min_val (ValueError; PyTorch asserts it)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+                 ) -> None:
+        super().__init__()
+        self.min_val = _real_arg(type(self).__name__, "min_val", min_val)
+        self.max_val = _real_arg(type(self).__name__, "max_val", max_val)
+        if not self.max_val > self.min_val:
+            raise ValueError(f"{type(self).__name__}: max_val ({max_val}) must be greater "
+                             f"than min_val ({min_val})")
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return (f"min_val={self.min_val}, max_val={self.max_val}"
+                + (", inplace=True" if self.inplace else ""))
+
+
+class ReLU6(Hardtanh):
+    """y = min(max(x, 0), 6) (Hardtanh(0, 6), as PyTorch's subclass); derivative 0 at 0 and 6."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.relu6(input)
+
+    def extra_repr(self) -> str:
+        return _inplace(self.inplace)
+
+
+class Hardswish(Module):
+    """y = x relu6(x + 3) / 6. (PyTorch prints no ``inplace``; neither does this.)"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input)
+
+
+class Hardsigmoid(Module):
+    """y = relu6(x + 3) / 6. (PyTorch prints no ``inplace``; neither does this.)"""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input)
+
+
+class Mish(Module):
+    """y = x tanh(softplus(x))."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.mish(input)
+
+    def extra_repr(self) -> str:
+        return _inplace(self.inplace)
+
+
+class LogSigmoid(Module):
+    """y = log sigma(x), without overflow; derivative sigma(-x)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """y = x / (1 + |x|)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """y = x - tanh(x); derivative tanh(x)^2."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanhshrink(input)
+
+
+class Softmin(Module):
+    """y = softmax(-x) along ``dim`` (``dim=None``: PyTorch's deprecated implicit choice, with
+    its warning)."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = None if dim is None else _int_arg("Softmin", "dim", dim)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmin(input, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """y = x if x > 0 else a x, with a learnable ``weight`` a: one value shared by all channels
+    (``num_parameters=1``) or one per channel (dim 1 of the input), initialised to ``init``.
+    Do not use weight decay on it (PyTorch's advice: it pushes a toward 0, i.e. toward ReLU)."""
+
+    weight: Parameter
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
+                 dtype: DTypeLike = None) -> None:
+        super().__init__()
+        self.num_parameters = _size("PReLU", "num_parameters", num_parameters)
+        self.init = _real_arg("PReLU", "init", init)
+        if device is not None and str(device) not in ("cpu", "cpu:0"):
+            raise RuntimeError(f"PReLU: device {device!r} is not available; tinygrad_edu runs "
+                               f"on the CPU")
+        dt = default_float if dtype is None else _dtype(dtype)
+        self.weight = Parameter(np.empty((self.num_parameters,), dtype=dt))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.constant_(self.weight, self.init)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"

@@ -1,4 +1,7 @@
-"""Activations, all numerically stable at |x| = 1e4 in float32 (no overflow, finite grads)."""
+"""Activations, all numerically stable at |x| = 1e4 in float32 (no overflow, finite grads):
+ReLU, LeakyReLU, Sigmoid, Tanh, Softmax, LogSoftmax and the piecewise linear Hardtanh (and
+ReLU6), Hardswish, Hardsigmoid, PReLU. The smooth ones (GELU, SiLU, ELU, ...) are in
+activation_smooth.py."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import numpy as np
 from .._sums import layout_sum
 from ..autograd import Array, Function
 from ..autograd.graph import OUT
-from .either import exp, sum_keepdims, where
+from .either import exp, sum_keepdims, value_of, where
 from .reduce import max_keepdims
 
 _UNSIGNED = {2: np.uint16, 4: np.uint32, 8: np.uint64}
@@ -80,10 +83,18 @@ class LeakyReLU(Function):
 
 
 def stable_sigmoid(x: Array) -> Array:
-    """1 / (1 + e^-x) = exp(-log(1 + e^-x)), with log(1 + e^-x) = logaddexp(0, -x) computed
-    without overflow. Exact to float rounding on both sides, also for very negative x where
-    sigma(x) is tiny (1 - sigma(-x) would cancel to 0 there); four small NumPy calls."""
-    return np.exp(-np.logaddexp(x.dtype.type(0), -x))
+    """1 / (1 + e^-x) = e^min(x, 0) / (1 + e^-|x|): both exponents are <= 0, so nothing
+    overflows, and for very negative x it is e^x / (1 + e^x), exact to rounding where
+    1 - sigma(-x) would cancel to 0. Two exps and no select: measured 186 us on 51,200
+    float32 values, where exp(-logaddexp(0, -x)) took 1,127 us (and warned at NaN)."""
+    d = np.abs(x, out=np.empty_like(x))
+    np.negative(d, out=d)
+    np.exp(d, out=d)
+    d += 1
+    out = np.minimum(x, 0, out=np.empty_like(x))
+    np.exp(out, out=out)
+    out /= d
+    return out
 
 
 class Sigmoid(Function):
@@ -183,3 +194,120 @@ class LogSoftmax(Function):
         # on arrays only, as Softmax's (measured: 0.3 us of 3.5 on 10 elements)
         out = ctx.saved[0]
         return grad - np.exp(out) * layout_sum(grad, ctx.dim, keepdims=True)
+
+
+# ---------------------------------------------------------------------- piecewise linear
+
+
+class Hardtanh(Function):
+    """z = min(max(x, lo), hi).   dz/dx = 1 if lo < x < hi else 0.
+
+    0 on the bounds themselves (so ReLU6 = Hardtanh(0, 6) has derivative 0 at 0 and at 6) and
+    at a NaN input, as PyTorch's vectorized ``hardtanh_backward`` (its scalar loop, which
+    takes a tensor's last few elements, passes the gradient on at NaN instead). Selected, not
+    multiplied: outside the bounds the gradient is 0 even where the incoming one is NaN.
+    """
+
+    saved_from = (None,)  # x enters only through the comparisons: a constant
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, min_val: Any, max_val: Any) -> Array:
+        ctx.saved = (x,)
+        ctx.bounds = (min_val, max_val)
+        return np.clip(x, min_val, max_val)  # keeps -0.0 and NaN, as PyTorch's clamp
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (x,) = ctx.saved
+        low, high = ctx.bounds
+        outside = ~((x > low) & (x < high))
+        if type(grad) is np.ndarray:
+            return zero_where(outside, grad)
+        return where(outside, 0.0, grad)
+
+
+class Hardswish(Function):
+    """z = x relu6(x + 3) / 6:   0 (x <= -3),   x (x + 3) / 6 (-3 < x < 3),   x (x >= 3).
+    dz/dx = 0 (x <= -3),   x / 3 + 1/2 (-3 < x < 3),   1 (x >= 3);   NaN at NaN.
+
+    The derivative at the kinks is PyTorch's: 0 at -3 and 1 at 3; NaN at a NaN input as its
+    vectorized kernel (its scalar loop for a tensor's last elements gives the gradient);
+    x = -inf gives z = NaN (-inf * 0) there as here.
+    """
+
+    saved_from = (0,)  # x / 3 + 1/2 is differentiated again (1/3 inside the bounds)
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array) -> Array:
+        ctx.saved = (x,)
+        out = np.add(x, 3, out=np.empty_like(x))
+        np.clip(out, 0, 6, out=out)
+        out *= x
+        out /= 6
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (x,) = ctx.saved
+        values = value_of(x)
+        inside = where(values >= 3, grad, grad * (x / 3 + 0.5))  # NaN: the middle, NaN
+        return where(values <= -3, 0.0, inside)
+
+    @staticmethod
+    def array_backward(ctx: Any, grad: Array) -> Array:
+        (x,) = ctx.saved
+        out = np.divide(x, 3, out=np.empty_like(x))
+        out += 0.5
+        out *= grad
+        np.copyto(out, grad, where=x >= 3)
+        return zero_where(x <= -3, out)
+
+
+class Hardsigmoid(Function):
+    """z = relu6(x + 3) / 6.   dz/dx = 1/6 if -3 < x < 3 else 0 (0 at +-3 and at NaN, as
+    PyTorch)."""
+
+    saved_from = (None,)  # x enters only through the comparisons: a constant
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array) -> Array:
+        ctx.saved = (x,)
+        out = np.add(x, 3, out=np.empty_like(x))
+        np.clip(out, 0, 6, out=out)
+        out /= 6
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (x,) = ctx.saved
+        outside = ~((x > -3) & (x < 3))
+        if type(grad) is np.ndarray:
+            return zero_where(outside, grad * (1 / 6))
+        return where(outside, 0.0, grad * (1 / 6))
+
+
+class PReLU(Function):
+    """z = x if x > 0 else w x   (w broadcast against x: one weight, or one per channel).
+    dz/dx = 1 if x > 0 else w;   dz/dw = 0 if x > 0 else x   (the w side at x = 0 and at NaN,
+    as PyTorch). The engine sums dz/dw over the broadcast dims.
+    """
+
+    saved_from = (None, 0, 1)  # the mask [x > 0] is a constant; x and w are differentiated
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array, w: Array) -> Array:
+        positive = x > 0
+        ctx.saved = (positive, x, w)
+        return np.where(positive, x, x * w)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
+        positive, x, w = ctx.saved
+        need_x, need_w = ctx.needs_input_grad
+        grad_x = where(positive, grad, grad * w) if need_x else None
+        grad_w = where(positive, 0.0, grad * x) if need_w else None
+        return grad_x, grad_w
