@@ -15,8 +15,10 @@ Documented difference: ``group_norm`` of an input with N > 0 but empty groups (a
 inverse deviation of an empty group); and PyTorch's backward can crash on C = 0 ("tensor does
 not have a device"). For every empty input the PyTorch side is therefore ``x * weight + bias``
 per channel, which has our gradients (the values are empty either way; where PyTorch's own
-function works, N = 0, its gradients are those too). PyTorch's group_norm backward also
-crashes given a bias but no weight: there its side gets a constant weight of ones.
+function works, N = 0, its gradients are those too). And without a weight PyTorch's second
+derivatives of all four crash ("Expected a proper Tensor but got None"), as does group_norm's
+first derivative given a bias: there its side gets a constant weight of ones (the same
+function).
 """
 
 from __future__ import annotations
@@ -55,8 +57,12 @@ def _affine(b: Builder, x: int, shape: tuple[int, ...]) -> tuple[tuple[int, ...]
     return tuple(picked), flags
 
 
-def _split(args: tuple[Any, ...], weight: bool, bias: bool) -> tuple[Any, Any]:
+def _split(lib: Lib, x: Any, args: tuple[Any, ...], weight: bool, bias: bool,
+           shape: tuple[int, ...]) -> tuple[Any, Any]:
+    """(weight, bias); PyTorch's side gets a constant weight of ones for none (see the top)."""
     w = args[0] if weight else None
+    if w is None and lib.name == "torch":
+        w = lib.const(np.ones(shape, lib.dtype(x)))
     return w, (args[-1] if bias else None)
 
 
@@ -85,7 +91,7 @@ def draw_batch_norm(b: Builder) -> Drawn:
 def apply_batch_norm(lib: Lib, x: Any, *args: Any, form: str, momentum: float, eps: float,
                      keyword: bool, weight: bool, bias: bool, mean: np.ndarray,
                      var: np.ndarray) -> Any:
-    w, bb = _split(args, weight, bias)
+    w, bb = _split(lib, x, args, weight, bias, tuple(x.shape[1:2]))
     rm, rv = _buffers(lib, mean, var)
     given = (None, None) if form == "no_buffers" else (rm, rv)
     training = form != "eval"
@@ -108,7 +114,7 @@ def draw_instance_norm(b: Builder) -> Drawn:
 @op("instance_norm", draw_instance_norm, outputs=3)
 def apply_instance_norm(lib: Lib, x: Any, *args: Any, form: str, momentum: float, eps: float,
                         weight: bool, bias: bool, mean: np.ndarray, var: np.ndarray) -> Any:
-    w, bb = _split(args, weight, bias)
+    w, bb = _split(lib, x, args, weight, bias, tuple(x.shape[1:2]))
     rm, rv = _buffers(lib, mean, var)
     given = (None, None) if form == "no_buffers" else (rm, rv)
     y = lib.F.instance_norm(x, *given, w, bb, use_input_stats=form != "eval",
@@ -127,14 +133,12 @@ def draw_group_norm(b: Builder) -> Drawn:
 @op("group_norm", draw_group_norm)
 def apply_group_norm(lib: Lib, x: Any, *args: Any, groups: int, eps: float, weight: bool,
                      bias: bool) -> Any:
-    w, bb = _split(args, weight, bias)
     shape = tuple(x.shape)
+    w, bb = _split(lib, x, args, weight, bias, shape[1:2])
     if lib.name == "torch" and math.prod(shape) == 0:
         per_channel = (1, shape[1]) + (1,) * (len(shape) - 2)  # documented (see the top)
-        y = x if w is None else x * w.reshape(per_channel)
+        y = x * w.reshape(per_channel)
         return y if bb is None else y + bb.reshape(per_channel)
-    if lib.name == "torch" and w is None and bb is not None:  # documented (see the top)
-        w = lib.const(np.ones(shape[1], lib.numpy(bb).dtype))
     return lib.F.group_norm(x, groups, w, bb, eps)
 
 
@@ -150,5 +154,5 @@ def draw_layer_norm(b: Builder) -> Drawn:
 @op("layer_norm", draw_layer_norm)
 def apply_layer_norm(lib: Lib, x: Any, *args: Any, normalized: tuple[int, ...], as_list: bool,
                      eps: float, weight: bool, bias: bool) -> Any:
-    w, bb = _split(args, weight, bias)
+    w, bb = _split(lib, x, args, weight, bias, normalized)
     return lib.F.layer_norm(x, list(normalized) if as_list else normalized, w, bb, eps=eps)
