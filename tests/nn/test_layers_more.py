@@ -196,7 +196,8 @@ def test_pad_reflect_known_values_and_integer_inputs() -> None:
     xg = tg.tensor([[0.0, 1.0, 2.0, 3.0]], requires_grad=True)
     F.pad(xg, (2, 2), mode="reflect").sum().backward()
     np.testing.assert_array_equal(xg.grad.numpy(), [[1, 3, 3, 1]])  # type: ignore[union-attr]
-    assert F.pad(xg, (0, 0), mode="reflect") is xg  # nothing to pad: the input itself
+    same = F.pad(xg, (0, 0), mode="reflect")  # nothing to pad: a copy, as torch's
+    assert same is not xg and not np.shares_memory(same.detach().numpy(), xg.detach().numpy())
 
 
 PAD_ERRORS: list[tuple[str, tuple[int, ...], Any, dict[str, Any]]] = [
@@ -762,6 +763,8 @@ def test_unflatten_matches_torch(shape: list[int], data: Any) -> None:
     x = np.random.default_rng(0).standard_normal(shape)
     ours, theirs = nn.Unflatten(dim, sizes), torch.nn.Unflatten(dim, sizes)
     assert repr(ours) == repr(theirs)
+    assert repr(nn.Flatten(0, dim)) == repr(torch.nn.Flatten(0, dim))
+    assert repr(nn.Identity(3, a=1)) == repr(torch.nn.Identity(3, a=1))
     xo = tg.Tensor(x, requires_grad=True)
     out = ours(xo)
     np.testing.assert_array_equal(out.detach().numpy(), theirs(torch.tensor(x)).numpy())

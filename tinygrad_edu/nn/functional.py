@@ -132,8 +132,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
                                f"{n + before + after}")
         if before or after:
             axes.append(S.pad_axis(axis, n, before, after, mode))
-    if not axes:
-        return x
+    if not axes:  # nothing to pad: a copy all the same, as PyTorch (never the input itself)
+        return x.clone()
     return S.PadIndexed.apply(x, axes=tuple(axes))
 
 
