@@ -78,15 +78,51 @@ def _first_valid(n: int, o: int, k: int, s: int, p: int, d: int) -> tuple[Array,
     return first, (first < k) & (start + first * d < n)
 
 
+def _first_max(views: list[Array], best: Array, start: Any = None, low: Any = None) -> Array:
+    """Which of ``views`` PyTorch's scan (``v > max or isnan(v)``, in order) picks at each
+    element, given ``best``, their max with NaN propagated: the first view equal to it, the
+    last NaN where it is NaN, and ``start`` where it is ``low`` (the padding's value: there
+    padding ties with the input, and PyTorch keeps its starting index). int32 view numbers.
+
+    One compare and one copy per view, backwards so the first equal view wins (measured on a
+    (64, 32, 28, 28) float32 pool: 10.5 ms for 2x2 and 20 ms for 3x3 stride 2 windows, against
+    19 and 46 ms for a literal scan with two masked copies per offset).
+    """
+    arg = np.full(best.shape, len(views) - 1, np.int32)
+    hit = np.empty(best.shape, bool)
+    for k in range(len(views) - 2, -1, -1):
+        np.equal(views[k], best, out=hit)
+        np.copyto(arg, k, where=hit)
+    if best.dtype.kind == "f":
+        nan = np.isnan(best)
+        if nan.any():  # NaN equals nothing
+            for k, v in enumerate(views):
+                np.copyto(arg, k, where=nan & np.isnan(v))
+    if start is not None:
+        bottom = best == low
+        if bottom.any():
+            np.copyto(arg, start, where=bottom)
+    return arg
+
+
+def _max_of(views: list[Array]) -> Array:
+    """The elementwise max of ``views`` (NaN propagates, as PyTorch's max pooling)."""
+    best = views[0].copy() if len(views) == 1 else np.maximum(views[0], views[1])
+    for v in views[2:]:
+        np.maximum(best, v, out=best)
+    return best
+
+
 def max_pool_index(x: Array, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair,
                    ceil_mode: bool) -> tuple[Array, Array | None]:
     """The argmax of every window as PyTorch's flat index into its (H, W) plane, shape
     (N, C, OH, OW) int64, and the mask of empty windows (or None if there are none).
 
-    The scan visits the kernel's offsets in row-major order (a loop over k_h k_w offsets,
-    each vectorized over all windows) and takes an offset when ``v > max or isnan(v)``.
-    Padding holds the dtype's lowest value, which never wins; the index starts at the
-    window's first element inside the input (PyTorch's choice when all are -inf).
+    PyTorch scans a window in row-major order and takes an element when ``v > max or
+    isnan(v)``: the first of tied maxima, the last NaN (``_first_max``, a loop over the
+    k_h k_w kernel offsets, each vectorized over all windows). Padding holds the dtype's
+    lowest value; where the max is that value the index is the window's first element
+    inside the input (PyTorch's starting index, also for windows that miss the input).
     """
     h, w = x.shape[2:]
     out = tuple(pooled_size(n, k, s, p, d, ceil_mode) for n, k, s, p, d in
@@ -96,16 +132,8 @@ def max_pool_index(x: Array, kernel: Pair, stride: Pair, padding: Pair, dilation
     cols = windows(xp, kernel, stride, dilation)[:, :, :out[0], :out[1]]
     (fh, okh), (fw, okw) = (_first_valid(n, o, k, s, p, d) for n, o, k, s, p, d in zip(
         (h, w), out, kernel, stride, padding, dilation, strict=True))
-    best = np.full(x.shape[:2] + out, low, dtype=x.dtype)
-    arg = np.empty(best.shape, np.int32)
-    arg[...] = fh[:, None] * kernel[1] + fw[None, :]
-    for k, (i, j) in enumerate(itertools.product(range(kernel[0]), range(kernel[1]))):
-        v = cols[..., i, j]
-        take = v > best
-        if x.dtype.kind == "f":
-            take |= np.isnan(v)
-        np.copyto(best, v, where=take)
-        np.copyto(arg, k, where=take)
+    views = [cols[..., i, j] for i, j in itertools.product(range(kernel[0]), range(kernel[1]))]
+    arg = _first_max(views, _max_of(views), fh[:, None] * kernel[1] + fw[None, :], low)
     rows = np.arange(out[0]) * stride[0] - padding[0]
     base = rows[:, None] * w + (np.arange(out[1]) * stride[1] - padding[1])[None, :]
     offset = np.array([i * dilation[0] * w + j * dilation[1] for i, j in
@@ -250,18 +278,8 @@ def _slots(x: Array, kernel: Pair, out: Pair) -> list[Array]:
 
 
 def _winner(x: Array, out: Array, kernel: Pair) -> Array:
-    """Which slot of each tile PyTorch's scan picks: the first equal to the max, or the last
-    NaN where the max is NaN (int32, row-major slot number)."""
-    slots = _slots(x, kernel, out.shape[2:])
-    slot = np.full(out.shape, len(slots) - 1, np.int32)
-    for k in range(len(slots) - 2, -1, -1):  # backwards, so the first equal slot wins
-        np.copyto(slot, k, where=slots[k] == out)
-    if out.dtype.kind == "f":
-        nan = np.isnan(out)
-        if nan.any():
-            for k, s in enumerate(slots):
-                np.copyto(slot, k, where=nan & np.isnan(s))
-    return slot
+    """Which slot of each tile PyTorch's scan picks (row-major slot number, int32)."""
+    return _first_max(_slots(x, kernel, out.shape[2:]), out)
 
 
 def tiled_index(x: Array, out: Array, kernel: Pair) -> Array:
@@ -291,10 +309,7 @@ class MaxPoolTiled(Function):
     @staticmethod
     def forward(ctx: Any, x: Array, kernel: Pair) -> Array:
         out_hw = (x.shape[2] // kernel[0], x.shape[3] // kernel[1])
-        slots = _slots(x, kernel, out_hw)
-        out = slots[0].copy() if len(slots) == 1 else np.maximum(slots[0], slots[1])
-        for s in slots[2:]:
-            np.maximum(out, s, out=out)
+        out = _max_of(_slots(x, kernel, out_hw))
         ctx.saved = (x, out)
         ctx.kernel = kernel
         return out
