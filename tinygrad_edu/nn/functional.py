@@ -79,10 +79,12 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant",
 
     * ``'constant'``: borders of ``value`` (0 if None); a negative width crops. Any number of
       dims. dL/dx = g without the borders.
-    * ``'reflect'``: the mirror image without the edge (``[1 0 | 0 1 2 3 | 2 1]`` gives
-      ``1 0 1 2 3 2 1`` for x = 0 1 2 3 and widths (2, 2)); widths must be < the dim's size.
-    * ``'replicate'``: the edge element repeated.
-    * ``'circular'``: the other end wrapped around; widths must be <= the dim's size.
+    * ``'reflect'``: the mirror image without the edge: x = 0 1 2 3 padded by (2, 2) is
+      2 1 | 0 1 2 3 | 2 1; widths must be < the dim's size.
+    * ``'replicate'``: the edge element repeated: 0 0 | 0 1 2 3 | 3 3.
+    * ``'circular'``: the other end wrapped around: 2 3 | 0 1 2 3 | 0 1; widths must be <=
+      the size left after the other side's crop (PyTorch returns uninitialised memory or
+      fails beyond that).
 
     The three copying modes pad the last 1, 2 or 3 dims of an input with one or two more dims
     (a batch and a channel dim: pad of length 2 for 2-D/3-D input, 4 for 3-D/4-D, 6 for
