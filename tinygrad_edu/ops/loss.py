@@ -1,6 +1,12 @@
 """Fused losses: one node each, with the closed-form gradient instead of a chain of small ops
 (simpler, stabler and faster). ``reduction`` is 'mean', 'sum' or 'none', as in PyTorch.
 
+Per-class and per-element weights (``weight``, ``pos_weight``) and the mask of the counted
+rows (``valid``: False where the target is ``ignore_index``) are settings: constants for the
+derivative, as in PyTorch, which does not differentiate them either. Binary cross-entropy on
+logits, smooth-L1/Huber, KL divergence and soft margin live in ``loss_pointwise.py``, the vector
+norm of the distance losses in ``loss_distance.py``.
+
 Hot reductions call the ufunc's ``reduce`` directly (``np.add.reduce(a)`` is ``a.sum()``): the
 method goes through a Python wrapper that costs more than summing a batch of losses.
 """
@@ -15,7 +21,7 @@ import numpy as np
 from .._sums import layout_sum, sum_rows
 from ..autograd import Array, Function
 from . import either
-from .activation import log_softmax_array, stable_sigmoid
+from .activation import log_softmax_array
 from .either import sgn
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -224,9 +230,35 @@ class CrossEntropy(Function):
         return grad_logits
 
 
-class NLLLoss(Function):
-    """L_n = -x_n[y_n] for log-probabilities x.   dL_n/dx_n = -onehot(y_n)  (/ N for 'mean').
+def over_count(grad: Any, count: Any) -> Any:
+    """grad / count for 'mean'; a count of 0 (every target ignored, or weights summing to 0)
+    gives inf or nan as in PyTorch, without NumPy's warning."""
+    if count != 0:
+        return grad / count
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return grad / count
 
+
+def column(v: Any, rows: int) -> Any:
+    """A per-row factor (M,) as a column (M, 1); a single number (0-d) stays as it is."""
+    return v if v.ndim == 0 else v.reshape(rows, 1)
+
+
+def counted_weights(n: int, dtype: np.dtype, safe: Array, weight: Array | None,
+                    valid: Array | None) -> Array:
+    """w[y_n] per row (1 without weights), 0 for the rows ``valid`` excludes."""
+    coef = weight[safe] if weight is not None else np.ones(n, dtype)
+    return coef if valid is None else np.where(valid, coef, dtype.type(0))
+
+
+class NLLLoss(Function):
+    """L_n = -w[y_n] x_n[y_n] for log-probabilities x (N, C) and class indices y (N,), with
+    per-class weights w (1 without); L_n = 0 for the rows ``valid`` excludes (target equal to
+    ``ignore_index``). 'sum' is 0 - sum_n w[y_n] x_n[y_n] (PyTorch's accumulation, so a zero
+    loss is +0.0); 'mean' divides it by the total weight W = sum_n w[y_n] of the counted rows
+    (N in the plain case; W = 0, e.g. every target ignored, gives nan as PyTorch).
+
+    dL_n/dx_n = -w[y_n] onehot(y_n)  (/ W for 'mean'; exactly 0 for excluded rows, selected).
     The gradient does not depend on x (its second derivative in x is 0) but is linear in the
     incoming gradient; ``PlaceEntries`` records that under create_graph.
     """
@@ -234,17 +266,122 @@ class NLLLoss(Function):
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Any, log_p: Array, target: Array, reduction: str) -> Array:
-        ctx.saved = (target,)
+    def forward(ctx: Any, log_p: Array, target: Array, reduction: str,
+                weight: Array | None = None, valid: Array | None = None) -> Array:
+        n, classes = log_p.shape
+        zero = log_p.dtype.type(0)
+        safe = target if valid is None else np.where(valid, target, 0)
+        picked = log_p[np.arange(n), safe]
+        coef = None
+        if weight is not None or valid is not None:
+            coef = counted_weights(n, log_p.dtype, safe, weight, valid)
+        # the target is kept so that changing it in place before backward is caught
+        ctx.saved = (target, row_picks(n, classes, safe), coef, valid)
         ctx.shape, ctx.reduction = log_p.shape, reduction
-        return reduce_loss(-log_p[np.arange(log_p.shape[0]), target], reduction)
+        if reduction == "none":
+            per = -picked if coef is None else -picked * coef
+            return per if valid is None else np.where(valid, per, zero)
+        terms = picked if coef is None else picked * coef
+        if valid is not None:
+            terms = np.where(valid, terms, zero)  # selected: a nan in an ignored row stays out
+        total = zero - layout_sum(terms)
+        if reduction == "sum":
+            return total
+        ctx.count = n if coef is None else layout_sum(coef)
+        return over_count(total, ctx.count)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
-        (target,) = ctx.saved
-        scale = reduction_scale(grad, target.shape, ctx.reduction)
-        n, classes = ctx.shape
-        return place_entries(-scale, row_picks(n, classes, target), ctx.shape)
+        _, picks, coef, valid = ctx.saved
+        scale = over_count(grad, ctx.count) if ctx.reduction == "mean" else grad
+        if coef is not None:
+            scale = scale * coef
+        if valid is not None:  # selected: 'none' with a nan gradient in an ignored row gives 0
+            scale = either.where(valid, scale, 0)
+        return place_entries(-scale, picks, ctx.shape)
+
+
+class CrossEntropyIndexed(Function):
+    """Cross-entropy with class indices y and PyTorch's options: per-class weights w (1
+    without), rows excluded by ``valid`` (target = ignore_index) and label smoothing e. With
+    log p_n = log softmax(x_n):
+
+        nll_n = -w[y_n] log p_n[y_n],   smooth_n = -sum_c w_c log p_nc,
+        L = (1 - e) R(nll) + (e / C) R(smooth)     (PyTorch's formula; smooth only for e > 0)
+
+    both 0 for excluded rows; R is the reduction, and 'mean' divides both sums by the total
+    weight W = sum_n w[y_n] of the counted rows (their count without weights).
+
+    dL/dx_n = a_n (p_n [(1 - e) w[y_n] + (e / C) sum_c w_c] - (1 - e) w[y_n] onehot(y_n)
+    - (e / C) w),  with a_n = g / W ('mean'), g ('sum') or g_n ('none'), selected to 0 for
+    excluded rows. ``backward`` recomputes softmax from the logits with recorded ops (so under
+    create_graph the second derivative, a_n-weighted diag(p) - p p^T, is there);
+    ``array_backward`` uses the log softmax the forward saved. The plain case (no weights, no
+    ignored rows, no smoothing) is ``CrossEntropy``, which is faster.
+    """
+
+    saved_from = (0, None, None, None, None, None, None)
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, logits: Array, target: Array, reduction: str, smoothing: float,
+                weight: Array | None = None, valid: Array | None = None) -> Array:
+        m, classes = logits.shape
+        zero = logits.dtype.type(0)
+        log_p = log_softmax_array(logits, -1)
+        safe = target if valid is None else np.where(valid, target, 0)
+        coef = counted_weights(m, logits.dtype, safe, weight, valid)
+        terms = log_p[np.arange(m), safe] * coef  # w[y_n] log p_n[y_n]
+        smooth = None
+        if smoothing:
+            smooth = -layout_sum(log_p if weight is None else log_p * weight, -1)
+        if valid is not None:  # selected: nan or inf in an ignored row stays out
+            terms = np.where(valid, terms, zero)
+            smooth = None if smooth is None else np.where(valid, smooth, zero)
+        ctx.saved = (logits, log_p, row_picks(m, classes, safe), coef, valid, weight, target)
+        ctx.reduction, ctx.smoothing = reduction, smoothing
+        if reduction == "none":
+            nll = -terms
+        else:
+            nll = zero - layout_sum(terms)  # PyTorch's 0 - sum: a zero loss is +0.0
+            smooth = None if smooth is None else layout_sum(smooth)
+            if reduction == "mean":
+                ctx.count = layout_sum(coef)
+                nll = over_count(nll, ctx.count)
+                smooth = None if smooth is None else over_count(smooth, ctx.count)
+        if smooth is None:
+            return nll
+        return (1 - smoothing) * nll + smooth * (smoothing / classes)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        logits = ctx.saved[0]
+        e = either.exp(_shifted(logits))
+        return _indexed_grad(ctx, e / either.sum_keepdims(e, -1), grad)
+
+    @staticmethod
+    def array_backward(ctx: Any, grad: Array) -> Any:
+        return _indexed_grad(ctx, np.exp(ctx.saved[1]), grad)
+
+
+def _indexed_grad(ctx: Any, p: Any, grad: Any) -> Any:
+    """CrossEntropyIndexed's gradient from softmax p (arrays, or Tensors under create_graph)."""
+    _, _, picks, coef, valid, weight, _ = ctx.saved
+    m, classes = p.shape
+    scale = over_count(grad, ctx.count) if ctx.reduction == "mean" else grad
+    if valid is not None:
+        scale = either.where(valid, scale, 0)  # (M,): 0 for ignored rows, also 0 * inf
+    e = ctx.smoothing
+    picked = scale * coef if not e else scale * coef * (1 - e)  # (M,)
+    row = picked
+    if e:
+        spread = scale * (e / classes)
+        row = picked + spread * (classes if weight is None else layout_sum(weight))
+    grad_logits = p * column(row, m) - place_entries(picked, picks, (m, classes))
+    if e:
+        spread = column(spread, m)
+        grad_logits = grad_logits - (spread if weight is None else spread * weight)
+    return grad_logits
 
 
 class MSELoss(Function):
@@ -301,32 +438,37 @@ class L1Loss(Function):
 
 
 class BinaryCrossEntropy(Function):
-    """L = -(y log p + (1 - y) log(1 - p)), with p and 1 - p clipped below at ``eps`` as seed 004
-    does (so log never sees 0, also in float32 where 1 - 1e-10 rounds to 1).
+    """L = -w (y log p + (1 - y) log(1 - p)), with p and 1 - p clipped below at ``eps`` as seed
+    004 does (so log never sees 0, also in float32 where 1 - 1e-10 rounds to 1); w is the
+    optional ``weight`` (broadcast to p's shape, 1 without).
 
-    dL/dp = (p - y) / (p (1 - p)), with the denominator clipped at eps too;
-    dL/dy = log(1 - p) - log(p).
+    dL/dp = w (p - y) / (p (1 - p)), with the denominator clipped at eps too;
+    dL/dy = w (log(1 - p) - log(p)).
     A clipped value is a constant (``at_least``): its derivative is 0. ``backward`` recomputes
-    the logs from p (recorded under create_graph, so d2L/dy dp = -1 / (p (1 - p)) is there);
+    the logs from p (recorded under create_graph, so d2L/dy dp = -w / (p (1 - p)) is there);
     ``array_backward`` uses the logs the forward saved.
     """
 
-    saved_from = (0, 1, None, None)
+    saved_from = (0, 1, None, None, None)
     differentiable_backward = True
 
     @staticmethod
-    def forward(ctx: Any, p: Array, y: Array, reduction: str, eps: float) -> Array:
+    def forward(ctx: Any, p: Array, y: Array, reduction: str, eps: float,
+                weight: Array | None = None) -> Array:
         eps_ = np.asarray(eps, dtype=p.dtype)
         log_p = np.log(np.maximum(p, eps_))
         log_q = np.log(np.maximum(1 - p, eps_))
-        ctx.saved = (p, y, log_p, log_q)
+        ctx.saved = (p, y, log_p, log_q, weight)
         ctx.reduction, ctx.eps = reduction, eps_
-        return reduce_loss(-(y * log_p + (1 - y) * log_q), reduction)
+        per_element = -(y * log_p + (1 - y) * log_q)
+        return reduce_loss(per_element if weight is None else per_element * weight, reduction)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
-        p, y, _, _ = ctx.saved
+        p, y, _, _, weight = ctx.saved
         scale = reduction_scale(grad, p.shape, ctx.reduction)
+        if weight is not None:
+            scale = scale * weight
         need_p, need_y = ctx.needs_input_grad
         grad_p = (p - y) / at_least(p * (1 - p), ctx.eps) * scale if need_p else None
         grad_y = None
@@ -337,37 +479,11 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def array_backward(ctx: Any, grad: Array) -> tuple[Array | None, Array | None]:
-        p, y, log_p, log_q = ctx.saved  # the same lines on the saved logs
+        p, y, log_p, log_q, weight = ctx.saved  # the same lines on the saved logs
         scale = reduction_scale(grad, p.shape, ctx.reduction)
+        if weight is not None:
+            scale = scale * weight
         need_p, need_y = ctx.needs_input_grad
         grad_p = (p - y) / np.maximum(p * (1 - p), ctx.eps) * scale if need_p else None
         grad_y = (log_q - log_p) * scale if need_y else None
         return grad_p, grad_y
-
-
-class BinaryCrossEntropyWithLogits(Function):
-    """L = -(y log sigma(x) + (1 - y) log(1 - sigma(x))) = (1 - y) x + max(-x, 0) + log(1 + e^-|x|),
-    a form that never overflows (and gives inf, not inf - inf, at x = inf, as PyTorch's).
-    dL/dx = sigma(x) - y,  dL/dy = -x."""
-
-    saved_from = (0, 1)
-    differentiable_backward = True
-
-    @staticmethod
-    def forward(ctx: Any, x: Array, y: Array, reduction: str) -> Array:
-        ctx.saved = (x, y)
-        ctx.reduction = reduction
-        per_element = (1 - y) * x + np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
-        return reduce_loss(per_element, reduction)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
-        x, y = ctx.saved
-        scale = reduction_scale(grad, x.shape, ctx.reduction)
-        need_x, need_y = ctx.needs_input_grad
-        grad_x = None
-        if need_x:  # Sigmoid's op on Tensors computes stable_sigmoid too
-            sigma = stable_sigmoid(x) if type(x) is np.ndarray else x.sigmoid()
-            grad_x = (sigma - y) * scale
-        grad_y = -x * scale if need_y else None
-        return grad_x, grad_y
