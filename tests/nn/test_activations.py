@@ -369,6 +369,55 @@ def test_recorded_backward_equals_the_array_backward(name: str, data: Any) -> No
 
 # (CELU's alpha is exact in float32 here: PyTorch's CELU derivative rounds 1/alpha through
 # float32, also in float64, a relative error of up to 3e-8 otherwise)
+KINKS = {  # op -> (function of L and x, points): second derivatives AT the kinks
+    "elu": (lambda L, x: L.F.elu(x), [0.0, -0.0]), "selu": (lambda L, x: L.F.selu(x), [0.0]),
+    "celu": (lambda L, x: L.F.celu(x, 0.5), [0.0]),
+    "softplus": (lambda L, x: L.F.softplus(x, 2.0, 1.0), [0.5, -0.25]),
+    "hardswish": (lambda L, x: L.F.hardswish(x), [-3.0, 3.0]),
+    "hardtanh": (lambda L, x: L.F.hardtanh(x), [-1.0, 1.0]),
+    "relu6": (lambda L, x: L.F.relu6(x), [0.0, 6.0]),
+    "leaky_relu": (lambda L, x: L.F.leaky_relu(x, 0.2), [0.0]),
+    "relu": (lambda L, x: L.F.relu(x), [0.0]), "softsign": (lambda L, x: L.F.softsign(x), [0.0]),
+    "hardsigmoid": (lambda L, x: L.F.hardsigmoid(x) if not L.is_torch else
+                    L.F.relu6(x + 3) / 6, [-3.0, 3.0]),
+}
+
+
+def kink_second_derivatives(L: Lib, f: Callable[..., Any], points: list[float],
+                            weight: Any = None) -> list[np.ndarray]:
+    x = L.leaf(np.array(points))
+    v = L.leaf(np.linspace(0.7, 1.3, len(points)))
+    out = (f(L, x) if weight is None else L.F.prelu(x, weight)) * x
+    (g,) = L.mod.autograd.grad(out, x, grad_outputs=v, create_graph=True)
+    seconds = L.mod.autograd.grad((g * L.const(np.full(len(points), 1.1))).sum(), [x, v])
+    return [L.numpy(g)] + [L.numpy(t) for t in seconds]
+
+
+@pytest.mark.parametrize("name", sorted(KINKS))
+def test_second_derivatives_at_the_kinks_are_pytorchs(name: str) -> None:
+    """At a kink PyTorch's second derivative sometimes takes the other side than its first
+    (ELU: the first at 0 is the left one, the second is masked by x < 0; softplus at
+    beta x = threshold likewise): ours follows it."""
+    f, points = KINKS[name]
+    for a, b in zip(kink_second_derivatives(TG, f, points),
+                    kink_second_derivatives(TORCH, f, points), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
+
+
+def test_prelu_second_derivative_at_zero_is_the_derivative_of_its_gradient() -> None:
+    """A documented difference: at x = 0 PyTorch's prelu gradient is w * grad, but its
+    derivative in grad is 1 there (its double backward masks with x >= 0). Ours is w."""
+    ours = kink_second_derivatives(TG, None, [0.0, -1.0], tg.tensor(np.array([0.3])))
+    theirs = kink_second_derivatives(TORCH, None, [0.0, -1.0], torch.tensor([0.3],
+                                                                            dtype=torch.float64))
+    np.testing.assert_allclose(ours[0], theirs[0])  # the gradients agree
+    np.testing.assert_allclose(ours[2], theirs[2])  # and their derivatives in v
+    # d/dx of 1.1 v (p'(x) x + p(x)) = 1.1 v 2 p'(x) with p'(0) = w, the gradient's slope
+    assert ours[1][0] == pytest.approx(1.1 * 0.7 * 2 * 0.3)
+    assert theirs[1][0] == pytest.approx(1.1 * 0.7 * (1 + 0.3))
+    assert ours[1][1] == pytest.approx(theirs[1][1])  # away from 0 they agree
+
+
 THIRD = {"gelu": lambda L, x: L.F.gelu(x),
          "gelu_tanh": lambda L, x: L.F.gelu(x, approximate="tanh"),
          "silu": lambda L, x: L.F.silu(x), "mish": lambda L, x: L.F.mish(x),

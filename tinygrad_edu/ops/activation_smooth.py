@@ -211,8 +211,10 @@ class ELU(Function):
         if is_array(x):
             with np.errstate(over="ignore"):  # c < 0 (CELU with alpha < 0) can overflow
                 slope = np.exp(np.minimum(x, 0) * c)  # e^(cx) where it is used
-        else:  # the exponent taken where x <= 0 only, so no overflow in the branch not taken
-            slope = exp(where(negative, x, 0.0) * c)
+        else:  # e^(cx) with x taken where x < 0 (and NaN) only: no overflow in the branch not
+            # taken, and the second derivative is 0 at x = 0, as PyTorch's (its mask is x < 0)
+            xv = value_of(x)
+            slope = exp(where((xv < 0) | np.isnan(xv), x, 0.0) * c)
         return where(negative, grad * (slope * (alpha * scale * c)), grad * scale)
 
 
@@ -253,10 +255,13 @@ class Softplus(Function):
         (x,) = ctx.saved
         beta, threshold = ctx.settings
         bx = x * beta if beta != 1 else x
-        d = grad * sigmoid(bx)
         if threshold == math.inf:
-            return d
-        return where(value_of(bx) > threshold, grad, d)
+            return grad * sigmoid(bx)
+        values = value_of(bx)
+        if not is_array(bx):  # recorded: from bx = threshold on, bx enters as a constant, so
+            # the second derivative is 0 there, as PyTorch's (its mask is bx < threshold)
+            bx = where((values < threshold) | np.isnan(values), bx, values)
+        return where(values > threshold, grad, grad * sigmoid(bx))
 
 
 # ---------------------------------------------------------------------- Mish
