@@ -6,10 +6,14 @@ brings the input to (N, C, H, W) with reshapes (an unbatched (C, H, W) input get
 one; a 1-d input (N, C, L) is (N, C, 1, L)), runs the op of ``ops/pool.py`` and reshapes back.
 The math and the derivatives, side by side, are in ``ops/pool.py``.
 
-Documented difference from PyTorch: a max-pool window that misses the input altogether (a
-dilation that jumps over it; its value is -inf) passes no gradient on. PyTorch's index for such
-a window points past the row (into the next one, or past the plane) and its backward adds the
-gradient there.
+Documented differences from PyTorch:
+
+* a max-pool window that misses the input altogether (a dilation that jumps over it; its
+  value is -inf, its index PyTorch's) passes no gradient on. PyTorch's index for such a
+  window points past the row (into the next one, or past the plane), and its backward adds
+  the gradient there, to an element outside the window.
+* an adaptive pool to an output size 0 backpropagates zeros; PyTorch's backward refuses
+  ("Expected grad_output to have non-zero size").
 """
 
 from __future__ import annotations
