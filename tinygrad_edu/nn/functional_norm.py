@@ -13,6 +13,8 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ..autograd import bump_versions
 from ..ops import norm as N
 from ..tensor import Tensor, _as_tensor
@@ -51,6 +53,23 @@ def _verify_batch_size(size: Sequence[int]) -> None:
                          f"size {size}")
 
 
+def _check_batch_norm(x: Tensor, momentum: Any, vectors: tuple[Tensor | None, ...]) -> None:
+    """Raise the error that fits a call the fast check in ``batch_norm`` refused."""
+    _check_float(x, "batch_norm")
+    shape = x._data.shape
+    if len(shape) < 2:
+        raise ValueError(f"batch_norm(): expected an input of shape (N, C, *) with at least 2 "
+                         f"dims, got shape {shape}")
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
+        raise TypeError(f"batch_norm(): argument 'momentum' must be float, not "
+                        f"{type(momentum).__name__}")
+    for name, t in zip(("running_mean", "running_var", "weight", "bias"), vectors, strict=True):
+        _check_vector(t, name, shape[1], x, "batch_norm")
+
+
+_REAL = (float, int)
+
+
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
                weight: Tensor | None = None, bias: Tensor | None = None,
                training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
@@ -63,37 +82,41 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     (``BatchNormBackward0``), closed-form backward (``ops.norm.Normalize``).
     """
     x = _as_tensor(input)
-    _check_float(x, "batch_norm")
-    shape = x._data.shape
-    if len(shape) < 2:
-        raise ValueError(f"batch_norm(): expected an input of shape (N, C, *) with at least 2 "
-                         f"dims, got shape {shape}")
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
-        raise TypeError(f"batch_norm(): argument 'momentum' must be float, not "
-                        f"{type(momentum).__name__}")
-    channels = shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var),
-                    ("weight", weight), ("bias", bias)):
-        _check_vector(t, name, channels, x, "batch_norm")
+    data = x._data
+    shape, dtype = data.shape, data.dtype
+    vectors = (running_mean, running_var, weight, bias)
+    # the checks in one pass (this runs in every training step); the details when one fails
+    ok = len(shape) > 1 and dtype.kind == "f" and type(momentum) in _REAL
+    try:
+        wanted = shape[1:2]
+        for t in vectors if ok else ():
+            if t is not None and (type(t._data) is not np.ndarray or t._data.shape != wanted
+                                  or t._data.dtype != dtype):
+                ok = False
+    except AttributeError:  # not a Tensor
+        ok = False
+    if not ok:
+        _check_batch_norm(x, momentum, vectors)
     inputs = _affine(x, weight, bias)
     flags = {"weight": weight is not None, "bias": bias is not None}
-    plan = N.channel_plan(shape, channels, per_sample=False)
+    plan = N.channel_plan(shape, shape[1], per_sample=False)
     if not training:
         if running_mean is None or running_var is None:
             raise RuntimeError("batch_norm(): running_mean and running_var must be defined in "
                                "evaluation mode (training=False)")
         return N.BatchNorm.apply(*inputs, plan=plan, eps=eps, **flags,
                                  fixed=(running_mean._data, running_var._data))
-    _verify_batch_size(shape)
-    if (running_mean is None) != (running_var is None):
-        raise ValueError("running_mean and running_var must either both be None or neither "
-                         "be None")
+    if plan.view[0] * plan.view[3] == 1:
+        _verify_batch_size(shape)
     if running_mean is None or running_var is None:
+        if running_mean is not running_var:
+            raise ValueError("running_mean and running_var must either both be None or "
+                             "neither be None")
         return N.BatchNorm.apply(*inputs, plan=plan, eps=eps, **flags)
-    out = N.BatchNorm.apply(*inputs, plan=plan, eps=eps, **flags,
-                            running=(running_mean._data, running_var._data, momentum))
-    bump_versions([running_mean, running_var])  # changed in place: values saved from them
-    return out
+    # dated before the node is made: values other nodes saved from them are now stale
+    bump_versions([running_mean, running_var])
+    return N.BatchNorm.apply(*inputs, plan=plan, eps=eps, **flags,
+                             running=(running_mean._data, running_var._data, momentum))
 
 
 def instance_norm(input: Tensor, running_mean: Tensor | None = None,
@@ -125,10 +148,9 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     plan = N.channel_plan(shape, channels, per_sample=True)
     if running_mean is None or running_var is None:
         return N.InstanceNorm.apply(*_affine(x, weight, bias), plan=plan, eps=eps, **flags)
-    out = N.InstanceNorm.apply(*_affine(x, weight, bias), plan=plan, eps=eps, **flags,
-                               running=(running_mean._data, running_var._data, momentum))
-    bump_versions([running_mean, running_var])
-    return out
+    bump_versions([running_mean, running_var])  # before the node: see batch_norm
+    return N.InstanceNorm.apply(*_affine(x, weight, bias), plan=plan, eps=eps, **flags,
+                                running=(running_mean._data, running_var._data, momentum))
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,

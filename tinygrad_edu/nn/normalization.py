@@ -119,20 +119,25 @@ class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        tracked = self.num_batches_tracked
-        if self.training and self.track_running_stats and tracked is not None:
-            np.add(tracked._data, 1, out=tracked._data)
+        training, tracked = self.training, self.num_batches_tracked
+        if training and self.track_running_stats and tracked is not None:
+            tracked._data += 1  # in place: the state dict shares this memory
             if self.momentum is None:  # the cumulative moving average
-                factor = 1.0 / float(tracked._data)
-        use_batch = self.training or (self.running_mean is None and self.running_var is None)
-        keep = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if keep else None,
-                            self.running_var if keep else None, self.weight, self.bias,
+                factor = 1.0 / int(tracked._data)
+        if training:
+            if not self.track_running_stats:
+                return F.batch_norm(input, None, None, self.weight, self.bias, True, factor,
+                                    self.eps)
+            use_batch = True
+        else:
+            use_batch = self.running_mean is None and self.running_var is None
+        return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                             use_batch, factor, self.eps)
 
 
 def _dims(input: Any) -> int:
-    return len(input.shape) if hasattr(input, "shape") else 0
+    data = getattr(input, "_data", input)
+    return data.ndim if isinstance(data, np.ndarray) else len(getattr(data, "shape", ()))
 
 
 class BatchNorm1d(_BatchNorm):

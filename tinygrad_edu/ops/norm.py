@@ -113,6 +113,10 @@ class Normalize(Function):
 
     saved_from = (None, None, 0, 1)  # (x - mu or xhat, inv; or mu, inv), x, gamma
     differentiable_backward = True
+    # y = x a + c with a = gamma inv and c = beta - mu a, as PyTorch's CPU kernels for batch,
+    # instance and group norm compute it (so an infinite gamma gives their NaN, not +-inf);
+    # layer norm's kernel computes xhat gamma + beta
+    fold_affine = True
 
     @staticmethod
     def forward(ctx: Any, x: Array, *affine: Array, plan: Plan, eps: float,
@@ -130,7 +134,7 @@ class Normalize(Function):
         x3 = xs.reshape(n, g, k * s)
         out = np.empty(x.shape, x.dtype)
         y3 = out.reshape(n, g, k * s)
-        ctx.normalized = False  # saved[0] is x - mu (True: xhat)
+        ctx.form = "centered"  # saved[0] is x - mu ("xhat": xhat; "groups": mu)
         if fixed is not None:  # y = x a + c per channel (K = 1)
             mean, var = fixed
             inv = 1 / np.sqrt(var + eps)
@@ -151,17 +155,25 @@ class Normalize(Function):
         inv = 1 / np.sqrt(square_sum / count + eps)
         if running is not None:
             _update_running(running, mean, square_sum, count, plan.per_sample)
-        if gamma is None or k == 1:  # gamma constant over a statistic: y = (x - mu) (gamma inv)
-            scale = inv if gamma is None else gamma.reshape(g) * inv
-            np.multiply(centered, scale[..., None], out=y3)
-        else:  # gamma per (g, k): y = xhat gamma
+        out4 = out.reshape(n, g, k, s)
+        if ctx.fold_affine:  # y = x a + c per statistic and channel, a = gamma inv, c = beta - mu a
+            scale = inv[..., None] if gamma is None else inv[..., None] * gamma.reshape(g, k)
+            shift = mean[..., None] * scale
+            shift = -shift if beta is None else beta.reshape(g, k) - shift
+            np.multiply(xs.reshape(n, g, k, s), scale[..., None], out=out4)
+            out4 += shift[..., None]
+            if gamma is not None and k > 1:  # group norm, gamma varying inside a group
+                ctx.form = "groups"
+                ctx.saved = (mean, inv, x, gamma)
+                return out
+        elif gamma is None:  # layer norm: y = xhat gamma + beta
+            np.multiply(centered, inv[..., None], out=y3)
+        else:
             centered *= inv[..., None]
-            np.multiply(centered.reshape(n, g, k, s), gamma.reshape(g, k, 1),
-                        out=out.reshape(n, g, k, s))
-            ctx.normalized = True
-        if beta is not None:  # through a view: ``out[...] += beta`` would copy once more
-            shifted = out.reshape(n, g, k, s)
-            shifted += beta.reshape(g, k, 1)
+            np.multiply(centered.reshape(n, g, k, s), gamma.reshape(g, k, 1), out=out4)
+            ctx.form = "xhat"
+        if beta is not None and not ctx.fold_affine:
+            out4 += beta.reshape(g, k, 1)
         ctx.saved = (centered, inv, x, gamma)
         return out
 
@@ -194,7 +206,9 @@ class Normalize(Function):
             if need_b:
                 db = _sums(g3, False).reshape(ctx.bias_shape)
             return _present(ctx, dx, dw, db)
-        if not ctx.normalized:  # c = x - mu; gamma (if any) constant over each statistic
+        if ctx.form == "groups":
+            return _group_backward(ctx, g3, c, inv, x, gamma, (need_x, need_w, need_b))
+        if ctx.form == "centered":  # c = x - mu; gamma (if any) constant over each statistic
             sum_g = _sums(g3, ps)
             sum_g_xhat = _sums(g3, ps, c) * inv
             if need_w:
@@ -255,6 +269,35 @@ class Normalize(Function):
         return _present(ctx, dx.reshape(x.shape) if need[0] else None, dw, db)
 
 
+def _group_backward(ctx: Any, g3: Array, mean: Array, inv: Array, x: Array, gamma: Array,
+                    need: tuple[bool, bool, bool]) -> tuple[Array | None, ...]:
+    """Group norm with gamma per channel (inside a group), arranged as PyTorch's kernel:
+    with per-(n, c) sums of g x and g and per-(n, g) sums of gamma g x (sgx) and gamma g (sg),
+    dL/dx = inv gamma g + c2 x + c3,  c2 = (sg mu - sgx) inv^3 / M,  c3 = -c2 mu - sg inv / M
+    (the closed form above, expanded), and dL/dgamma = sum_n (sum g x - mu sum g) inv -- so
+    infinite weights give PyTorch's NaN positions too."""
+    n, g, k, s = ctx.plan.view
+    count = ctx.plan.stat_size
+    xs = x if x.flags.c_contiguous else np.ascontiguousarray(x)
+    x4, g4, gamma2 = xs.reshape(n, g, k, s), g3.reshape(n, g, k, s), gamma.reshape(g, k)
+    sum_gx, sum_g = np.einsum("ngks,ngks->ngk", g4, x4), np.einsum("ngks->ngk", g4)
+    dx = dw = db = None
+    if need[1]:
+        dw = np.einsum("ngk,ng->gk", sum_gx - sum_g * mean[..., None], inv).reshape(gamma.shape)
+    if need[2]:
+        db = np.add.reduce(sum_g, axis=0).reshape(ctx.bias_shape)
+    if need[0]:
+        sgx, sg = np.einsum("ngk,gk->ng", sum_gx, gamma2), np.einsum("ngk,gk->ng", sum_g, gamma2)
+        c2 = (sg * mean - sgx) * inv ** 3 / count
+        c3 = -c2 * mean - sg * inv / count
+        dx = np.empty(x.shape, x.dtype)
+        dx4 = dx.reshape(n, g, k, s)
+        np.multiply(g4, (inv[..., None] * gamma2)[..., None], out=dx4)
+        dx4 += x4 * c2[..., None, None]
+        dx4 += c3[..., None, None]
+    return _present(ctx, dx, dw, db)
+
+
 def _present(ctx: Any, dx: Any, dw: Any, db: Any) -> tuple[Any, ...]:
     """The gradients of the inputs the op was given: x, then gamma and beta where present."""
     grads: tuple[Any, ...] = (dx,)
@@ -283,6 +326,8 @@ class GroupNorm(Normalize):
 class LayerNorm(Normalize):
     """Layer norm (``F.layer_norm``): ``Normalize`` with a statistic per row over the
     normalized (last) dims; gamma and beta per element of those dims."""
+
+    fold_affine = False
 
 
 def channel_plan(shape: tuple[int, ...], groups: int, per_sample: bool) -> Plan:
