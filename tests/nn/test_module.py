@@ -614,3 +614,15 @@ def test_sequential_editing_matches_pytorch() -> None:
             str(list(m[1:3]._modules))]
 
     assert edit(nn) == edit(tnn)
+
+
+def test_a_reassigned_parameter_or_module_keeps_its_place_in_the_state_dict():
+    """As PyTorch: assigning a new Parameter (or Module) to an existing name replaces it in
+    place, so the state dict's key order does not change."""
+    layer = nn.Linear(2, 3)
+    layer.weight = nn.Parameter(tg.zeros(3, 2))
+    assert list(layer.state_dict()) == ["weight", "bias"]
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    model[0] = nn.Linear(2, 2)
+    setattr(model, "0", nn.Linear(2, 2))
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
