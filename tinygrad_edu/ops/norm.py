@@ -104,14 +104,15 @@ class Normalize(Function):
     With ``fixed`` (mu, var) -- evaluation mode -- y = x a + c per channel, a = gamma inv,
     c = beta - mu a:  dL/dx = a g,  dL/dgamma = sum of g xhat,  dL/dbeta = sum of g.
 
-    ``array_backward`` uses what the forward saved: x - mu (or xhat, where gamma varies inside
-    a statistic) and inv. ``backward`` -- run on Tensors under create_graph -- recomputes mu,
+    ``array_backward`` uses what the forward saved: x - mu and inv (layer norm with gamma: xhat;
+    group norm with gamma varying inside a group: mu, and x, see ``_group_backward``).
+    ``backward`` -- run on Tensors under create_graph -- recomputes mu,
     var and xhat from x with recorded ops (DESIGN: fused ops recompute their intermediates),
     so the second derivative flows through the statistics too; tests prove both forms equal.
     The optional running statistics (``running``) are updated in place during the forward.
     """
 
-    saved_from = (None, None, 0, 1)  # (x - mu or xhat, inv; or mu, inv), x, gamma
+    saved_from = (None, None, 0, 1)  # (x - mu, xhat or mu), inv, x, gamma
     differentiable_backward = True
     # y = x a + c with a = gamma inv and c = beta - mu a, as PyTorch's CPU kernels for batch,
     # instance and group norm compute it (so an infinite gamma gives their NaN, not +-inf);
