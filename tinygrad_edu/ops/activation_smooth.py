@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import Array, Function
-from .activation import stable_sigmoid
+from .activation import select, stable_sigmoid
 from .either import exp, is_array, value_of, where
 from .erf import INV_SQRT_2PI, cdf, normal_cdf, normal_pdf
 
@@ -195,13 +195,10 @@ class ELU(Function):
     def forward(ctx: Any, x: Array, alpha: float, scale: float, input_scale: float) -> Array:
         ctx.saved = (x,)
         ctx.coefficients = (alpha, scale, input_scale)
-        with np.errstate(over="ignore", invalid="ignore"):  # e^(cx) of large positive x: inf
-            out = np.multiply(x, input_scale, out=np.empty_like(x))  # (and inf * 0 at
-            np.expm1(out, out=out)  # alpha = 0), replaced by the positive branch below
-            out *= alpha * scale
-        positive = x > 0
-        np.copyto(out, x * scale if scale != 1 else x, where=positive)
-        return out
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # inf for large
+            out = _expm1_negative(x, input_scale)  # positive x (and inf * 0 at alpha = 0):
+            out *= alpha * scale  # replaced by the positive branch below
+        return select(x > 0, x * scale if scale != 1 else x, out)
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
@@ -215,7 +212,26 @@ class ELU(Function):
             # taken, and the second derivative is 0 at x = 0, as PyTorch's (its mask is x < 0)
             xv = value_of(x)
             slope = exp(where((xv < 0) | np.isnan(xv), x, 0.0) * c)
-        return where(negative, grad * (slope * (alpha * scale * c)), grad * scale)
+        pick = select if is_array(grad) else where
+        return pick(negative, grad * (slope * (alpha * scale * c)), grad * scale)
+
+
+def _expm1_negative(x: Array, c: float) -> Array:
+    """e^(cx) - 1, exact where cx <= 0 (the branch ELU uses; elsewhere finite or inf).
+
+    float32 with c > 0: 2 tanh(y/2) / (1 - tanh(y/2)), y = cx, within 2 ulps of expm1 for
+    y <= 0 (1 - tanh(y/2) is in [1, 2]: nothing cancels). NumPy's float32 tanh is vectorized
+    and its expm1 is not: measured 150 us against 700 us on 51,200 values.
+    """
+    if x.dtype != np.float32 or c <= 0:
+        out = np.multiply(x, c, out=np.empty_like(x))
+        return np.expm1(out, out=out)
+    t = np.multiply(x, 0.5 * c, out=np.empty_like(x))
+    np.tanh(t, out=t)
+    den = np.subtract(1, t, out=np.empty_like(t))
+    t *= 2
+    t /= den
+    return t
 
 
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -247,7 +263,7 @@ class Softplus(Function):
             with np.errstate(divide="ignore", invalid="ignore"):  # beta = 0: inf, as PyTorch
                 out /= beta
         if threshold != math.inf:
-            np.copyto(out, x, where=bx > threshold)
+            return select(bx > threshold, x, out)
         return out
 
     @staticmethod
@@ -261,7 +277,8 @@ class Softplus(Function):
         if not is_array(bx):  # recorded: from bx = threshold on, bx enters as a constant, so
             # the second derivative is 0 there, as PyTorch's (its mask is bx < threshold)
             bx = where((values < threshold) | np.isnan(values), bx, values)
-        return where(values > threshold, grad, grad * sigmoid(bx))
+        pick = select if is_array(grad) else where
+        return pick(values > threshold, grad, grad * sigmoid(bx))
 
 
 # ---------------------------------------------------------------------- Mish

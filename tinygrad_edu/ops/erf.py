@@ -4,20 +4,18 @@
     erf(x)  = 2/sqrt(pi) * integral_0^x e^(-t^2) dt        erfc(x) = 1 - erf(x)
     Phi(x)  = (1 + erf(x / sqrt 2)) / 2 = erfc(-x / sqrt 2) / 2
 
-Three regions of t = |x|, each a rational (or polynomial) approximation fitted for this file
-(a Lawson-weighted least-squares fit against mpmath at 40 digits; relative error of each fit
-below 1e-16, so what is left is float rounding):
+One formula for t = |x| >= 0, without regions (so no gathers, no selects):
 
-* t < 0.5:       erf(x)  = x * P(x^2)                          (P: degree 8)
-* 0.5 <= t < 4:  erfc(t) = e^(-t^2) * P(v) / Q(v),  v = (t - 0.5) / 3.5      (degree 7 / 7)
-* t >= 4:        erfc(t) = e^(-t^2) / (t sqrt(pi)) * (1 + u P(v) / Q(v)),  u = 1 / t^2,
-                 v maps u in [1/784, 1/16] to [0, 1]                (degree 5 / 5)
+    erfc(t) = e^(-t^2) erfcx(t),    erfcx(t) = P(v) / Q(v),   v = t / T
 
-(P and Q in v have terms of one sign on [0, 1], so Horner's rule adds without cancelling.)
-
-and erfc(-t) = 2 - erfc(t). erfc is computed directly in the tails, so it keeps its relative
-accuracy where it is tiny (erfc(10) = 2e-45), which 1 - erf would lose; far out (t > 27 in
-float64, t > 10 in float32) it underflows to 0. float32 inputs are computed in float32.
+with P and Q fitted for this file (Lawson-weighted least squares against mpmath at 40
+digits): degree 10 / 10 on [0, T = 27] for float64 (relative error of the fit 2e-17), degree
+5 / 5 on [0, T = 10.5] for float32 inputs, which are computed in float32 (2e-9). Every term of
+P and Q is positive on [0, 1], so Horner's rule adds without cancelling. Beyond T, erfc
+underflows (erfc(27.3) is below float64's smallest number, erfc(10.1) below float32's); t is
+clipped there so the polynomials cannot overflow. erfc(-t) = 2 - erfc(t). erfc keeps its
+relative accuracy where it is tiny (erfc(10) = 2e-45), which 1 - erf would lose; erf near 0 is
+x P(x^2) (degree 8), so it keeps its relative accuracy there too.
 """
 
 from __future__ import annotations
@@ -32,42 +30,44 @@ from .either import exp, is_array
 
 SQRT1_2 = math.sqrt(0.5)
 INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
-_INV_SQRT_PI = 1 / math.sqrt(math.pi)
 
 # highest power first (Horner's order)
+_ERFCX_P = (0.0028276111591498177, 421444512.1261648, 302807618.0585478, 106184878.72273861,
+            23537696.915133316, 3609393.3755187513, 395870.5863539919, 31067.697646596618,
+            1689.790616926549, 58.400239752415544, 1.0)
+_ERFCX_Q = (20168755609.246326, 14491238273.065557, 5095443693.5913515, 1136365118.6005783,
+            176198403.2080228, 19703830.513248187, 1600540.5425667046, 92847.42250208375,
+            3668.217820068954, 88.8664772639942, 1.0)
+_ERFCX32_P = (-0.006437092422560242, 344.2294543002931, 239.53284833294822,
+              75.35430667819351, 12.500677339503584, 1.0000000023072315)
+_ERFCX32_Q = (6405.865873473449, 4458.83002499356, 1430.4383533020543, 253.58632514269573,
+              24.348661162688366, 1.0)
 _SMALL = (1.4725865480556744e-06, -1.484584925970787e-05, 0.0001205333512435374,
           -0.0008548297753674967, 0.00522397737302147, -0.02686617063288793,
-          0.11283791670925353, -0.37612638903183474, 1.1283791670955126)
-_MID_P = (-8.071115788324992e-07, 1.0236074989797947, 4.600083906022071, 9.318159680690858,
-          10.855326867618473, 7.691561491359625, 3.171319193767393, 0.6156903441929259)
-_MID_Q = (6.349982293482541, 29.444489325711164, 62.14080037072969, 76.73073037905039,
-          59.50653460996696, 28.8489888510297, 8.06530445176264, 1.0)
-_TAIL_P = (-1.1235165494171542e-05, -0.0033460577572263094, -0.06363883166575526,
-           -0.3596919246034613, -0.7474652558129438, -0.49904640429309266)
-_TAIL_Q = (0.00038037742627203134, 0.01578033580726141, 0.18629790836701932,
-           0.8521624009771781, 1.5892163850021828, 1.0)
-_TAIL_LO, _TAIL_HI = 1 / 784, 1 / 16  # the u interval of the tail fit
+          0.11283791670925353, -0.37612638903183474, 1.1283791670955126)  # erf(x)/x in x^2
 
 
-def _horner(coefficients: tuple[float, ...], s: Array) -> Array:
-    """sum_k c_k s^(n-k), in place on one new array (Python floats keep s's dtype)."""
-    out = s * coefficients[0]
+def _horner(coefficients: tuple[float, ...], v: Array) -> Array:
+    """sum_k c_k v^(n-k), in place on one new array (Python floats keep v's dtype)."""
+    out = np.multiply(v, coefficients[0], out=np.empty_like(v))
     for c in coefficients[1:-1]:
         out += c
-        out *= s
+        out *= v
     out += coefficients[-1]
     return out
 
 
 def _exp_minus_square(t: Array) -> Array:
-    """e^(-t^2) without the rounding of t^2 (which alone costs t^2 ulps: 1e-13 at t = 26):
-    t = hi + lo with hi holding half the mantissa bits (Veltkamp's split), so hi^2 is exact
-    and e^(-t^2) = e^(-hi^2) e^(-lo (t + hi)). t is clipped at 30 first (e^-900 is 0 in
-    both dtypes: the split cannot overflow)."""
-    t = np.minimum(t, 30.0)
-    split = t * (134217729.0 if t.dtype == np.float64 else 4097.0)  # 2^27 + 1, 2^12 + 1
-    hi = split - (split - t)
-    lo = t - hi
+    """e^(-t^2) for t >= 0, without the rounding of t^2, which alone costs t^2 ulps (1e-13 at
+    t = 26 in float64): t = hi + lo with hi holding half the mantissa bits (Veltkamp's split),
+    so hi^2 is exact and e^(-t^2) = e^(-hi^2) e^(-lo (t + hi)). t is clipped at 30 first
+    (e^-900 is 0 in both dtypes), so nothing overflows."""
+    t = np.minimum(t, 30.0, out=np.empty_like(t))  # (out=: arrays also for 0-d inputs)
+    split = np.multiply(t, 134217729.0 if t.dtype == np.float64 else 4097.0,  # 2^27 + 1,
+                        out=np.empty_like(t))  # 2^12 + 1
+    hi = np.subtract(split, t, out=np.empty_like(t))
+    np.subtract(split, hi, out=hi)
+    lo = np.subtract(t, hi, out=split)
     lo *= t + hi
     np.negative(lo, out=lo)
     np.square(hi, out=hi)
@@ -77,88 +77,61 @@ def _exp_minus_square(t: Array) -> Array:
     return out
 
 
-def _erfc_big(t: Array) -> Array:
-    """erfc(t) for t >= 0.5 (and NaN / inf): the middle and the tail fits."""
-    out = np.empty_like(t)
-    tail = t >= 4
-    mid = ~tail  # NaN lands here and stays NaN
-    if mid.any():
-        tm = t[mid]
-        v = tm * (2 / 7)  # (t - 0.5) / 3.5 in [0, 1): all terms of P and Q of one sign
-        v -= 1 / 7
-        r = _horner(_MID_P, v)
-        r /= _horner(_MID_Q, v)
-        r *= _exp_minus_square(tm)
-        out[mid] = r
-    if tail.any():
-        tt = t[tail]
-        with np.errstate(under="ignore"):  # 1 / t^2 of a huge t: 0, as it should be
-            u = np.reciprocal(tt)
-            u *= u
-        v = u * (1 / (_TAIL_HI - _TAIL_LO))  # u's place in the fitted interval, [0, 1]
-        v -= _TAIL_LO / (_TAIL_HI - _TAIL_LO)
-        r = _horner(_TAIL_P, v)
-        r /= _horner(_TAIL_Q, v)
-        r *= u
-        r += 1
-        r *= _INV_SQRT_PI
-        r /= tt
-        r *= _exp_minus_square(tt)
-        out[tail] = r
+def _erfc_of_size(t: Array) -> Array:
+    """erfc(t) for t = |x| >= 0 (NaN stays NaN, inf gives 0), in t's dtype."""
+    single = t.dtype == np.float32
+    top = 10.5 if single else 27.0
+    v = np.minimum(t, top, out=np.empty_like(t))  # past the fit: e^(-t^2) is 0 there
+    v *= 1 / top
+    p, q = (_ERFCX32_P, _ERFCX32_Q) if single else (_ERFCX_P, _ERFCX_Q)
+    out = _horner(p, v)
+    out /= _horner(q, v)
+    out *= _exp_minus_square(t)
     return out
 
 
-def erfc(x: Array) -> Array:
+def _as_float(x: Any) -> Array:
+    x = np.asarray(x)
+    return x if x.dtype.kind == "f" else x.astype(np.float64)
+
+
+def erfc(x: Any) -> Array:
     """erfc(x) = 1 - erf(x), elementwise, accurate also where it is tiny (x > 1)."""
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        x = x.astype(np.float64)
-    out = np.empty_like(x)
-    t = np.abs(x)
-    small = t < 0.5
-    if small.any():
-        xs = x[small]
-        r = _horner(_SMALL, xs * xs)
-        r *= xs
-        np.subtract(1, r, out=r)
-        out[small] = r
-    big = ~small
-    if big.any():
-        xb = x[big]
-        e = _erfc_big(np.abs(xb))
-        negative = xb < 0
-        e[negative] = 2 - e[negative]  # erfc(-t) = 2 - erfc(t)
-        out[big] = e
+    x = _as_float(x)
+    out = _erfc_of_size(np.abs(x, out=np.empty_like(x)))
+    reflected = 2 - 2 * out  # erfc(-t) = 2 - erfc(t): out + (2 - 2 out) where x < 0
+    reflected *= x < 0  # (out is finite where x >= 0, so the mask multiplies no inf)
+    out += reflected
     return out
 
 
-def erf(x: Array) -> Array:
-    """erf(x), elementwise: x P(x^2) near 0, 1 - erfc(|x|) (with x's sign) elsewhere."""
-    x = np.asarray(x)
-    if x.dtype.kind != "f":
-        x = x.astype(np.float64)
-    out = np.empty_like(x)
-    t = np.abs(x)
+def erf(x: Any) -> Array:
+    """erf(x), elementwise: x P(x^2) for |x| < 0.5, sign(x) (1 - erfc(|x|)) elsewhere."""
+    x = _as_float(x)
+    t = np.abs(x, out=np.empty_like(x))
+    out = _erfc_of_size(t)
+    np.subtract(1, out, out=out)
+    np.copysign(out, x, out=out)
     small = t < 0.5
     if small.any():
         xs = x[small]
         r = _horner(_SMALL, xs * xs)
         r *= xs
         out[small] = r
-    big = ~small
-    if big.any():
-        xb = x[big]
-        e = np.subtract(1, _erfc_big(np.abs(xb)))
-        out[big] = np.copysign(e, xb, out=e)
     return out
 
 
 def normal_cdf(x: Array) -> Array:
     """Phi(x) = erfc(-x / sqrt 2) / 2: the probability that a standard normal is <= x.
     Accurate in both tails (Phi(-30) = 5e-198 in float64, not 0)."""
-    out = erfc(x * -SQRT1_2)
-    out *= 0.5
-    return out
+    half = np.abs(x, out=np.empty_like(x))
+    half *= SQRT1_2
+    half = _erfc_of_size(half)
+    half *= 0.5  # Phi(-|x|)
+    upper = 1 - 2 * half  # Phi(|x|) = 1 - Phi(-|x|): half + (1 - 2 half) where x > 0
+    upper *= x > 0
+    half += upper
+    return half
 
 
 class NormalCdf(Function):
