@@ -1,8 +1,26 @@
 """The differentiable ops, one ``Function`` per op, grouped by family.
 
 Each op's docstring states its local derivative; forward and backward sit side by side.
+``either.py`` holds the operations a backward may use on arrays and Tensors alike, ``windows.py``
+the strided im2col view that convolution and pooling share, ``erf.py`` the error function GELU
+needs.
 """
 
-from . import activation, elementwise, linalg, loss, reduce, shape
+from . import (
+    activation,
+    activation_smooth,
+    conv,
+    elementwise,
+    embedding,
+    linalg,
+    loss,
+    loss_distance,
+    loss_pointwise,
+    norm,
+    pool,
+    reduce,
+    shape,
+)
 
-__all__ = ["activation", "elementwise", "linalg", "loss", "reduce", "shape"]
+__all__ = ["activation", "activation_smooth", "conv", "elementwise", "embedding", "linalg",
+           "loss", "loss_distance", "loss_pointwise", "norm", "pool", "reduce", "shape"]
