@@ -180,6 +180,8 @@ class KLDiv(Function):
     def backward(ctx: Any, grad: Any) -> tuple[Any, Any]:
         x, t = ctx.saved
         scale = reduction_scale(grad, ctx.shape, ctx.reduction)
+        if tuple(scale.shape) != ctx.shape:  # x and t broadcast: give each gradient that shape
+            scale = scale * np.ones(ctx.shape, either.value_of(x).dtype)
         need_x, need_t = ctx.needs_input_grad
         grad_x = grad_t = None
         if ctx.log_target:
