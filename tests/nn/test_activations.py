@@ -710,3 +710,22 @@ def test_erf_edges() -> None:
     assert np.signbit(erf(np.array([-0.0]))[0])
     assert erf(np.zeros((0, 3))).shape == (0, 3) and erf(np.array(0.3)).shape == ()
     assert A.stable_sigmoid(np.array(0.0)).shape == ()
+
+
+@pytest.mark.parametrize("op", ["erf", "erfc"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_erf_ops_match_pytorch_to_the_second_derivative(op: str, dtype: Any) -> None:
+    from tinygrad_edu.ops.erf import Erf, Erfc
+
+    x0 = np.array([-30.0, -5.0, -1.3, -0.4, -0.0, 0.0, 1e-8, 0.3, 0.5, 2.0, 4.5, 9.0, 30.0,
+                   np.inf, -np.inf, np.nan], dtype)
+    results = []
+    for L in (TG, TORCH):
+        x = L.leaf(x0)
+        y = (Erf if op == "erf" else Erfc).apply(x) if not L.is_torch else getattr(torch, op)(x)
+        (g,) = L.mod.autograd.grad(y, x, grad_outputs=L.const(np.full(x0.shape, 0.7, dtype)),
+                                   create_graph=True)
+        (h,) = L.mod.autograd.grad(g.sum(), x)
+        results.append([L.numpy(t) for t in (y, g, h)])
+    for a, b in zip(*results, strict=True):
+        assert_matches(a, b, op)

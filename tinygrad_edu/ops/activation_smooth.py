@@ -26,7 +26,7 @@ from .erf import INV_SQRT_2PI, cdf, normal_cdf, normal_pdf
 
 
 def log1p_unit(e: Array) -> Array:
-    """log(1 + e) for e in [0, 1], overwriting ``e``.
+    """log(1 + e) for e in [0, 1] (``e`` may be overwritten).
 
     float32: log(u) - ((u - 1) - e) / u with u = 1 + e, exact to rounding (u - 1 - e is the
     rounding error of u, so this is log1p's first-order correction). NumPy's float32 log is

@@ -1,5 +1,6 @@
 """The error function and the standard normal CDF on NumPy arrays (NumPy has neither), and
-``NormalCdf``, the recorded op that GELU's second derivative runs through.
+``NormalCdf``, the recorded op that GELU's second derivative runs through (and ``Erf``,
+``Erfc``: the ops a ``Tensor.erf`` / ``erfc`` would apply).
 
     erf(x)  = 2/sqrt(pi) * integral_0^x e^(-t^2) dt        erfc(x) = 1 - erf(x)
     Phi(x)  = (1 + erf(x / sqrt 2)) / 2 = erfc(-x / sqrt 2) / 2
@@ -30,6 +31,7 @@ from .either import exp, is_array
 
 SQRT1_2 = math.sqrt(0.5)
 INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+_TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 
 # highest power first (Horner's order)
 _ERFCX_P = (0.0028276111591498177, 421444512.1261648, 302807618.0585478, 106184878.72273861,
@@ -162,3 +164,37 @@ def normal_pdf(x: Any) -> Any:
 def cdf(x: Any) -> Any:
     """Phi(x) on arrays or (recorded) Tensors."""
     return normal_cdf(x) if is_array(x) else NormalCdf.apply(x)
+
+
+class Erf(Function):
+    """z = erf(x).   dz/dx = 2/sqrt(pi) e^(-x^2).   (For a ``Tensor.erf``, as PyTorch's.)"""
+
+    saved_from = (0,)
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array) -> Array:
+        ctx.saved = (x,)
+        return erf(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (x,) = ctx.saved
+        return grad * (exp(x * x * -1.0) * _TWO_OVER_SQRT_PI)
+
+
+class Erfc(Function):
+    """z = erfc(x) = 1 - erf(x).   dz/dx = -2/sqrt(pi) e^(-x^2).   (For a ``Tensor.erfc``.)"""
+
+    saved_from = (0,)
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array) -> Array:
+        ctx.saved = (x,)
+        return erfc(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        (x,) = ctx.saved
+        return grad * (exp(x * x * -1.0) * -_TWO_OVER_SQRT_PI)
