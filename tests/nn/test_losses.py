@@ -682,6 +682,18 @@ def test_cosine_similarity_floors_each_norm_at_eps_as_torch_2() -> None:
     np.testing.assert_array_equal(v.grad.numpy(), np.zeros((1, 3)))
 
 
+def test_mixed_dtypes_promote_as_pytorch() -> None:
+    """cosine_similarity expands both inputs before mixing them, so a 0-d float64 x2 makes a
+    float64 result there (unlike result_type); pairwise_distance subtracts first (float32)."""
+    a, b = np.ones((2, 3), np.float32), np.array(2.0)
+    for fn in ("cosine_similarity", "pairwise_distance"):
+        kw = {"dim": -1} if fn == "cosine_similarity" else {}
+        ours = getattr(F, fn)(tg.tensor(a), tg.tensor(b), **kw)
+        theirs = getattr(tF, fn)(torch.tensor(a), torch.tensor(b), **kw)
+        assert ours.dtype == theirs.numpy().dtype, fn
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
 def test_legacy_size_average_and_reduce_map_as_pytorch() -> None:
     x, y = tg.randn(3, 2), tg.randn(3, 2)
     for size_average, reduce, expected in ((None, False, "none"), (False, None, "sum"),

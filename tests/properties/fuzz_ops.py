@@ -652,44 +652,91 @@ def _reduction(b: Builder) -> dict[str, Any]:
     return {} if r is None else {"reduction": r}
 
 
+def _has_classes(m: Meta) -> bool:
+    """Logits / log-probabilities: (C,), (N, C) or (N, C, d1, ...) with C > 0."""
+    return m.is_float and m.ndim >= 1 and m.shape[0 if m.ndim == 1 else 1] > 0
+
+
+def _class_leaf(b: Builder) -> int:
+    n, classes = b.choice((0, 1, 2, 3)), b.choice((1, 2, 3))
+    return b.leaf((n, classes) + tuple(b.choice((1, 2, 3)) for _ in range(b.integer(0, 2))))
+
+
+def class_targets(b: Builder, meta: Meta) -> tuple[np.ndarray, dict[str, Any]]:
+    """Class indices for logits of ``meta``'s shape, an ignore_index hitting none, some or all
+    of them, and a per-class weight (positive, one maybe 0) of the logits' dtype, or none."""
+    classes = meta.shape[0 if meta.ndim == 1 else 1]
+    shape = () if meta.ndim == 1 else meta.shape[:1] + meta.shape[2:]
+    rng = np.random.default_rng(b.integer(0, 10**6))
+    target = rng.integers(0, classes, size=shape)
+    params: dict[str, Any] = {}
+    how = b.choice(("default", "default", "class", "minus100", "all"))
+    if how == "class":
+        params["ignore_index"] = b.integer(0, classes - 1)
+    elif how == "minus100":  # the default ignore_index, used by some targets
+        target = np.where(rng.random(shape) < 0.4, -100, target)
+    elif how == "all":
+        params["ignore_index"] = b.choice((0, 5))
+        target = np.full(shape, params["ignore_index"])
+    return target, params | _class_weight(b, classes, meta)
+
+
+def _class_weight(b: Builder, classes: int, meta: Meta) -> dict[str, Any]:
+    if not b.flag(35):
+        return {}
+    rng = np.random.default_rng(b.integer(0, 10**6))
+    weight = rng.uniform(0.1, 3.0, size=classes)
+    if b.flag(25):
+        weight[rng.integers(0, classes)] = 0.0
+    return {"weight": weight.astype(meta.dtype)}
+
+
 def draw_cross_entropy(b: Builder) -> Drawn:
-    logits = b.operand(lambda m: m.is_float and m.ndim in (1, 2) and m.shape[-1] > 0,
-                       lambda: b.leaf((b.choice((0, 1, 2, 3)), b.choice((1, 2, 3)))))
+    logits = b.operand(_has_classes, lambda: _class_leaf(b))
     meta = b.meta(logits)
     params = _reduction(b)
-    classes = meta.shape[-1]
+    if b.flag(40):
+        params["label_smoothing"] = b.choice((0.1, 0.5, 1.0))
     if b.flag(55):  # class indices
-        rng = np.random.default_rng(b.integer(0, 10**6))
-        shape = meta.shape[:-1]
-        params["target"] = rng.integers(0, classes, size=shape)
-        params["as_tensor"] = b.flag()
+        target, options = class_targets(b, meta)
+        params.update(options, target=target, as_tensor=b.flag())
         return (logits,), params
     target = b.leaf(meta.shape, dtype=str(meta.dtype), kind="unit", requires_grad=b.flag(30))
-    return (logits, target), params
+    classes = meta.shape[0 if meta.ndim == 1 else 1]
+    return (logits, target), params | _class_weight(b, classes, meta)
+
+
+def _weight(lib: Lib, kw: dict[str, Any]) -> dict[str, Any]:
+    """The drawn constant weights (arrays) as tensors of the library."""
+    return {k: lib.const(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
 
 
 @op("cross_entropy", draw_cross_entropy)
 def apply_cross_entropy(lib: Lib, x: Any, probs: Any = None, target: Any = None,
                         as_tensor: bool = True, **kw: Any) -> Any:
     if probs is not None:
-        return lib.F.cross_entropy(x, probs, **kw)
-    return lib.F.cross_entropy(x, lib.index(np.asarray(target, np.int64), as_tensor), **kw)
+        return lib.F.cross_entropy(x, probs, **_weight(lib, kw))
+    return lib.F.cross_entropy(x, lib.index(np.asarray(target, np.int64), as_tensor),
+                               **_weight(lib, kw))
 
 
 def draw_nll(b: Builder) -> Drawn:
-    x = b.operand(lambda m: m.is_float and m.ndim == 2 and m.shape[1] > 0,
-                  lambda: b.leaf((b.choice((0, 1, 2, 3)), b.choice((1, 2, 3)))))
-    n, classes = b.meta(x).shape
-    rng = np.random.default_rng(b.integer(0, 10**6))
-    return (x,), {"target": rng.integers(0, classes, size=(n,)), **_reduction(b)}
+    x = b.operand(_has_classes, lambda: _class_leaf(b))
+    target, options = class_targets(b, b.meta(x))
+    return (x,), {"target": target, **options, **_reduction(b)}
 
 
 @op("nll_loss", draw_nll)
 def apply_nll(lib: Lib, x: Any, target: np.ndarray, **kw: Any) -> Any:
-    return lib.F.nll_loss(x, lib.index(target, True), **kw)
+    return lib.F.nll_loss(x, lib.index(np.asarray(target, np.int64), True), **_weight(lib, kw))
 
 
-def draw_pair_loss(kind: str, squash: bool = False) -> Callable[[Builder], Drawn]:
+def draw_pair_loss(kind: str, squash: bool = False, weight: str = ""
+                   ) -> Callable[[Builder], Drawn]:
+    """Input and target of one shape and dtype; ``weight``: "leaf" draws a third input of
+    that shape (weighted mse/l1/huber: PyTorch differentiates it), "constants" draws
+    constant ``weight`` / ``pos_weight`` arrays that broadcast to it (BCE)."""
+
     def draw(b: Builder) -> Drawn:
         x = b.operand()
         meta = b.meta(x)
@@ -700,35 +747,55 @@ def draw_pair_loss(kind: str, squash: bool = False) -> Callable[[Builder], Drawn
         params = _reduction(b)
         if squash:
             params["squash"] = b.choice(("sigmoid", "clamp", "none"))
+        if weight == "leaf" and b.flag(30):
+            w = b.leaf(meta.shape, dtype=str(meta.dtype), kind="positive",
+                       requires_grad=b.flag(40))
+            return (x, target, w), params
+        if weight == "constants":
+            rng = np.random.default_rng(b.integer(0, 10**6))
+            names = ("weight", "pos_weight") if kind == "unit" and not squash else ("weight",)
+            for name in names:
+                if b.flag(30):
+                    shape = meta.shape[b.integer(0, meta.ndim):]
+                    shape = tuple(1 if b.flag(30) else n for n in shape)
+                    params[name] = rng.uniform(0.0, 3.0, size=shape).astype(meta.dtype)
         return (x, target), params
 
     return draw
 
 
-@op("mse_loss", draw_pair_loss("values"))
-def apply_mse(lib: Lib, x: Any, y: Any, **kw: Any) -> Any:
-    return lib.F.mse_loss(x, y, **kw)
+@op("mse_loss", draw_pair_loss("values", weight="leaf"))
+def apply_mse(lib: Lib, x: Any, y: Any, w: Any = None, **kw: Any) -> Any:
+    return lib.F.mse_loss(x, y, **kw) if w is None else lib.F.mse_loss(x, y, weight=w, **kw)
 
 
-@op("l1_loss", draw_pair_loss("values"))
-def apply_l1(lib: Lib, x: Any, y: Any, **kw: Any) -> Any:
-    return lib.F.l1_loss(x, y, **kw)
+@op("l1_loss", draw_pair_loss("values", weight="leaf"))
+def apply_l1(lib: Lib, x: Any, y: Any, w: Any = None, **kw: Any) -> Any:
+    return lib.F.l1_loss(x, y, **kw) if w is None else lib.F.l1_loss(x, y, weight=w, **kw)
 
 
-@op("binary_cross_entropy", draw_pair_loss("unit", squash=True))
-def apply_bce(lib: Lib, x: Any, y: Any, squash: str, **kw: Any) -> Any:
+@op("binary_cross_entropy", draw_pair_loss("unit", squash=True, weight="constants"))
+def apply_bce(lib: Lib, x: Any, y: Any, squash: str, weight: Any = None, **kw: Any) -> Any:
     """p = sigmoid(x) or clamp(x, 0, 1) (exact 0 and 1 then: the eps clip), or x itself when
-    it already is a probability."""
+    it already is a probability. With a weight, PyTorch's side is its per-element loss (its
+    own or the documented clipped one, ``lib.bce``) times the weight, reduced: PyTorch's
+    definition of the weighted loss, against our fused weighted node."""
     if squash == "sigmoid":
         x = x.sigmoid()
     elif squash == "clamp":
         x = x.clamp(0.0, 1.0)
-    return lib.bce(x, y, **kw)
+    if weight is None:
+        return lib.bce(x, y, **kw)
+    if lib.name != "torch":
+        return lib.F.binary_cross_entropy(x, y, weight=lib.const(weight), **kw)
+    loss = lib.bce(x, y, reduction="none") * lib.const(weight)
+    reduction = kw.get("reduction", "mean")
+    return loss.mean() if reduction == "mean" else loss.sum() if reduction == "sum" else loss
 
 
-@op("bce_with_logits", draw_pair_loss("unit"))
+@op("bce_with_logits", draw_pair_loss("unit", weight="constants"))
 def apply_bce_logits(lib: Lib, x: Any, y: Any, **kw: Any) -> Any:
-    return lib.F.binary_cross_entropy_with_logits(x, y, **kw)
+    return lib.F.binary_cross_entropy_with_logits(x, y, **_weight(lib, kw))
 
 
 @op("penalty", lambda b: ((b.operand(),), {"kind": b.choice(("l1", "l2")),

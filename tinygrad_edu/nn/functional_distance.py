@@ -66,7 +66,13 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
     clamp under no_grad there): at x1 = 0 the gradient for x1 is x2 / (eps ||x2||), and the
     norm's own derivative is 0 there."""
     fn = "cosine_similarity"
-    a, b = _floats(x1, x2, fn)
+    a, b = _as_tensor(x1), _as_tensor(x2)
+    if a._data.dtype.kind == "f" and b._data.dtype.kind == "f":
+        # PyTorch expands both before it mixes them: a 0-d float64 x2 makes the result float64
+        dtype = np.promote_types(a._data.dtype, b._data.dtype)
+        a, b = (t if t._data.dtype == dtype else t.to(dtype) for t in (a, b))
+    else:
+        a, b = _floats(a, b, fn)
     shape = _broadcast_shape(fn, a, b)
     if a.shape != shape:
         a = a.broadcast_to(shape)
