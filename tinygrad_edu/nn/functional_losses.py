@@ -194,11 +194,14 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     if (weight is None and not label_smoothing and logits._data.ndim == 2
             and target_data.dtype.kind in "iu"):  # the plain case, the hot path: as before
         n, classes = logits._data.shape
-        if _class_indices(target_data, (n,), classes, "cross_entropy", ignore_index) is None:
+        valid = _class_indices(target_data, (n,), classes, "cross_entropy", ignore_index)
+        if valid is None:
             # keep the caller's tensor when it is one (a graph picture can then show its name)
             if not isinstance(target, Tensor):
                 target = _make(target_data, False)
             return Loss.CrossEntropy.apply(logits, target, reduction=reduction)
+        return Loss.CrossEntropyIndexed.apply(logits, _make(target_data, False),
+                                              reduction=reduction, smoothing=0.0, valid=valid)
     return _cross_entropy(logits, target, target_data, weight, ignore_index, reduction,
                           label_smoothing)
 
