@@ -10,10 +10,11 @@ mapped by PyTorch's rule (None counts as True; ``reduce=False`` is 'none', else
 ``size_average=False`` is 'sum', else 'mean') with PyTorch's warning, and must be bools.
 
 Differences from PyTorch, on purpose: input and target of the elementwise losses must have one
-shape (PyTorch broadcasts with a warning); a weight must have the input's dtype for the
-class-index losses (PyTorch's rule there; with probability targets PyTorch would promote);
-``label_smoothing`` outside [0, 1] is an error (PyTorch ignores a negative one); integer class
-targets of any signed or small unsigned type are accepted (PyTorch: int64 or uint8).
+shape (PyTorch broadcasts with a warning); a class weight must have the input's dtype (PyTorch's
+rule for class indices; with probability targets PyTorch would promote), and probability targets
+are cast to the logits' dtype (PyTorch promotes); ``label_smoothing`` outside [0, 1] is an error
+(PyTorch ignores a negative one); integer class targets of any signed or small unsigned type are
+accepted (PyTorch: int64 or uint8); ``binary_cross_entropy`` clips at ``eps`` (see there).
 """
 
 from __future__ import annotations
