@@ -152,7 +152,8 @@ def draw_case(draw: Any, name: str, special: bool = True, dtype: Any = None,
     x = draw(hnp.arrays(dtype, shape, elements=elements))
     extras = [e.astype(dtype) for e in act.extras(shape, draw)]
     grad = draw(hnp.arrays(dtype, shape, elements=st.floats(-2, 2, width=width)))
-    if special and grad.size and draw(st.booleans()):  # a NaN gradient stays out of zeros
+    if special and grad.size and draw(st.booleans()):  # a NaN incoming gradient: the zeros
+        # of selected branches must stay zeros (select, not multiply), as PyTorch
         grad.flat[draw(st.integers(0, grad.size - 1))] = np.nan
     return x, extras, grad, option
 
