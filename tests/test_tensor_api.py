@@ -446,3 +446,21 @@ def test_float32_model_stays_float32_end_to_end():
         for p in params:
             p.sub_(p.grad * np.float64(0.1))
             assert p.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["erf", "erfc"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_erf_and_erfc_methods_match_pytorch(name, dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array([-30.0, -3.0, -0.5, -0.0, 0.0, 0.25, 1.0, 4.0, 30.0, np.inf, -np.inf, np.nan])
+    x = x.astype(dtype) if dtype != np.int64 else np.array([-3, 0, 1, 2])
+    ours = tg.tensor(x, requires_grad=dtype != np.int64)
+    theirs = torch.tensor(x, requires_grad=dtype != np.int64)
+    out, expected = getattr(ours, name)(), getattr(theirs, name)()
+    assert out.dtype == (np.float32 if dtype == np.int64 else dtype)
+    np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy(), rtol=1e-6,
+                               atol=1e-7)
+    if dtype != np.int64:
+        out.sum().backward()
+        expected.sum().backward()
+        np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-6, atol=0)

@@ -14,6 +14,7 @@ from ._typing import PyFloat, PyInt, Scalar, TensorFields
 from .dtypes import scalar_dtype
 from .ops import activation as A
 from .ops import elementwise as E
+from .ops import erf as Erf
 from .ops.either import sgn
 
 if TYPE_CHECKING:
@@ -61,6 +62,14 @@ class Math(TensorFields):
         return E.Clamp.apply(x, low=low, high=high)
 
     clip = clamp
+
+    def erf(self) -> Tensor:
+        """erf(x); derivative 2/sqrt(pi) e^(-x^2) (integers become float32, as PyTorch)."""
+        return Erf.Erf.apply(self if self._data.dtype.kind == "f" else self.float())
+
+    def erfc(self) -> Tensor:
+        """1 - erf(x), accurate in the tail; derivative -2/sqrt(pi) e^(-x^2)."""
+        return Erf.Erfc.apply(self if self._data.dtype.kind == "f" else self.float())
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 per element (0 at NaN, as PyTorch); a constant (its derivative is 0

@@ -14,6 +14,7 @@ import numpy as np
 from ..autograd import Array, Function
 from . import either
 from .activation import stable_sigmoid
+from .activation_smooth import LogSigmoid
 from .loss import reduce_loss, reduction_scale
 
 
@@ -22,27 +23,9 @@ def log_sigmoid_array(x: Array) -> Array:
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
 
 
-class LogSigmoid(Function):
-    """z = log sigma(x) = min(x, 0) - log(1 + e^-|x|).   dz/dx = sigma(-x) = 1 - sigma(x).
-
-    The recorded form of ``log_sigmoid_array``, which BinaryCrossEntropyWithLogits' target
-    gradient needs under create_graph (its derivative is a recorded sigmoid again)."""
-
-    saved_from = (0,)
-    differentiable_backward = True
-
-    @staticmethod
-    def forward(ctx: Any, x: Array) -> Array:
-        ctx.saved = (x,)
-        return log_sigmoid_array(x)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Any) -> Any:
-        (x,) = ctx.saved
-        return grad * (stable_sigmoid(-x) if either.is_array(x) else (-x).sigmoid())
-
-
 def log_sigmoid(x: Any) -> Any:
+    """log sigma(x) of an array, or recorded (activation_smooth.LogSigmoid) for a Tensor: the
+    target gradient of BinaryCrossEntropyWithLogits needs it under create_graph."""
     return log_sigmoid_array(x) if either.is_array(x) else LogSigmoid.apply(x)
 
 
