@@ -65,11 +65,11 @@ class Math(TensorFields):
 
     def erf(self) -> Tensor:
         """erf(x); derivative 2/sqrt(pi) e^(-x^2) (integers become float32, as PyTorch)."""
-        return Erf.Erf.apply(self if self._data.dtype.kind == "f" else self.float())
+        return Erf.Erf.apply(self if self._data.dtype.kind == "f" else self.to(np.float32))
 
     def erfc(self) -> Tensor:
         """1 - erf(x), accurate in the tail; derivative -2/sqrt(pi) e^(-x^2)."""
-        return Erf.Erfc.apply(self if self._data.dtype.kind == "f" else self.float())
+        return Erf.Erfc.apply(self if self._data.dtype.kind == "f" else self.to(np.float32))
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 per element (0 at NaN, as PyTorch); a constant (its derivative is 0
