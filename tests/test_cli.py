@@ -39,7 +39,7 @@ def test_logistic_and_autoencoder_presets_run(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "--model", "cnn"], "invalid choice: 'cnn'"),
+    (["train", "--model", "transformer"], "invalid choice: 'transformer'"),
     (["train", "--lr", "-1"], "must be > 0"),
     (["train", "--hidden", "a,b"], "comma-separated integers"),
     (["train", "--dropout", "1.5"], "argument --dropout: must be in [0, 1)"),
@@ -153,7 +153,9 @@ BAD_TRAIN = [
     pytest.param(["--positive", "-1"], ["--positive", ">= 0"], id="positive-negative"),
     pytest.param(["--model", "logistic", "--positive", "42"],
                  ["--positive 42", "not a class of xor", "0 to 1"], id="positive-absent"),
-    pytest.param(["--model", "cnn"], ["--model", "invalid choice: 'cnn'"], id="model-unknown"),
+    pytest.param(["--model", "rnn"], ["--model", "invalid choice: 'rnn'"], id="model-unknown"),
+    pytest.param(["--model", "cnn"], ["--model cnn takes 28x28 images", "not xor"],
+                 id="cnn-on-points"),
     pytest.param(["--dataset", "imagenet"], ["--dataset", "invalid choice"], id="dataset-unknown"),
     pytest.param(["--optimizer", "lbfgs"], ["--optimizer", "invalid choice"], id="optim-unknown"),
     pytest.param(["--activation", "gelu"], ["--activation", "invalid choice"], id="act-unknown"),
@@ -222,6 +224,32 @@ def test_empty_dataset_split_is_one_line(capsys, tmp_path):
     code, _, err = call(capsys, "train", "--dataset", "mnist", "--data-dir", str(root),
                         "--out", str(tmp_path / "run"))
     assert_one_line_error(code, err, "training split", "no samples")
+
+
+def test_train_model_cnn_on_images_and_its_graph(tmp_path):
+    """``--model cnn`` trains the LeNet-style CNN (tinygrad_edu.models.lenet_bn) on 28x28
+    images: here a tiny IDX dataset written by the test, one epoch."""
+    import numpy as np
+
+    from tinygrad_edu.data import write_idx
+
+    root = tmp_path / "mnist"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 96), ("t10k", 40)):
+        write_idx(root / f"{split}-images-idx3-ubyte",
+                  rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+        write_idx(root / f"{split}-labels-idx1-ubyte", rng.integers(0, 10, n, dtype=np.uint8))
+    result = run("train", "--model", "cnn", "--dataset", "mnist", "--data-dir", str(root),
+                 "--epochs", "1", "--batch-size", "32", "--out", str(tmp_path / "run"))
+    assert result.returncode == 0, result.stderr
+    assert "cnn on mnist: 96 train / 40 test samples, 421738 parameters" in result.stdout
+    assert "test accuracy:" in result.stdout
+    graph = run("graph", "--model", "cnn", "--batch-size", "2", "--out",
+                str(tmp_path / "cnn.dot"))
+    assert graph.returncode == 0, graph.stderr
+    dot = (tmp_path / "cnn.dot").read_text()
+    assert "<B>conv1</B> (Conv2d)" in dot and "<B>BatchNorm</B>" in dot
 
 
 BAD_GRAPH = [
