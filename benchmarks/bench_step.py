@@ -677,9 +677,9 @@ def _us(stats: Mapping[str, float] | None) -> str:
     return f"{stats['median']:.{digits}f} ({stats['min']:.{digits}f}–{stats['max']:.{digits}f})"
 
 
-def _ratio_text(value: float, target: float) -> str:
+def _ratio_text(value: float, target: float | None) -> str:
     """The ratio with two decimals, or three where two would print a miss as the target."""
-    digits = 3 if round(value, 2) == target and value > target else 2
+    digits = 3 if target is not None and round(value, 2) == target and value > target else 2
     return f"{value:.{digits}f}"
 
 
@@ -812,13 +812,15 @@ def render_png(report: Mapping[str, Any], path: Path) -> bool:
 
     fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.4), squeeze=False)
     for ax, (ratio, title, target_field) in zip(axes[0], panels, strict=True):
+        # a model without a target for this ratio (G against PyTorch) draws no target line
         targets = [report["models"][key][target_field] for key in models]
+        known = [t for t in targets if t is not None] or [1.0]
         per_threads = {t: [report["threads"][t]["models"][key]["ratios"][ratio] for key in models]
                        for t in thread_counts}
         highest = max(r["median"] for rs in per_threads.values() for r in rs)
         # One very slow configuration must not flatten the others: cap the axis at 2.5x the
         # largest target and print the true value of a clipped bar.
-        top = min(max(highest, *targets) * 1.2, max(targets) * 2.5)
+        top = min(max(highest, *known) * 1.2, max(known) * 2.5)
         for t_index, (threads, ratios) in enumerate(per_threads.items()):
             offsets = [i - 0.4 + width * (t_index + 0.5) for i in range(len(models))]
             values = [r["median"] for r in ratios]
@@ -834,6 +836,8 @@ def render_png(report: Mapping[str, Any], path: Path) -> bool:
                         ha="center", va="center", fontsize=7.5, color="white",
                         fontweight="bold")
         for i, target in enumerate(targets):
+            if target is None:
+                continue
             ax.hlines(target, i - 0.45, i + 0.45, colors="#C00000", linestyles="--",
                       linewidth=1.6, label="target (at most)" if i == 0 else None, zorder=3)
         ax.axhline(1.0, color="#999999", linewidth=0.8, zorder=0)

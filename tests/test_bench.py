@@ -238,7 +238,8 @@ def test_import_tinygrad_edu_loads_neither_bench_nor_torch():
 
 def test_the_package_keeps_only_the_step_builder():
     lines = (ROOT / "tinygrad_edu" / "bench.py").read_text().count("\n")
-    assert lines < 200, lines  # timing, processes and reports live in benchmarks/
+    # the seven models' step builders; timing, processes and reports live in benchmarks/
+    assert lines < 300, lines
 
 
 # --------------------------------------------------------------------------- peak memory
