@@ -23,6 +23,11 @@ model  network                                         batch  target
 M1     MLP 784-2048-2048-10, ReLU, cross-entropy, SGD  4096   ours <= 1.15 x closed form
 M2     MLP of 20 Linear layers 1024 wide, ReLU:        256    ours <= PyTorch
        784-1024 (x19)-10, cross-entropy, SGD
+F      the step benchmark's model F: the LeNet-style   64     ours <= PyTorch (issue 13)
+       CNN with batch norm, Adam (measured without
+       dropout: each library draws its own masks, and
+       the loss check needs equal losses; the masks
+       are (64, 128), a few KiB)
 =====  ==============================================  =====  ===========================
 
 Before any figure is written, the three implementations' loss sequences must agree (the
@@ -42,7 +47,7 @@ import json
 import resource
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +63,7 @@ from bench_step import (  # noqa: E402
     run_worker,
 )
 
+from tinygrad_edu.bench import MODELS as STEP_MODELS  # noqa: E402
 from tinygrad_edu.bench import ModelSpec, build_steps, load_torch, make_problem  # noqa: E402
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results"
@@ -93,6 +99,7 @@ MODELS: dict[str, MemoryModel] = {
         ModelSpec("M2", "(quick) MLP 20 layers x 64 ReLU, batch 32, SGD",
                   (784,) + (64,) * 19 + (10,), "relu", "sgd", 0.01, 32),
         "ours/torch", 1.0),
+    "F": MemoryModel(STEP_MODELS["F"], replace(STEP_MODELS["F"], batch=8), "ours/torch", 1.0),
 }
 RATIOS = {"ours/closed": ("tinygrad_edu", "closed_form"), "ours/torch": ("tinygrad_edu", "torch"),
           "torch/closed": ("torch", "closed_form")}
@@ -116,7 +123,7 @@ def measure(spec: ModelSpec, implementation: str, steps: int = STEPS) -> dict[st
     gc.collect()
     after_imports = proc_status_kib()["VmRSS"]
     problem = make_problem(spec)
-    step = build_steps(problem, torch, (implementation,))[implementation]
+    step = build_steps(problem, torch, (implementation,), dropout=False)[implementation]
     del problem  # the step keeps what it uses: its own copy of the weights, the batch
     gc.collect()
     setup = proc_status_kib()

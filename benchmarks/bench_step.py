@@ -863,7 +863,8 @@ def render_png(report: Mapping[str, Any], path: Path) -> bool:
 
 def _short(spec: ModelSpec) -> str:
     """``784-512-10`` over ``Adam``: a tick label narrow enough for five models side by side."""
-    net = "-".join(str(s) for s in spec.sizes)
+    net = {"cnn": "CNN", "mlp_bn": "-".join(str(s) for s in spec.sizes) + "\nBN"}.get(
+        spec.kind, "-".join(str(s) for s in spec.sizes))
     return f"{net}\n{'Adam' if spec.optimizer == 'adam' else 'SGD'}"
 
 

@@ -44,3 +44,19 @@ def test_readme_test_command_is_the_ci_command():
     assert first_block[1].strip() in ci
     setup = first_block[0]
     assert "pip install torch==2.13.0" in setup and "pip install torch==2.13.0" in ci
+
+
+def test_readme_cnn_runs_as_pytorch_examples_net():
+    """The README's CNN block (pytorch/examples' MNIST net, imports changed) builds and runs:
+    log-probabilities (N, 10) for a batch of 28x28 images, and a gradient for every layer."""
+    import numpy as np
+
+    namespace: dict = {"__name__": "readme"}
+    exec(compile(_code("## A CNN, and the everyday layer set"), "README.md", "exec"), namespace)
+    tg = namespace["torch"]
+    model = namespace["Net"]()
+    out = model(tg.rand(3, 1, 28, 28))
+    assert out.shape == (3, 10)
+    np.testing.assert_allclose(np.exp(out.detach().numpy()).sum(axis=1), 1.0, rtol=1e-5)
+    out[:, 0].sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
