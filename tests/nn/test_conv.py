@@ -427,7 +427,7 @@ BAD_CALLS = [
                                                   output_padding=2),
      RuntimeError, "output padding must be smaller than either stride or dilation"),
     ("output too small", lambda: F.conv_transpose2d(tg.tensor(X2[:, :, :2, :2]),
-                                                    tg.tensor(W2[:3, :, :1, :1]), padding=1),
+                                                    tg.tensor(W2[:3, :, :1, :1]), padding=2),
      RuntimeError, "Output size is too small"),
     ("transpose padding string", lambda: F.conv_transpose2d(tg.tensor(X2), tg.tensor(W2[:3]),
                                                             padding="same"),
@@ -473,3 +473,18 @@ def test_only_the_gradients_asked_for(name: str, wanted: tuple[bool, bool, bool]
         assert (a.grad is None) == (not r)
         if r:
             np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_a_transposed_convolution_to_an_empty_output_is_empty_as_pytorch():
+    """Output size 0 (not negative) is an empty result in PyTorch's float32 path, and here in
+    every dtype (found by the long fuzz run, where this raised; PyTorch's float64 path raises
+    instead)."""
+    x = np.random.default_rng(0).normal(size=(2, 1, 2)).astype(np.float32)
+    w = np.random.default_rng(1).normal(size=(1, 2, 1)).astype(np.float32)
+    ours = tg.tensor(x, requires_grad=True)
+    out = F.conv_transpose1d(ours, tg.tensor(w), padding=1, dilation=2)
+    theirs = torch.nn.functional.conv_transpose1d(torch.tensor(x), torch.tensor(w), padding=1,
+                                                  dilation=2)
+    assert out.shape == tuple(theirs.shape) == (2, 2, 0)
+    out.sum().backward()
+    assert ours.grad.shape == x.shape and not ours.grad.numpy().any()

@@ -788,3 +788,15 @@ def test_unflatten_errors() -> None:
     with pytest.raises(IndexError):
         nn.Unflatten(2, (1, 1))(tg.zeros(2, 6))
     assert nn.Unflatten(0, (0, 5))(tg.zeros(0, 6)).shape == (0, 5, 6)
+
+
+@pytest.mark.parametrize("p", [0.5, 2.0, 3.0])
+def test_normalize_of_a_vector_holding_nan_is_nan_as_pytorch(p):
+    """A NaN element makes the norm NaN, so the whole vector normalizes to NaN (the zero-norm
+    branch tested ``> 0``, which NaN fails, and gave 2e12 here: found by the long fuzz run)."""
+    torch = pytest.importorskip("torch")
+    x = np.array([[np.nan, 2.0], [np.inf, 1.0], [0.0, 0.0]])
+    with np.errstate(invalid="ignore"):
+        ours = F.normalize(tg.tensor(x), p=p, dim=1).numpy()
+    theirs = torch.nn.functional.normalize(torch.tensor(x), p=p, dim=1).numpy()
+    np.testing.assert_array_equal(ours, theirs)

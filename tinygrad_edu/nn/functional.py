@@ -398,7 +398,8 @@ def _vector_norm(x: Tensor, p: float, dims: tuple[int, ...]) -> Tensor:
     """||x||_p over ``dims`` (kept as size 1), written with recorded ops so that it has
     derivatives of every order. Where the norm (or, for p < 1, an element) is 0, the
     derivative is taken as 0, as PyTorch's norm backward does: the branch that would give
-    0 * inf is selected away (``where`` twice: the unused branch sees a harmless 1)."""
+    0 * inf is selected away (``where`` twice: the unused branch sees a harmless 1). The tests
+    are ``!= 0``, not ``> 0``: a NaN element must reach the norm (and make it NaN, as PyTorch's)."""
     if p == 0:  # the count of non-zero elements: piecewise constant, derivative 0
         count = (x._data != 0).sum(axis=dims, keepdims=True)
         return _make(np.asarray(count, dtype=x.dtype), False)
@@ -411,18 +412,18 @@ def _vector_norm(x: Tensor, p: float, dims: tuple[int, ...]) -> Tensor:
         return a.sum(dims, keepdim=True)
     if p == 2:
         s = (x * x).sum(dims, keepdim=True)
-        nonzero = s._data > 0
+        nonzero = s._data != 0
         return s.where(_make(nonzero, False), 1.0).sqrt().where(_make(nonzero, False), 0.0)
     if 0 < p < 1:  # d(a^p)/da = p a^(p - 1) is infinite at 0: take 0 there
-        nz = _make(a._data > 0, False)
+        nz = _make(a._data != 0, False)
         a_p = (a.where(nz, 1.0) ** p).where(nz, 0.0)
     else:
         a_p = a**p
     s = a_p.sum(dims, keepdim=True)
     if p < 0:
         return s ** (1.0 / p)
-    positive = _make(s._data > 0, False)
-    return (s.where(positive, 1.0) ** (1.0 / p)).where(positive, 0.0)
+    nonzero = _make(s._data != 0, False)
+    return (s.where(nonzero, 1.0) ** (1.0 / p)).where(nonzero, 0.0)
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int | Sequence[int] = 1, eps: float = 1e-12,

@@ -205,7 +205,7 @@ def _conv_transpose(op: str, nd: int, input: Tensor, weight: Tensor, bias: Tenso
     kernel, blocks = tuple(weight.shape[2:]), tuple(x.shape[2:])
     spatial = tuple((i - 1) * s - 2 * p + d * (k - 1) + e + 1 for i, s, p, d, k, e
                     in zip(blocks, stride_, pad, dilation_, kernel, extra, strict=True))
-    if any(n < 1 for n in spatial):
+    if any(n < 0 for n in spatial):  # an empty output (size 0) is PyTorch's result too
         raise RuntimeError(f"{op}: Given input size per channel: ({_sizes(blocks)}). "
                            f"Calculated output size per channel: ({_sizes(spatial)}). Output "
                            "size is too small")
