@@ -40,6 +40,23 @@ def _momentum(layer: str, momentum: Any) -> float | None:
     return None if momentum is None else _real_arg(layer, "momentum", momentum)
 
 
+def _affine_parameters(module: Module, affine: bool, shape: tuple[int, ...], dtype: np.dtype,
+                       bias: bool) -> None:
+    """``weight`` (ones) and ``bias`` (zeros) of ``shape`` when ``affine``, else None (as
+    PyTorch registers them: the names exist either way)."""
+    module.register_parameter("weight", Parameter(np.ones(shape, dtype)) if affine else None)
+    module.register_parameter("bias", Parameter(np.zeros(shape, dtype)) if affine and bias
+                              else None)
+
+
+def _reset_affine(module: Any) -> None:
+    """PyTorch's init of a normalization's affine map: weight 1, bias 0 (in place)."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class _NormBase(Module):
     """What batch and instance norm share: per-channel ``weight`` and ``bias`` (``affine``) and
     the running statistics (``track_running_stats``): ``running_mean`` (zeros),
@@ -63,15 +80,7 @@ class _NormBase(Module):
         self.track_running_stats = bool(track_running_stats)
         dt = _float_dtype(name, device, dtype)
         c = self.num_features
-        if self.affine:
-            self.weight = Parameter(np.ones(c, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(c, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.affine, (c,), dt, bias)
         if self.track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(c, dt)))
             self.register_buffer("running_var", Tensor(np.ones(c, dt)))
@@ -91,10 +100,7 @@ class _NormBase(Module):
     def reset_parameters(self) -> None:
         """The running statistics reset, weight = 1 and bias = 0 (PyTorch's init)."""
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)  # type: ignore[arg-type]
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def _check_input_dim(self, input: Tensor) -> None:
         raise NotImplementedError
@@ -238,22 +244,11 @@ class LayerNorm(Module):
         self.eps = _real_arg("LayerNorm", "eps", eps)
         self.elementwise_affine = bool(elementwise_affine)
         dt = _float_dtype("LayerNorm", device, dtype)
-        if self.elementwise_affine:
-            self.weight = Parameter(np.ones(self.normalized_shape, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(self.normalized_shape, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.elementwise_affine, self.normalized_shape, dt, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.elementwise_affine:
-            init.ones_(self.weight)  # type: ignore[arg-type]
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -286,22 +281,11 @@ class GroupNorm(Module):
         self.eps = _real_arg("GroupNorm", "eps", eps)
         self.affine = bool(affine)
         dt = _float_dtype("GroupNorm", device, dtype)
-        if self.affine:
-            self.weight = Parameter(np.ones(channels, dt))
-            if bias:
-                self.bias = Parameter(np.zeros(channels, dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.affine, (channels,), dt, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.affine:
-            init.ones_(self.weight)  # type: ignore[arg-type]
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
