@@ -190,7 +190,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         raise TypeError(f"dropout needs a floating point tensor, got dtype {x.dtype}")
     if p == 1.0:
         return x * 0.0
-    return x * _make(_keep_mask(x, x.shape, p).astype(x.dtype, copy=False), False)
+    return x * _make(_keep_mask(x, x.shape, p), False)
 
 
 def _feature_dropout(x: Tensor, p: float, training: bool, alpha: bool = False) -> Tensor:
