@@ -14,9 +14,13 @@ import numpy as np
 
 from . import autograd
 from ._checks import dim_index
+from ._tensor_arrange import Arrange
+from ._tensor_indexing import Indexing
 from ._tensor_inplace import InPlace
 from ._tensor_math import Math
+from ._tensor_pointwise import Pointwise
 from ._tensor_reductions import Reductions
+from ._tensor_scans import Scans
 from ._tensor_shape import ShapeOps
 from ._typing import DTypeLike, PyBool, PyFloat, PyInt
 from .autograd import AccumulateGrad, Array, Function, Node
@@ -60,7 +64,7 @@ def _make(data: Array, requires_grad: bool) -> Tensor:
 _new = object.__new__
 
 
-class Tensor(ShapeOps, Reductions, Math, InPlace):
+class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Arrange):
     """An n-dimensional array with reverse-mode autodiff.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: Python numbers and lists become float32
