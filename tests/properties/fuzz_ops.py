@@ -805,13 +805,17 @@ def apply_penalty(lib: Lib, w: Any, kind: str, lam: float | None) -> Any:
 
 
 # the layer families register their ops in their own files (each imports ``op`` from here)
-from . import (  # noqa: E402, F401  # noqa: E402, F401
+from . import (  # noqa: E402, F401
     fuzz_ops_activations,
+    fuzz_ops_arrange,
     fuzz_ops_conv,
+    fuzz_ops_indexing,
     fuzz_ops_losses,
     fuzz_ops_misc,
     fuzz_ops_norm,
+    fuzz_ops_pointwise,
     fuzz_ops_pooling,
+    fuzz_ops_scans,
 )
 
 #: every op, each also the focus of its own test; the random steps around it come from these

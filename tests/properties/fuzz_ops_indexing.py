@@ -1,0 +1,3 @@
+"""The fuzzer's indexing ops (registered into ``fuzz_ops.OPS`` with its ``op`` decorator)."""
+
+from __future__ import annotations
