@@ -1,9 +1,10 @@
 """A small training loop: ``fit`` trains, ``evaluate`` measures, ``History`` remembers.
 
 It is the loop every PyTorch user writes by hand (zero_grad, forward, loss, backward, step),
-plus what a real run needs: a progress bar, per-epoch metrics appended to a CSV or JSONL file
-(seed 004's scalar summaries: loss, train and test accuracy), a learning-rate scheduler, and a
-clean stop on Ctrl-C that first saves an atomic checkpoint.
+plus what a real run needs: a line of metrics as each epoch ends (above a progress bar), per-epoch
+metrics appended to a CSV or JSONL file (seed 004's scalar summaries: loss, train and test
+accuracy), a learning-rate scheduler, a clean stop on Ctrl-C that first saves an atomic
+checkpoint of the last finished epoch, and ``resume=`` to continue from it exactly.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +24,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .autograd import no_grad
-from .serialization import save
+from .random import get_rng
+from .serialization import load, save
 from .tensor import Tensor
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 Callback = Callable[[int, dict[str, float]], Any]
 
-__all__ = ["History", "accuracy", "binary_accuracy", "evaluate", "fit", "METRICS"]
+__all__ = ["History", "accuracy", "binary_accuracy", "default_progress", "epoch_line", "evaluate",
+           "fit", "format_metric", "load_checkpoint", "METRICS"]
 
 
 def accuracy(output: np.ndarray, target: np.ndarray) -> float:
@@ -53,6 +58,8 @@ class History:
 
     epochs: list[dict[str, float]] = field(default_factory=list)
     interrupted: bool = False
+    #: where ``fit`` saved its checkpoint (None: nothing saved)
+    checkpoint_path: Path | None = None
 
     def __getitem__(self, name: str) -> list[float]:
         return [row[name] for row in self.epochs if name in row]
@@ -136,13 +143,15 @@ def _check_finite_parameters(optimizer: Any, epoch: int) -> None:
 class _MetricsFile:
     """Appends one row per epoch to a .csv (header first) or a .jsonl file."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, rows: Sequence[dict[str, float]] = ()) -> None:
         self.path = Path(path)
         if self.path.suffix not in (".csv", ".jsonl"):
             raise ValueError(f"metrics file must end in .csv or .jsonl, got {self.path.name!r}")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text("")  # a new run starts a new file
+        self.path.write_text("")  # a new run starts a new file; a resumed one rewrites its rows
         self.columns: list[str] | None = None
+        for row in rows:
+            self.append(row)
 
     def append(self, row: dict[str, float]) -> None:
         with self.path.open("a", newline="") as f:
@@ -153,6 +162,129 @@ class _MetricsFile:
                 self.columns = list(row)
                 csv.writer(f).writerow(self.columns)
             csv.writer(f).writerow([row.get(c, "") for c in self.columns])
+
+
+# ---------------------------------------------------------------------- reporting
+
+
+def format_metric(value: float) -> str:
+    """How an epoch line shows a metric: 4 decimals, or 4 significant digits when a fixed
+    4 decimals would hide it (0.00001234 -> ``1.234e-05``)."""
+    if value == 0 or not math.isfinite(value) or 1e-3 <= abs(value) < 1e4:
+        return f"{value:.4f}"
+    return f"{value:.4g}"
+
+
+def epoch_line(row: Mapping[str, float], epochs: int, seconds: float | None = None) -> str:
+    """``epoch 3/10: loss 0.4123, accuracy 0.8512, val_loss ..., lr 0.0010 (1.23 s)``: what
+    ``fit`` prints when an epoch ends (``lr`` only when a scheduler may change it)."""
+    shown = ", ".join(f"{k} {format_metric(v)}" for k, v in row.items() if k != "epoch")
+    line = f"epoch {int(row['epoch'])}/{epochs}: {shown}"
+    if seconds is None:
+        return line
+    return f"{line} ({seconds:.2f} s)" if seconds < 10 else f"{line} ({seconds:.1f} s)"
+
+
+def _say(line: str) -> None:
+    """One line above any progress bar (``tqdm.write``), flushed at once so that a pipe or a
+    CI log shows each epoch as it ends, not at exit."""
+    tqdm.write(line, file=sys.stdout)
+    sys.stdout.flush()
+
+
+def _in_notebook() -> bool:
+    shell = sys.modules.get("IPython")
+    get_ipython = getattr(shell, "get_ipython", None)
+    return get_ipython is not None and hasattr(get_ipython(), "kernel")
+
+
+def default_progress() -> bool:
+    """Whether ``fit`` draws a progress bar by default: in a terminal and in Jupyter (where
+    ``tqdm.auto`` draws a widget), not in a pipe or a CI log (env ``CI`` set), where a bar
+    redrawn with carriage returns is noise. The epoch lines are printed in every case."""
+    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
+        return False
+    return _in_notebook() or sys.stderr.isatty()
+
+
+# ---------------------------------------------------------------------- checkpoints
+
+#: Marks a checkpoint written by ``fit`` (the version of its layout).
+CHECKPOINT_KIND = "tinygrad_edu.fit/1"
+_LOADER_RNG_PATHS = ("_rng", "generator", "sampler.generator", "batch_sampler.sampler.generator")
+
+
+def _numpy_generator(obj: Any) -> np.random.Generator | None:
+    if isinstance(obj, np.random.Generator):
+        return obj
+    inner = getattr(obj, "numpy", None)  # tinygrad_edu.Generator
+    return inner if isinstance(inner, np.random.Generator) else None
+
+
+def _loader_rngs(loader: Any) -> dict[str, np.random.Generator]:
+    """The loader's own random streams (a seeded shuffle, a ``generator=``), by attribute
+    path: a resumed run must shuffle its next epoch as the straight run would."""
+    found: dict[str, np.random.Generator] = {}
+    seen: set[int] = set()
+    for path in _LOADER_RNG_PATHS:
+        obj = loader
+        for name in path.split("."):
+            obj = getattr(obj, name, None)
+        rng = _numpy_generator(obj)
+        if rng is not None and id(rng) not in seen:
+            seen.add(id(rng))
+            found[path] = rng
+    return found
+
+
+def _snapshot(model: Any, optimizer: Any, scheduler: Any, loader: Any, epoch: int,
+              rows: list[dict[str, float]], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Everything a resumed run needs, copied now (training on does not change it)."""
+    return {
+        "kind": CHECKPOINT_KIND,
+        "epoch": epoch,
+        "model": {k: v.clone() for k, v in model.state_dict().items()},
+        "optimizer": optimizer.state_dict(),
+        "scheduler": None if scheduler is None else scheduler.state_dict(),
+        "rng": dict(get_rng().bit_generator.state),
+        "loader_rng": {k: dict(g.bit_generator.state) for k, g in _loader_rngs(loader).items()},
+        "history": [dict(row) for row in rows],
+        "extra": dict(extra or {}),
+    }
+
+
+def load_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Read a checkpoint that ``fit`` wrote (``checkpoint_path``), checking it is one."""
+    state = load(path)
+    if not isinstance(state, dict) or state.get("kind") != CHECKPOINT_KIND:
+        keys = sorted(state) if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"{path} is not a checkpoint written by fit (expected kind "
+                         f"{CHECKPOINT_KIND!r}; found {keys})")
+    return state
+
+
+def _restore(state: Mapping[str, Any], path: str | Path, model: Any, optimizer: Any,
+             scheduler: Any, loader: Any) -> None:
+    if (scheduler is None) != (state["scheduler"] is None):
+        has = "has" if state["scheduler"] is not None else "has no"
+        given = "none is" if scheduler is None else "one is"
+        raise ValueError(f"{path} {has} scheduler state but {given} given to fit: resume with "
+                         "the scheduler the run was started with")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    get_rng().bit_generator.state = state["rng"]
+    rngs = _loader_rngs(loader)
+    if set(rngs) != set(state["loader_rng"]):
+        raise ValueError(f"{path} was written with a train loader whose random streams are "
+                         f"{sorted(state['loader_rng']) or 'none'}, this one has "
+                         f"{sorted(rngs) or 'none'}: resume with the same kind of loader")
+    for name, rng in rngs.items():
+        rng.bit_generator.state = state["loader_rng"][name]
+
+
+# ---------------------------------------------------------------------- fit
 
 
 def fit(
@@ -168,8 +300,11 @@ def fit(
     progress: bool | None = None,
     metrics_file: str | Path | None = None,
     checkpoint_path: str | Path | None = None,
+    resume: str | Path | None = None,
+    verbose: bool = True,
+    checkpoint_extra: Mapping[str, Any] | None = None,
 ) -> History:
-    """Train ``model`` for ``epochs`` passes over ``train_loader``; return the ``History``.
+    """Train ``model`` until epoch ``epochs``; return the ``History``.
 
     Each step: ``optimizer.zero_grad()``, ``loss_fn(model(x), y).backward()``,
     ``optimizer.step()``. After each epoch: the training loss and metrics (averaged over the
@@ -178,76 +313,124 @@ def fit(
     the training loss, if it is a ``ReduceLROnPlateau``) and each callback
     ``callback(epoch, row)``; a callback returning True stops training.
 
-    ``progress``: a tqdm bar per epoch (default: only when stderr is a terminal).
-    ``metrics_file``: ``.csv`` or ``.jsonl``, one row per epoch. ``checkpoint_path``: on Ctrl-C
-    (and at the end) the model and optimizer state are saved there atomically; Ctrl-C then
-    returns the history so far with ``interrupted=True`` instead of raising.
+    ``verbose``: print each epoch's metrics when it ends (``epoch_line``), above the progress
+    bar (``tqdm.write``), flushed: in a terminal, a pipe, a CI log and Jupyter alike.
+    ``progress``: a tqdm bar per epoch (default ``default_progress()``: a terminal or Jupyter).
+    ``metrics_file``: ``.csv`` or ``.jsonl``, one row per epoch.
+
+    ``checkpoint_path``: at the end, and on Ctrl-C, the state after the last *finished* epoch
+    is saved there atomically (``serialization.save``; no pickle): model, optimizer,
+    scheduler, the epoch, the history, the RNG state of ``tinygrad_edu.random`` and of the
+    train loader's own shuffle, and ``checkpoint_extra`` (under ``"extra"``). Ctrl-C then
+    returns the history of the finished epochs with ``interrupted=True`` instead of raising
+    (the model in memory is left as it was, part way into the next epoch).
+
+    ``resume``: a checkpoint ``fit`` wrote. The model, optimizer, scheduler and RNG states are
+    restored from it and training continues with the next epoch up to ``epochs`` (the total,
+    as Keras' ``initial_epoch``/``epochs``): 2 epochs, then a resume to 4, give the same
+    weights as 4 epochs straight. Build the same model, optimizer, scheduler and loader first.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
         raise TypeError(f"epochs must be an integer, got {type(epochs).__name__}")
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     fns = _resolve_metrics(metrics)
-    show = sys.stderr.isatty() if progress is None else progress
-    log = _MetricsFile(metrics_file) if metrics_file is not None else None
     history = History()
-    epoch = 0
+    first = 1
+    if resume is not None:
+        state = load_checkpoint(resume)
+        _restore(state, resume, model, optimizer, scheduler, train_loader)
+        history.epochs = [dict(row) for row in state["history"]]
+        first = int(state["epoch"]) + 1
+        if verbose:
+            _say(f"resumed from {resume} after epoch {first - 1}"
+                 + ("" if first <= epochs else f"; nothing to train up to epoch {epochs}"))
+    show = default_progress() if progress is None else progress
+    log = _MetricsFile(metrics_file, history.epochs) if metrics_file is not None else None
+    finished = _snapshot(model, optimizer, scheduler, train_loader, first - 1, history.epochs,
+                         checkpoint_extra) if checkpoint_path is not None else None
+    epoch = first
 
     def save_checkpoint() -> None:
         if checkpoint_path is not None:
-            save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                  "epoch": epoch, "history": history.epochs}, checkpoint_path)
+            save(finished, checkpoint_path)
+            history.checkpoint_path = Path(checkpoint_path)
 
     try:
-        for epoch in range(1, epochs + 1):
-            if hasattr(model, "train"):
-                model.train()
-            totals = dict.fromkeys(["loss", *fns], 0.0)
-            count = 0
-            total_batches = len(train_loader) if isinstance(train_loader, Sized) else None
-            with tqdm(train_loader, total=total_batches, disable=not show, leave=False,
-                      desc=f"epoch {epoch}/{epochs}", unit="batch") as bar:
-                for batch in bar:
-                    inputs, targets = _split_batch(batch)
-                    optimizer.zero_grad()
-                    output = model(inputs)
-                    loss = loss_fn(output, targets)
-                    loss.backward()
-                    optimizer.step()
-                    value = loss.item()
-                    if not math.isfinite(value):
-                        raise FloatingPointError(
-                            f"the training loss became {value} at epoch {epoch}; lower the "
-                            "learning rate"
-                        )
-                    n = len(_data(targets))
-                    totals["loss"] += value * n
-                    for name, fn in fns.items():
-                        totals[name] += fn(_data(output), _data(targets)) * n
-                    count += n
-                    bar.set_postfix(loss=f"{value:.4f}", refresh=False)
-            if count == 0:
-                raise ValueError("fit: the training loader yielded no samples")
-            _check_finite_parameters(optimizer, epoch)
-            row = {"epoch": float(epoch)}
-            row.update({name: total / count for name, total in totals.items()})
+        for epoch in range(first, epochs + 1):
+            started = time.perf_counter()
+            row = _train_epoch(model, loss_fn, optimizer, train_loader, fns, epoch, epochs, show)
             if val_loader is not None:
                 row.update({f"val_{k}": v for k, v in evaluate(model, loss_fn, val_loader,
                                                                  fns).items()})
             row["lr"] = float(optimizer.param_groups[0]["lr"])
-            history.epochs.append(row)
-            if log is not None:
-                log.append(row)
             if scheduler is not None:
                 if type(scheduler).__name__ == "ReduceLROnPlateau":
                     scheduler.step(row.get("val_loss", row["loss"]))
                 else:
                     scheduler.step()
+            history.epochs.append(row)
+            if checkpoint_path is not None:
+                finished = _snapshot(model, optimizer, scheduler, train_loader, epoch,
+                                     history.epochs, checkpoint_extra)
+            if log is not None:
+                log.append(row)
+            if verbose:
+                shown = row if scheduler is not None else {k: v for k, v in row.items()
+                                                            if k != "lr"}
+                _say(epoch_line(shown, epochs, time.perf_counter() - started))
             if any(callback(epoch, row) is True for callback in callbacks):
                 break
     except KeyboardInterrupt:
         history.interrupted = True
+        done = int(history.epochs[-1]["epoch"]) if history.epochs else first - 1
+        if finished is not None:  # the rows that match the saved state
+            done = finished["epoch"]
+            history.epochs = [dict(row) for row in finished["history"]]
         save_checkpoint()
+        if verbose:
+            where = (f"saved the state after epoch {done} to {checkpoint_path}; resume with "
+                     f"fit(..., resume={str(checkpoint_path)!r})" if checkpoint_path is not None
+                     else "nothing saved (no checkpoint_path)")
+            _say(f"interrupted during epoch {done + 1}: {where}")
         return history
     save_checkpoint()
     return history
+
+
+def _train_epoch(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
+                 loader: Iterable[Any], fns: Mapping[str, Metric], epoch: int, epochs: int,
+                 show: bool) -> dict[str, float]:
+    """One pass over ``loader``: the row of mean training loss and metrics."""
+    if hasattr(model, "train"):
+        model.train()
+    totals = dict.fromkeys(["loss", *fns], 0.0)
+    count = 0
+    total_batches = len(loader) if isinstance(loader, Sized) else None
+    with tqdm(loader, total=total_batches, disable=not show, leave=False,
+              desc=f"epoch {epoch}/{epochs}", unit="batch") as bar:
+        for batch in bar:
+            inputs, targets = _split_batch(batch)
+            optimizer.zero_grad()
+            output = model(inputs)
+            loss = loss_fn(output, targets)
+            loss.backward()
+            optimizer.step()
+            value = loss.item()
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"the training loss became {value} at epoch {epoch}; lower the "
+                    "learning rate"
+                )
+            n = len(_data(targets))
+            totals["loss"] += value * n
+            for name, fn in fns.items():
+                totals[name] += fn(_data(output), _data(targets)) * n
+            count += n
+            bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+    if count == 0:
+        raise ValueError("fit: the training loader yielded no samples")
+    _check_finite_parameters(optimizer, epoch)
+    row = {"epoch": float(epoch)}
+    row.update({name: total / count for name, total in totals.items()})
+    return row
