@@ -8,7 +8,7 @@
 
 from typing import Any
 
-from . import autograd, data, nn, ops, optim
+from . import accelerator, autograd, backends, cuda, data, nn, ops, optim
 from .autograd import (
     Function,
     detect_anomaly,
@@ -22,6 +22,7 @@ from .creation import (
     arange,
     as_tensor,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
@@ -39,55 +40,52 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .device import device
 from .dtypes import (
+    TORCH_DTYPES,
+    TORCH_MISSING,
     bool_,
     float16,
     float32,
     float64,
+    get_default_dtype,
     int8,
     int16,
     int32,
     int64,
     promote_types,
     result_type,
+    set_default_dtype,
     uint8,
 )
-from .functions import (
-    abs,
-    argmax,
-    cat,
-    clamp,
-    clip,
-    concat,
-    concatenate,
-    exp,
-    flatten,
-    log,
-    log_softmax,
-    logsumexp,
-    matmul,
-    maximum,
-    minimum,
-    relu,
-    sigmoid,
-    softmax,
-    sqrt,
-    stack,
-    tanh,
-    where,
-)
+from .functions import cat, concat, concatenate, finfo, iinfo, is_tensor, stack, where
 from .gradcheck import gradcheck
-from .random import get_rng, manual_seed
+from .random import Generator, get_rng, manual_seed
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor
+from .torch_functions import method_functions
+
+# tg.sum, tg.exp, tg.mm, ...: every Tensor method PyTorch also has as a function (the written-out
+# functions above win); then PyTorch's dtype names, tg.float, tg.long, tg.bool... (NumPy dtypes).
+# Both shadow builtins (abs, float, int, bool...) in this module only: nothing below uses those.
+globals().update({name: f for name, f in method_functions().items() if name not in globals()})
+globals().update(TORCH_DTYPES)
+uint16, uint32 = TORCH_DTYPES["uint16"], TORCH_DTYPES["uint32"]
 
 __version__ = "0.1.0"
 
+_LAZY = ("viz", "utils", "vision")  # imported when first used: they cost import time
+
 
 def __getattr__(name: str) -> Any:
-    """``tg.viz`` is imported when first used: graphs and plots cost 13 ms of the import."""
-    if name == "viz":
+    """``tg.viz``, ``tg.utils`` (``tg.utils.data.DataLoader``) and ``tg.vision`` are imported
+    when first used (graphs and plots alone cost 13 ms of the import); a PyTorch dtype this
+    library lacks (``tg.bfloat16``) says why."""
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module(".viz", __name__)
+        return importlib.import_module(f".{name}", __name__)
+    if name in TORCH_MISSING:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}: "
+                             f"{TORCH_MISSING[name]}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

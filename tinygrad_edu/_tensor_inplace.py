@@ -15,7 +15,7 @@ from . import autograd
 from ._checks import fill_value
 from ._typing import PyFloat, Scalar, TensorFields
 from .autograd import bump_version
-from .dtypes import category, default_float, result_type, scalar_dtype
+from .dtypes import category, get_default_dtype, result_type, scalar_dtype
 from .ops.shape import index_steps
 from .random import get_rng
 
@@ -54,7 +54,7 @@ class InPlace(TensorFields):
         operand = self._operand(other)
         result = result_type(self, operand)
         if ufunc is np.divide and result.kind != "f":
-            result = default_float  # int / int is a float
+            result = get_default_dtype()  # int / int is a float
         if category(result) > category(self._data.dtype):  # as PyTorch: no float into an int
             raise RuntimeError(f"{op}: result type {result} can't be cast to the desired output "
                                f"type {self.dtype} of this in-place operation")

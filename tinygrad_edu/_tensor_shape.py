@@ -43,11 +43,16 @@ class ShapeOps(TensorFields):
                                f"cannot take the shape {sizes}")
         return sizes
 
-    def reshape(self, *shape: Any) -> Tensor:
-        return S.Reshape.apply(self, shape=self._new_shape(shape, "reshape"))
+    def reshape(self, *shape: Any, **keyword: Any) -> Tensor:
+        """``reshape(2, 3)``, ``reshape((2, 3))`` or ``reshape(shape=(2, 3))``; -1 is inferred."""
+        return S.Reshape.apply(self, shape=self._new_shape(
+            _keyword_shape(shape, keyword, "reshape", "shape"), "reshape"))
 
-    def view(self, *shape: Any) -> Tensor:
-        return S.View.apply(self, shape=self._new_shape(shape, "view"))
+    def view(self, *shape: Any, **keyword: Any) -> Tensor:
+        """``view(2, 3)``, ``view((2, 3))`` or ``view(size=(2, 3))``: as reshape, sharing memory
+        (a transposed tensor needs ``contiguous()`` first, as in PyTorch)."""
+        return S.View.apply(self, shape=self._new_shape(
+            _keyword_shape(shape, keyword, "view", "size"), "view"))
 
     def view_as(self, other: Tensor) -> Tensor:
         return S.View.apply(self, shape=self._new_shape(other.shape, "view_as"))
@@ -138,6 +143,17 @@ class ShapeOps(TensorFields):
     def __getitem__(self, index: Any) -> Tensor:
         template, index_tensors = _index_template(index, self._wrap)
         return S.GetItem.apply(self, *index_tensors, index=template)
+
+
+def _keyword_shape(shape: tuple[Any, ...], keyword: dict[str, Any], op: str,
+                   name: str) -> tuple[Any, ...]:
+    """The shape of ``reshape``/``view`` given positionally or as PyTorch's keyword."""
+    if not keyword:
+        return shape
+    if shape or set(keyword) != {name}:
+        raise TypeError(f"{op}() takes the shape as ints, a tuple, or the keyword {name}=, "
+                        f"got {shape!r} and keywords {sorted(keyword)}")
+    return (keyword[name],)
 
 
 def _index_template(index: Any, wrap: Any) -> tuple[Any, list[Tensor]]:

@@ -11,29 +11,34 @@ from typing import Any
 
 import numpy as np
 
+from . import dtypes
 from ._checks import as_int, finite_number, size_args
 from ._checks import fill_value as check_fill_value
 from ._typing import DTypeLike, PyBool, PyFloat, PyInt, Scalar
 from .autograd import Array
-from .dtypes import _dtype, _to_array, bool_, default_float, int64, scalar_dtype
-from .random import get_rng
+from .device import check_device
+from .dtypes import _dtype, _to_array, bool_, int64, scalar_dtype
+from .random import Generator, rng_of
 from .tensor import Tensor, _check_can_require_grad, _make
 
 
-def tensor(data: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
+def tensor(data: Any, dtype: DTypeLike = None, device: Any = None,
+           requires_grad: PyBool = False, pin_memory: PyBool = False) -> Tensor:
     """A new tensor holding a copy of ``data``; like ``torch.tensor``, Python ints give int64
-    and floats give float32."""
-    array = np.array(_to_array(data, dtype, None), copy=True)
+    and floats give the default dtype (float32)."""
+    check_device(device)
+    array = np.array(_to_array(data, dtype, False), copy=True)
     if requires_grad:
         _check_can_require_grad(array)
     return _make(array, False).requires_grad_(True) if requires_grad else _make(array, False)
 
 
-def as_tensor(data: Any, dtype: DTypeLike = None) -> Tensor:
+def as_tensor(data: Any, dtype: DTypeLike = None, device: Any = None) -> Tensor:
     """Wrap ``data`` without copying when it already is an array of the right dtype."""
+    check_device(device)
     if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data.dtype):
         return data
-    return _make(_to_array(data, dtype, None), False)
+    return _make(_to_array(data, dtype, False), False)
 
 
 def from_numpy(array: Array) -> Tensor:
@@ -41,26 +46,30 @@ def from_numpy(array: Array) -> Tensor:
 
 
 def _filled(shape: tuple[Any, ...], fill: Any, dtype: DTypeLike, requires_grad: PyBool,
-            op: str) -> Tensor:
-    dtype = default_float if dtype is None else _dtype(dtype)
+            op: str, device: Any = None) -> Tensor:
+    check_device(device)
+    dtype = dtypes.default_float if dtype is None else _dtype(dtype)
     array = np.full(size_args(shape, op), check_fill_value(fill, op), dtype=dtype)
     return Tensor(array, requires_grad=requires_grad)
 
 
-def zeros(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return _filled(size, 0, dtype, requires_grad, "zeros")
+def zeros(*size: Any, dtype: DTypeLike = None, device: Any = None,
+          requires_grad: PyBool = False) -> Tensor:
+    return _filled(size, 0, dtype, requires_grad, "zeros", device)
 
 
-def ones(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return _filled(size, 1, dtype, requires_grad, "ones")
+def ones(*size: Any, dtype: DTypeLike = None, device: Any = None,
+         requires_grad: PyBool = False) -> Tensor:
+    return _filled(size, 1, dtype, requires_grad, "ones", device)
 
 
-def empty(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return _filled(size, 0, dtype, requires_grad, "empty")
+def empty(*size: Any, dtype: DTypeLike = None, device: Any = None,
+          requires_grad: PyBool = False) -> Tensor:
+    return _filled(size, 0, dtype, requires_grad, "empty", device)
 
 
 def full(size: Sequence[PyInt], fill_value: Scalar, dtype: DTypeLike = None,
-         requires_grad: PyBool = False) -> Tensor:
+         requires_grad: PyBool = False, *, device: Any = None) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value``; its dtype is the number's (float32 for
     a Python float, int64 for an int, bool for a bool), as in PyTorch."""
     if not isinstance(size, (tuple, list)):
@@ -69,26 +78,38 @@ def full(size: Sequence[PyInt], fill_value: Scalar, dtype: DTypeLike = None,
     fill_value = check_fill_value(fill_value, "full")
     if dtype is None:
         dtype = scalar_dtype(bool_, fill_value)
-    return _filled(tuple(size), fill_value, dtype, requires_grad, "full")
+    return _filled(tuple(size), fill_value, dtype, requires_grad, "full", device)
 
 
-def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return zeros(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
+def zeros_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False, *,
+               device: Any = None) -> Tensor:
+    return zeros(t.shape, dtype=t.dtype if dtype is None else dtype, device=device,
+                 requires_grad=requires_grad)
 
 
-def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    return ones(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
+def ones_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False, *,
+              device: Any = None) -> Tensor:
+    return ones(t.shape, dtype=t.dtype if dtype is None else dtype, device=device,
+                requires_grad=requires_grad)
+
+
+def empty_like(t: Tensor, dtype: DTypeLike = None, requires_grad: PyBool = False, *,
+               device: Any = None) -> Tensor:
+    return empty(t.shape, dtype=t.dtype if dtype is None else dtype, device=device,
+                 requires_grad=requires_grad)
 
 
 def full_like(t: Tensor, fill_value: Scalar, dtype: DTypeLike = None,
-              requires_grad: PyBool = False) -> Tensor:
-    return full(t.shape, fill_value, t.dtype if dtype is None else dtype, requires_grad)
+              requires_grad: PyBool = False, *, device: Any = None) -> Tensor:
+    return full(t.shape, fill_value, t.dtype if dtype is None else dtype, requires_grad,
+                device=device)
 
 
 def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: DTypeLike = None,
-           requires_grad: PyBool = False) -> Tensor:
+           requires_grad: PyBool = False, *, device: Any = None) -> Tensor:
     """Like ``torch.arange``: int64 for whole-number arguments, float32 otherwise; the step must
     be nonzero and point from start towards end (an empty range the other way is an error)."""
+    check_device(device)
     if end is None:
         start, end = 0, start
     for name, value in (("start", start), ("end", end), ("step", step)):
@@ -100,7 +121,7 @@ def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: DT
                            f"(start={start}, end={end}, step={step})")
     if dtype is None:
         whole = all(isinstance(v, (PyInt, np.integer)) for v in (start, end, step))
-        dtype = int64 if whole else default_float
+        dtype = int64 if whole else dtypes.default_float
     dtype = _dtype(dtype)
     bounds: Any = (start, end, step)
     if dtype.kind == "f":  # steps added in float64, then rounded once (as PyTorch: 0.1 * 9 is
@@ -111,68 +132,92 @@ def arange(start: Scalar, end: Scalar | None = None, step: Scalar = 1, dtype: DT
 
 
 def linspace(start: PyFloat, end: PyFloat, steps: PyInt, dtype: DTypeLike = None,
-             requires_grad: PyBool = False) -> Tensor:
+             requires_grad: PyBool = False, *, device: Any = None) -> Tensor:
+    check_device(device)
     steps = as_int(steps, "steps", "linspace")
     if steps < 0:
         raise RuntimeError(f"linspace(): number of steps must be non-negative, got {steps}")
-    array = np.linspace(start, end, steps, dtype=default_float if dtype is None else _dtype(dtype))
+    array = np.linspace(start, end, steps,
+                        dtype=dtypes.default_float if dtype is None else _dtype(dtype))
     return Tensor(array, requires_grad=requires_grad)
 
 
 def eye(n: PyInt, m: PyInt | None = None, dtype: DTypeLike = None,
-        requires_grad: PyBool = False) -> Tensor:
+        requires_grad: PyBool = False, *, device: Any = None) -> Tensor:
+    check_device(device)
     rows, cols = size_args((n, n if m is None else m), "eye")
-    array = np.eye(rows, cols, dtype=default_float if dtype is None else _dtype(dtype))
+    array = np.eye(rows, cols, dtype=dtypes.default_float if dtype is None else _dtype(dtype))
     return Tensor(array, requires_grad=requires_grad)
 
 
 def _float_dtype(dtype: DTypeLike, op: str) -> np.dtype:
-    dtype = default_float if dtype is None else _dtype(dtype)
+    dtype = dtypes.default_float if dtype is None else _dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"{op}(): expected a floating point dtype, got {dtype}")
     return dtype
 
 
-def rand(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    """Uniform on [0, 1), from the module-level Generator (see ``manual_seed``)."""
+def rand(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: PyBool = False,
+         generator: Generator | None = None) -> Tensor:
+    """Uniform on [0, 1), from the module-level Generator (see ``manual_seed``) or
+    ``generator``."""
+    check_device(device)
     dtype = _float_dtype(dtype, "rand")
     shape = size_args(size, "rand")
-    array = get_rng().random(shape, dtype=dtype) if dtype.itemsize >= 4 else (
-        get_rng().random(shape).astype(dtype))  # NumPy draws float32 and float64 only
+    rng = rng_of(generator)
+    array = rng.random(shape, dtype=dtype) if dtype.itemsize >= 4 else (
+        rng.random(shape).astype(dtype))  # NumPy draws float32 and float64 only
     return Tensor(array, requires_grad=requires_grad)
 
 
-def randn(*size: Any, dtype: DTypeLike = None, requires_grad: PyBool = False) -> Tensor:
-    """Standard normal, from the module-level Generator (see ``manual_seed``)."""
+def randn(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: PyBool = False,
+          generator: Generator | None = None) -> Tensor:
+    """Standard normal, from the module-level Generator (see ``manual_seed``) or
+    ``generator``."""
+    check_device(device)
     dtype = _float_dtype(dtype, "randn")
     shape = size_args(size, "randn")
-    array = get_rng().standard_normal(shape, dtype=dtype) if dtype.itemsize >= 4 else (
-        get_rng().standard_normal(shape).astype(dtype))
+    rng = rng_of(generator)
+    array = rng.standard_normal(shape, dtype=dtype) if dtype.itemsize >= 4 else (
+        rng.standard_normal(shape).astype(dtype))
     return Tensor(array, requires_grad=requires_grad)
 
 
-def rand_like(t: Tensor, requires_grad: PyBool = False) -> Tensor:
-    return rand(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+def rand_like(t: Tensor, requires_grad: PyBool = False, *, dtype: DTypeLike = None,
+              device: Any = None) -> Tensor:
+    return rand(t.shape, dtype=t.dtype if dtype is None else dtype, device=device,
+                requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, requires_grad: PyBool = False) -> Tensor:
-    return randn(t.shape, dtype=t.dtype, requires_grad=requires_grad)
+def randn_like(t: Tensor, requires_grad: PyBool = False, *, dtype: DTypeLike = None,
+               device: Any = None) -> Tensor:
+    return randn(t.shape, dtype=t.dtype if dtype is None else dtype, device=device,
+                 requires_grad=requires_grad)
 
 
-def randint(low: PyInt, high: PyInt | None = None, size: Sequence[PyInt] = ()) -> Tensor:
-    """Integers uniform on [low, high), int64."""
+def randint(low: PyInt, high: PyInt | None = None, size: Sequence[PyInt] = (), *,
+            generator: Generator | None = None, dtype: DTypeLike = None, device: Any = None,
+            requires_grad: PyBool = False) -> Tensor:
+    """Integers uniform on [low, high), int64 unless ``dtype`` says otherwise."""
+    check_device(device)
     if high is None:
         low, high = 0, low
     low, high = as_int(low, "low", "randint"), as_int(high, "high", "randint")
     if low >= high:
         raise RuntimeError(f"randint(): expected low < high, got low={low}, high={high}")
     shape = size_args((tuple(size),), "randint")
-    return Tensor(get_rng().integers(low, high, size=shape, dtype=np.int64))
+    array = rng_of(generator).integers(low, high, size=shape, dtype=np.int64)
+    if dtype is not None:
+        array = array.astype(_dtype(dtype))
+    return Tensor(array, requires_grad=requires_grad)
 
 
-def randperm(n: PyInt) -> Tensor:
-    """A random permutation of 0 .. n-1, int64."""
+def randperm(n: PyInt, *, generator: Generator | None = None, dtype: DTypeLike = None,
+             device: Any = None, requires_grad: PyBool = False) -> Tensor:
+    """A random permutation of 0 .. n-1, int64 unless ``dtype`` says otherwise."""
+    check_device(device)
     n = as_int(n, "n", "randperm")
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
-    return Tensor(get_rng().permutation(n).astype(np.int64))
+    array = rng_of(generator).permutation(n).astype(int64 if dtype is None else _dtype(dtype))
+    return Tensor(array, requires_grad=requires_grad)

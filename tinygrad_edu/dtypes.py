@@ -22,6 +22,57 @@ int8, int16, int32, int64 = (np.dtype(f"i{n}") for n in (1, 2, 4, 8))
 uint8, bool_ = np.dtype(np.uint8), np.dtype(bool)
 default_float = float32  # Python numbers and lists become float32 (DESIGN rule 7)
 
+# PyTorch's names for the dtypes. They stay NumPy dtypes (``tg.float is tg.float32 is
+# np.dtype('float32')``), so they compare equal to NumPy types and strings and NumPy takes them
+# as they are; ``print(x.dtype)`` therefore shows ``float32``, not ``torch.float32``. NumPy has
+# no bfloat16 and this library no complex dtypes: those names are absent (see TORCH_MISSING).
+TORCH_DTYPES: dict[str, np.dtype] = {
+    "float": float32, "double": float64, "half": float16, "float16": float16,
+    "float32": float32, "float64": float64, "long": int64, "int": int32, "short": int16,
+    "int8": int8, "int16": int16, "int32": int32, "int64": int64, "uint8": uint8,
+    "uint16": np.dtype(np.uint16), "uint32": np.dtype(np.uint32), "bool": bool_,
+}
+TORCH_MISSING = {
+    "bfloat16": "NumPy has no bfloat16 (use tg.float16 or tg.float32)",
+    **{name: "tinygrad_edu has no complex dtypes" for name in (
+        "cfloat", "cdouble", "chalf", "complex32", "complex64", "complex128")},
+}
+# PyTorch's scalar-type names, as its errors and legacy tensor types spell them
+_SCALAR_NAMES: dict[np.dtype, str] = {
+    float16: "Half", float32: "Float", float64: "Double", int8: "Char", int16: "Short",
+    int32: "Int", int64: "Long", uint8: "Byte", bool_: "Bool", np.dtype(np.uint16): "UInt16",
+    np.dtype(np.uint32): "UInt32"}
+_LEGACY_TYPES: dict[str, np.dtype] = {
+    f"torch.{name}Tensor": dtype for dtype, name in _SCALAR_NAMES.items()}
+
+
+def scalar_name(dtype: np.dtype) -> str:
+    """PyTorch's name for ``dtype`` in error messages: ``Float``, ``Byte``, ``Long``..."""
+    return _SCALAR_NAMES.get(dtype, str(dtype))
+
+
+def legacy_type_name(dtype: np.dtype) -> str:
+    """``Tensor.type()``: ``'torch.FloatTensor'``, PyTorch's legacy name, so scripts comparing
+    with it work unchanged."""
+    return f"torch.{scalar_name(dtype)}Tensor"
+
+
+def get_default_dtype() -> np.dtype:
+    """The dtype Python floats and float factories (zeros, rand...) get: float32 unless
+    ``set_default_dtype`` changed it."""
+    return default_float
+
+
+def set_default_dtype(dtype: DTypeLike) -> None:
+    """As ``torch.set_default_dtype``: a floating point dtype for Python floats, lists and the
+    float factories from now on (NumPy arrays keep their own dtype)."""
+    global default_float
+    result = _dtype(dtype)
+    if result.kind != "f":
+        raise TypeError(f"only floating-point types are supported as the default type, got "
+                        f"{result}")
+    default_float = result
+
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
 
 
@@ -100,7 +151,10 @@ Array = np.ndarray
 
 def _dtype(dtype: DTypeLike) -> np.dtype:
     if isinstance(dtype, str) and dtype.startswith("torch."):
+        if dtype in _LEGACY_TYPES:  # 'torch.FloatTensor', as Tensor.type(...) takes
+            return _LEGACY_TYPES[dtype]
         dtype = dtype[len("torch.") :]
+        dtype = TORCH_DTYPES.get(dtype, dtype)
     try:
         result = np.dtype(dtype)
     except TypeError:
@@ -111,9 +165,10 @@ def _dtype(dtype: DTypeLike) -> np.dtype:
     return result
 
 
-def _to_array(data: Any, dtype: DTypeLike, python_default: np.dtype | None) -> Array:
-    """Data -> NumPy array. NumPy arrays keep their dtype (and memory); Python data becomes
-    ``python_default`` (float32 for ``Tensor``) unless ``dtype`` says otherwise."""
+def _to_array(data: Any, dtype: DTypeLike, python_floats: bool) -> Array:
+    """Data -> NumPy array. NumPy arrays keep their dtype (and memory); with ``python_floats``
+    (``Tensor``'s rule) Python data becomes the default float dtype unless ``dtype`` says
+    otherwise, without it (``tensor``'s rule) ints stay int64 and floats get the default."""
     if type(data).__name__ == "Tensor" or hasattr(data, "_requires_grad"):  # a Tensor
         data = data._data
     if isinstance(data, np.ndarray):
@@ -134,8 +189,8 @@ def _to_array(data: Any, dtype: DTypeLike, python_default: np.dtype | None) -> A
             raise OverflowError("Tensor data: a Python int is too large for int64")
         if dtype is not None:
             array = array.astype(_dtype(dtype), copy=False)
-        elif python_default is not None:  # Tensor([1, 2]) is float32, as torch.Tensor
-            array = array.astype(python_default, copy=False)
+        elif python_floats:  # Tensor([1, 2]) is float32, as torch.Tensor
+            array = array.astype(default_float, copy=False)
         elif array.dtype.kind == "f":  # tensor([1.5]): float32, as torch.tensor
             array = array.astype(default_float)
     if array.dtype.kind not in "fiub":

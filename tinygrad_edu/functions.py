@@ -1,6 +1,8 @@
-"""The ``torch.*`` function forms: ``tg.cat``, ``tg.stack``, ``tg.exp(x)``, ``tg.maximum``...
+"""The ``torch.*`` functions that are not just a Tensor method with the tensor first:
+``tg.cat``, ``tg.stack``, ``tg.where``, ``tg.is_tensor``, ``tg.finfo``...
 
-Each is a thin call of a Tensor method or op; ``cat``/``stack`` check their inputs here.
+The method forms (``tg.sum``, ``tg.exp``, ``tg.mm``...) are made from the methods in
+``torch_functions.py``; ``cat``/``stack`` check their inputs here.
 """
 
 from __future__ import annotations
@@ -8,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from ._checks import dim_index
-from ._typing import Dim, PyBool, PyInt, Scalar
-from .dtypes import result_type
+from ._typing import DTypeLike, PyBool, PyInt
+from .dtypes import _dtype, get_default_dtype, result_type
 from .ops import shape as S
 from .tensor import Tensor, _as_tensor
 
@@ -69,68 +73,23 @@ def stack(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:
     return S.Stack.apply(*joined, dim=axis)
 
 
-def maximum(a: Tensor, b: Any) -> Tensor:
-    return _as_tensor(a).maximum(b)
+def is_tensor(obj: Any) -> PyBool:
+    """True for a ``Tensor`` (or ``Parameter``), as ``torch.is_tensor``."""
+    return isinstance(obj, Tensor)
 
 
-def minimum(a: Tensor, b: Any) -> Tensor:
-    return _as_tensor(a).minimum(b)
+def finfo(type: DTypeLike = None) -> np.finfo:
+    """Facts about a float dtype (``eps``, ``max``, ``tiny``...): NumPy's ``finfo``, for the
+    default dtype when none is given (as ``torch.finfo()``)."""
+    dtype = get_default_dtype() if type is None else _dtype(type)
+    if dtype.kind != "f":
+        raise TypeError(f"finfo(): {dtype} is not a floating point dtype (use iinfo)")
+    return np.finfo(dtype)
 
 
-def clamp(x: Tensor, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
-    return x.clamp(min, max)
-
-
-clip = clamp
-
-
-def matmul(a: Tensor, b: Any) -> Tensor:
-    return _as_tensor(a) @ b
-
-
-def exp(x: Tensor) -> Tensor:
-    return x.exp()
-
-
-def log(x: Tensor) -> Tensor:
-    return x.log()
-
-
-def sqrt(x: Tensor) -> Tensor:
-    return x.sqrt()
-
-
-def abs(x: Tensor) -> Tensor:
-    return x.abs()
-
-
-def tanh(x: Tensor) -> Tensor:
-    return x.tanh()
-
-
-def sigmoid(x: Tensor) -> Tensor:
-    return x.sigmoid()
-
-
-def relu(x: Tensor) -> Tensor:
-    return x.relu()
-
-
-def softmax(x: Tensor, dim: PyInt = -1) -> Tensor:
-    return x.softmax(dim)
-
-
-def log_softmax(x: Tensor, dim: PyInt = -1) -> Tensor:
-    return x.log_softmax(dim)
-
-
-def logsumexp(x: Tensor, dim: Dim, keepdim: PyBool = False) -> Tensor:
-    return x.logsumexp(dim, keepdim)
-
-
-def argmax(x: Tensor, dim: PyInt | None = None, keepdim: PyBool = False) -> Tensor:
-    return x.argmax(dim, keepdim)
-
-
-def flatten(x: Tensor, start_dim: PyInt = 0, end_dim: PyInt = -1) -> Tensor:
-    return x.flatten(start_dim, end_dim)
+def iinfo(type: DTypeLike) -> np.iinfo:
+    """Facts about an integer dtype (``min``, ``max``, ``bits``): NumPy's ``iinfo``."""
+    dtype = _dtype(type)
+    if dtype.kind not in "iu":
+        raise TypeError(f"iinfo(): {dtype} is not an integer dtype (use finfo)")
+    return np.iinfo(dtype)

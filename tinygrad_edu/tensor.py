@@ -15,6 +15,7 @@ import numpy as np
 from . import autograd
 from ._checks import dim_index
 from ._tensor_arrange import Arrange
+from ._tensor_convert import Conversions
 from ._tensor_indexing import Indexing
 from ._tensor_inplace import InPlace
 from ._tensor_math import Math
@@ -25,13 +26,9 @@ from ._tensor_shape import ShapeOps
 from ._typing import DTypeLike, PyBool, PyFloat, PyInt
 from .autograd import AccumulateGrad, Array, Function, Node
 from .dtypes import (
-    _dtype,
     _to_array,
     bool_,
-    default_float,
-    float32,
-    float64,
-    int32,
+    get_default_dtype,
     int64,
     result_type,
     scalar_dtype,
@@ -64,7 +61,8 @@ def _make(data: Array, requires_grad: bool) -> Tensor:
 _new = object.__new__
 
 
-class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Arrange):
+class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Arrange,
+             Conversions):
     """An n-dimensional array with reverse-mode autodiff.
 
     ``Tensor(data, requires_grad=False, dtype=None)``: Python numbers and lists become float32
@@ -84,7 +82,7 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
     _node: Node | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: DTypeLike = None) -> None:
-        self._data = _to_array(data, dtype, default_float)
+        self._data = _to_array(data, dtype, True)
         if requires_grad:
             _check_can_require_grad(self._data)
         self._grad = None
@@ -192,10 +190,6 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
         return self._data.dtype
 
     @property
-    def device(self) -> str:
-        return "cpu"
-
-    @property
     def T(self) -> Tensor:
         """All dims reversed (a plain transpose for matrices)."""
         return S.Transpose.apply(self, dims=tuple(reversed(range(self.ndim))))
@@ -292,43 +286,7 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
         return autograd.register_hook(self, hook)
 
     # ------------------------------------------------------------------ conversions
-
-    def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """``to(dtype)`` casts (keeping the graph); ``to('cpu')`` is a no-op here."""
-        dtype = kwargs.get("dtype")
-        for arg in args:
-            if isinstance(arg, str) and arg in ("cpu", "cpu:0"):
-                continue
-            dtype = arg
-        if dtype is None:
-            return self
-        dtype = _dtype(dtype)
-        if dtype == self._data.dtype:
-            return self
-        if dtype.kind != "f":  # integer/bool results cannot carry gradients
-            return _make(self._data.astype(dtype), False)
-        return E.Cast.apply(self, dtype=dtype)
-
-    def cpu(self) -> Tensor:
-        return self
-
-    def float(self) -> Tensor:
-        return self.to(float32)
-
-    def double(self) -> Tensor:
-        return self.to(float64)
-
-    def long(self) -> Tensor:
-        return self.to(int64)
-
-    def int(self) -> Tensor:
-        return self.to(int32)
-
-    def bool(self) -> Tensor:
-        return self.to(bool_)
-
-    def type_as(self, other: Tensor) -> Tensor:
-        return self.to(other.dtype)
+    # (to, float(), type(), device... are in _tensor_convert.Conversions)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Array:
         return self._data if dtype is None else self._data.astype(dtype)
@@ -371,7 +329,7 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
         body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
                                floatmode="maxprec" if whole else "fixed")
         extras = []
-        if self._data.dtype not in (float32, int64, bool_):
+        if self._data.dtype not in (get_default_dtype(), int64, bool_):  # as PyTorch hides
             extras.append(f"dtype={self._data.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name()}>")  # as PyTorch prints it
@@ -397,7 +355,7 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
             return _make(np.asarray(other, dtype=number_dtype), False)
         if isinstance(other, (np.ndarray, list, tuple)):
             dtype = None if isinstance(other, np.ndarray) else self._data.dtype
-            return _make(_to_array(other, dtype, default_float), False)
+            return _make(_to_array(other, dtype, True), False)
         raise TypeError(f"unsupported operand type for a Tensor op: {type(other).__name__}")
 
     def _pair(self, other: Any) -> tuple[Tensor, Tensor]:
@@ -531,13 +489,6 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
         return self._compare(np.greater_equal, other)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
-
-    def equal(self, other: Tensor) -> PyBool:
-        """True if both have the same shape and elements (``torch.equal``)."""
-        return self.shape == other.shape and bool(np.array_equal(self._data, other._data))
-
-    def allclose(self, other: Any, rtol: PyFloat = 1e-5, atol: PyFloat = 1e-8) -> PyBool:
-        return bool(np.allclose(self._data, self._operand(other)._data, rtol=rtol, atol=atol))
 
 # ---------------------------------------------------------------------- helpers
 

@@ -21,15 +21,15 @@ from typing import Any, NamedTuple, TypeVar
 import numpy as np
 
 from .. import autograd
+from .._tensor_convert import parse_to_args
 from ..autograd import RemovableHandle, no_grad
-from ..dtypes import _dtype
+from ..device import unavailable
 from ..tensor import Tensor
 from . import hooks
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys"]
 
 M = TypeVar("M", bound="Module")
-_DEVICES = ("cuda", "mps", "xpu", "meta", "hip", "xla", "vulkan", "mtia", "ipu")
 
 
 class Parameter(Tensor):
@@ -382,21 +382,17 @@ class Module:
                 param.grad.zero_()
 
     def to(self: M, *args: Any, **kwargs: Any) -> M:
-        """``to(dtype)`` casts every floating-point parameter and buffer (and gradient) in
-        place, keeping the same ``Parameter`` objects; ``to("cpu")`` does nothing."""
-        dtype = kwargs.get("dtype")
-        for arg in [*args, kwargs.get("device")]:
-            if arg is None or (isinstance(arg, str) and arg in ("cpu", "cpu:0")):
-                continue
-            if isinstance(arg, str) and arg.split(":")[0] in _DEVICES:
-                raise RuntimeError(f"Module.to: device {arg!r} is not available; tinygrad_edu "
-                                   "runs on the CPU only (use 'cpu')")
-            dtype = arg
-        if dtype is None:
+        """``to(device)``, ``to(dtype)``, ``to(tensor)`` (its dtype), ``to(device, dtype)`` and the
+        keywords ``device``, ``dtype``, ``non_blocking``, as PyTorch's: casts every floating-point
+        parameter and buffer (and gradient) in place and returns ``self``. The ``Parameter``
+        objects stay the same, so an optimizer made before keeps working. Any device but the
+        CPU raises."""
+        target, _ = parse_to_args(Tensor, args, kwargs)
+        if target is None:
             return self
-        target = _dtype(dtype)
         if target.kind != "f":
-            raise TypeError(f"Module.to only accepts floating point dtypes, got {target}")
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={target}")
         for tensor in [*self.parameters(), *self.buffers()]:
             if tensor.dtype.kind == "f" and tensor.dtype != target:
                 tensor._data = tensor._data.astype(target)
@@ -404,11 +400,21 @@ class Module:
                     tensor.grad._data = tensor.grad._data.astype(target)
         return self
 
+    def cpu(self: M) -> M:
+        return self
+
+    def cuda(self: M, device: Any = None) -> M:
+        """Refused: there is no GPU here (see ``tg.cuda.is_available()``)."""
+        raise unavailable("cuda" if device is None else device)
+
     def float(self: M) -> M:
         return self.to(np.float32)
 
     def double(self: M) -> M:
         return self.to(np.float64)
+
+    def half(self: M) -> M:
+        return self.to(np.float16)
 
     # ------------------------------------------------------------------ state dict
 
