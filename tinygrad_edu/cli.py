@@ -6,7 +6,8 @@
     tinygrad-edu train --model cnn --epochs 8   # the LeNet-style CNN (tinygrad_edu.models)
     tinygrad-edu data                       # where each dataset was found or would go
     tinygrad-edu data download fashion-mnist
-    tinygrad-edu bench --quick              # training-step benchmark (benchmarks/bench_step.py)
+    tinygrad-edu train --epochs 20 --resume runs/softmax-fashion-mnist/checkpoint.npz
+    tinygrad-edu bench --quick              # training-step benchmark into ./bench-results
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -24,10 +26,20 @@ from typing import Any, NoReturn
 import numpy as np
 
 from . import bench, data, models, nn, optim
+from ._cli_types import (
+    Parser,
+    betas,
+    fraction,
+    int_list,
+    nonnegative,
+    positive,
+    positive_int,
+    thread_counts,
+)
 from .creation import rand as tensor_rand
 from .creation import randint
 from .random import manual_seed
-from .train import accuracy, binary_accuracy, evaluate, fit
+from .train import accuracy, binary_accuracy, evaluate, fit, load_checkpoint
 
 MODELS = ("softmax", "logistic", "mlp", "autoencoder", "cnn")
 #: --dropout when not given
@@ -37,6 +49,19 @@ OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelt
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "leaky_relu": nn.LeakyReLU}
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.05, "adam": 1e-3, "adamw": 1e-3, "rmsprop": 1e-3,
               "adagrad": 1e-2, "adadelta": 1.0}
+
+
+#: The options that must be the same when a run is resumed (the rest may change: --epochs, --out,
+#: --data-dir, --no-progress).
+RUN_SETTINGS = ("model", "hidden", "activation", "dropout", "dataset", "positive", "optimizer",
+                "lr", "momentum", "betas", "weight_decay", "batch_size", "seed")
+#: The exit code of a run stopped by Ctrl-C (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
+
+
+def plural(count: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 class CLIError(Exception):
@@ -164,7 +189,45 @@ def _output_dir(out: Path, option: str = "--out") -> Path:
     return out
 
 
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {name: getattr(args, name) for name in RUN_SETTINGS}
+
+
+def _check_resume(args: argparse.Namespace) -> Path:
+    """The checkpoint to resume from, read and checked against this command line's settings
+    before any data is loaded."""
+    path = Path(args.resume)
+    try:
+        saved = load_checkpoint(path)
+    except (OSError, ValueError) as e:
+        _fail(f"--resume {path}: {e.strerror if isinstance(e, OSError) and e.strerror else e}")
+    before = saved["extra"].get("settings")
+    if not isinstance(before, dict):
+        _fail(f"--resume {path}: this checkpoint was not written by tinygrad-edu train")
+    changed = [f"--{name.replace('_', '-')} {before.get(name)!r} -> {value!r}"
+               for name, value in _settings(args).items() if before.get(name) != value]
+    if changed:
+        _fail(f"--resume {path}: the run was started with other settings ({'; '.join(changed)});"
+              " give the same options (only --epochs, --out, --data-dir and --no-progress may "
+              "change)")
+    return path
+
+
+def _resume_command(args: argparse.Namespace, checkpoint: Path) -> str:
+    """This command line with ``--resume checkpoint`` instead of any ``--resume``."""
+    argv, skip = [], False
+    for word in args.argv:
+        if skip:
+            skip = False
+        elif word == "--resume":
+            skip = True
+        elif not word.startswith("--resume="):
+            argv.append(word)
+    return shlex.join(["tinygrad-edu", *argv, "--resume", str(checkpoint)])
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    resume = _check_resume(args) if args.resume is not None else None
     if args.data_dir is not None and args.dataset not in ("fashion-mnist", "mnist"):
         _fail(f"--data-dir applies to mnist and fashion-mnist only; {args.dataset} is "
               "generated, not read")
@@ -191,21 +254,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = build_model(args, X_train.shape[1], classes)
     optimizer = build_optimizer(args, model.parameters())
     print(f"{args.model} on {args.dataset}: {len(X_train)} train / {len(X_test)} test samples, "
-          f"{sum(p.numel() for p in model.parameters())} parameters, {args.optimizer} "
-          f"lr={optimizer.param_groups[0]['lr']}, writing to {out}/")
+          f"{plural(sum(p.numel() for p in model.parameters()), 'parameter')}, "
+          f"{args.optimizer} lr={optimizer.param_groups[0]['lr']}, "
+          f"{plural(args.epochs, 'epoch')}, writing to {out}/", flush=True)
+    checkpoint = out / "checkpoint.npz"
     try:
         history = fit(model, loss_fn, optimizer, train_loader, epochs=args.epochs,
                       val_loader=test_loader, metrics=metrics,
                       progress=None if args.progress else False,
-                      metrics_file=out / "metrics.csv", checkpoint_path=out / "checkpoint.npz")
+                      metrics_file=out / "metrics.csv", checkpoint_path=checkpoint,
+                      resume=resume, checkpoint_extra={"settings": _settings(args)})
     except FloatingPointError as e:  # divergence: no accuracy of a NaN model is reported
         _fail(f"training diverged: {e} (--optimizer {args.optimizer}, "
               f"lr={optimizer.param_groups[0]['lr']})")
     except OSError as e:
         _fail(f"cannot write into {out}: {e}")
-    for row in history.epochs:
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in ("epoch", "lr"))
-        print(f"epoch {int(row['epoch'])}: {shown}")
+    except (RuntimeError, ValueError) as e:  # a checkpoint that does not fit this model
+        _fail(f"--resume {resume}: {e}")
+    if history.interrupted:
+        print(f"to resume: {_resume_command(args, checkpoint)}", flush=True)
+        return EXIT_INTERRUPTED
     try:
         from .viz.plots import plot_history
 
@@ -218,8 +286,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     final = evaluate(model, loss_fn, test_loader, metrics)
     if not all(math.isfinite(v) for v in final.values()):
         _fail(f"training diverged: the test metrics are {final}")
-    if history.interrupted:
-        print("interrupted: checkpoint saved")
     if "accuracy" in final:
         print(f"test accuracy: {final['accuracy']:.2%}")
     else:
@@ -294,16 +360,6 @@ def cmd_data(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- tinygrad-edu bench
 
 
-def _thread_counts(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected e.g. 1,2; got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
-    return values
-
-
 def _model_list(text: str) -> tuple[str, ...]:
     keys = tuple(k.strip().upper() for k in text.split(",") if k.strip())
     unknown = [k for k in keys if k not in bench.MODELS]
@@ -313,26 +369,21 @@ def _model_list(text: str) -> tuple[str, ...]:
     return keys
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+#: Where ``tinygrad-edu bench`` writes, relative to the current directory: the user's, never the
+#: committed ``benchmarks/results/`` of the source checkout.
+DEFAULT_BENCH_OUT = "bench-results"
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser,
-                        default_out: str = "benchmarks/results") -> None:
+                        default_out: str = DEFAULT_BENCH_OUT) -> None:
     """The step benchmark's options: ``tinygrad-edu bench`` checks them, then hands them
     (:func:`bench_argv`) to ``benchmarks/bench_step.py``, which parses the same ones."""
     parser.add_argument("--quick", action="store_true",
                         help="2 rounds x 2 steps, 20 steps for memory: a smoke test that still "
                         "checks the losses and writes every file")
-    parser.add_argument("--rounds", type=_positive_int, default=None,
+    parser.add_argument("--rounds", type=positive_int, default=None,
                         help="timing rounds (default 31, quick 2)")
-    parser.add_argument("--threads", type=_thread_counts, default=(1, 2),
+    parser.add_argument("--threads", type=thread_counts, default=(1, 2),
                         help="thread counts, each in its own process (default 1,2)")
     parser.add_argument("--models", type=_model_list, default=tuple(bench.MODELS),
                         help="models to run, e.g. A,C (default all; " + "; ".join(
@@ -366,7 +417,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not BENCH_SCRIPT.is_file():
         _fail(f"the benchmark harness {BENCH_SCRIPT} is not there: it is part of a source "
               "checkout of tinygrad_edu, not of the installed package")
-    _output_dir(Path(args.out))  # before minutes of timing, not after
+    args.out = str(_output_dir(Path(args.out)).resolve())  # before minutes of timing
+    print(f"bench: writing into {args.out}", flush=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         filter(None, [str(BENCH_SCRIPT.parent.parent), os.environ.get("PYTHONPATH")]))}
     sys.stdout.flush()
@@ -377,101 +429,42 @@ def cmd_bench(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- argument parsing
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (the usage text is one ``--help`` away)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def _number(text: str, kind: type = float) -> Any:
-    try:
-        value = kind(text)
-    except ValueError:
-        what = "an integer" if kind is int else "a number"
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if kind is float and not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
-    return value
-
-
-def _int_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
-    return values
-
-
-def _betas(text: str) -> list[float]:
-    values = [_number(v) for v in text.split(",")]
-    if len(values) != 2:
-        raise argparse.ArgumentTypeError(f"expected two comma-separated numbers, got {text!r}")
-    if not all(0 <= beta < 1 for beta in values):
-        raise argparse.ArgumentTypeError(f"each beta must be in [0, 1), got {text}")
-    return values
-
-
-def _positive(kind: type) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        value = _number(text, kind)
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-    return parse
-
-
-def _nonnegative(kind: type) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        value = _number(text, kind)
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-        return value
-    return parse
-
-
-def _fraction(text: str) -> float:
-    """A probability or decay factor in [0, 1): 1 would drop everything / never forget."""
-    value = _number(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
-
-
 def make_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="tinygrad-edu", description=__doc__.splitlines()[0])
+    parser = Parser(prog="tinygrad-edu", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser("train", help="train a model and report its test accuracy",
-                                description="Train a preset model; writes metrics.csv, "
-                                "checkpoint.npz and history.png into --out.")
+                                description="Train a preset model; prints each epoch's metrics "
+                                "as it ends and writes metrics.csv, checkpoint.npz and "
+                                "history.png into --out. Ctrl-C saves the last finished epoch "
+                                "(exit code 130); --resume continues from it.")
     train.add_argument("--model", choices=MODELS, default="softmax")
-    train.add_argument("--hidden", type=_int_list, default=[64],
+    train.add_argument("--hidden", type=int_list, default=[64],
                        help="hidden widths for mlp (e.g. 512,128) or the code size of the "
                        "autoencoder (default 64)")
     train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    train.add_argument("--dropout", type=_fraction, default=None,
+    train.add_argument("--dropout", type=fraction, default=None,
                        help="dropout probability (default 0.5 for cnn, else 0)")
     train.add_argument("--dataset", choices=DATASETS, default="fashion-mnist")
-    train.add_argument("--positive", type=_nonnegative(int), default=1,
+    train.add_argument("--positive", type=nonnegative(int), default=1,
                        help="the positive class of --model logistic (one vs rest)")
     train.add_argument("--optimizer", choices=OPTIMIZERS, default="adam")
-    train.add_argument("--lr", type=_positive(float), default=None,
+    train.add_argument("--lr", type=positive(float), default=None,
                        help="learning rate (default depends on the optimizer)")
-    train.add_argument("--momentum", type=_fraction, default=0.9)
-    train.add_argument("--betas", type=_betas, default=[0.9, 0.999])
-    train.add_argument("--weight-decay", type=_nonnegative(float), default=0.0)
-    train.add_argument("--epochs", type=_positive(int), default=10)
-    train.add_argument("--batch-size", type=_positive(int), default=100)
-    train.add_argument("--seed", type=_nonnegative(int), default=0)
+    train.add_argument("--momentum", type=fraction, default=0.9)
+    train.add_argument("--betas", type=betas, default=[0.9, 0.999])
+    train.add_argument("--weight-decay", type=nonnegative(float), default=0.0)
+    train.add_argument("--epochs", type=positive(int), default=10)
+    train.add_argument("--batch-size", type=positive(int), default=100)
+    train.add_argument("--seed", type=nonnegative(int), default=0)
     train.add_argument("--data-dir", default=None,
                        help="directory holding the IDX files (default: search the usual places)")
     train.add_argument("--out", default=None, help="output directory (default runs/MODEL-DATA)")
     train.add_argument("--no-progress", dest="progress", action="store_false",
-                       help="no progress bar")
+                       help="no progress bar (the epoch lines are printed still)")
+    train.add_argument("--resume", default=None, metavar="PATH",
+                       help="continue from a checkpoint.npz of an earlier run with the same "
+                       "options, up to --epochs in all (Ctrl-C saves one and prints the command)")
     train.set_defaults(func=cmd_train)
 
     graph = commands.add_parser("graph", help="draw the graph of one training step",
@@ -479,16 +472,16 @@ def make_parser() -> argparse.ArgumentParser:
                                 "for one training step of a preset model (batch of random "
                                 "784-pixel images).")
     graph.add_argument("--model", choices=MODELS, default="mlp")
-    graph.add_argument("--hidden", type=_int_list, default=[64])
+    graph.add_argument("--hidden", type=int_list, default=[64])
     graph.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    graph.add_argument("--dropout", type=_fraction, default=None)
-    graph.add_argument("--positive", type=_nonnegative(int), default=1)
-    graph.add_argument("--batch-size", type=_positive(int), default=100)
+    graph.add_argument("--dropout", type=fraction, default=None)
+    graph.add_argument("--positive", type=nonnegative(int), default=1)
+    graph.add_argument("--batch-size", type=positive(int), default=100)
     graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default=None,
                        help="default: from the --out suffix, else svg")
     graph.add_argument("--values", action="store_true", help="show value summaries")
     graph.add_argument("--rankdir", choices=["TB", "LR"], default="TB")
-    graph.add_argument("--seed", type=_nonnegative(int), default=0)
+    graph.add_argument("--seed", type=nonnegative(int), default=0)
     graph.add_argument("--out", required=True, help="output file, e.g. graph.svg")
     graph.set_defaults(func=cmd_graph)
 
@@ -504,7 +497,7 @@ def make_parser() -> argparse.ArgumentParser:
         "closed-form NumPy step vs PyTorch, at each thread count in its own process, after a "
         "check that all implementations compute the same losses. Runs the harness "
         "benchmarks/bench_step.py of the source checkout; writes bench_step.json, .md and .png "
-        "into --out.")
+        f"into --out (default ./{DEFAULT_BENCH_OUT}).")
     add_bench_arguments(bench_cmd)
     bench_cmd.set_defaults(func=cmd_bench)
     return parser
@@ -514,11 +507,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; a usage problem or an impossible setting is one line on stderr and
     exit code 2, as is a run that diverged or ran out of memory (never a traceback)."""
     args = make_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for the resume hint
     try:
         with np.errstate(all="ignore"):  # a diverging run is reported once, below
             return int(args.func(args))
     except CLIError as e:
         message = str(e)
+    except KeyboardInterrupt:  # outside fit (loading data, plotting): nothing to save
+        print("tinygrad-edu: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except MemoryError:
         message = "not enough memory for these settings (try a smaller --batch-size or --hidden)"
     print(f"tinygrad-edu: error: {message}", file=sys.stderr)
