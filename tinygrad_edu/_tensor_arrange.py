@@ -253,7 +253,7 @@ class Arrange(TensorFields):
                                f"({dst} dims)")
         if len(set(src)) != len(src) or len(set(dst)) != len(dst):
             raise RuntimeError(f"movedim: repeated dim in source {src} or destination {dst}")
-        order = [None] * self.ndim
+        order: list[int | None] = [None] * self.ndim
         for s, t in zip(src, dst, strict=True):
             order[t] = s
         rest = iter(d for d in range(self.ndim) if d not in src)
