@@ -47,8 +47,9 @@ def _figure(width: float, height: float) -> Figure:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as e:
+        # name="matplotlib": callers (the examples) can tell this from other import errors
         raise ImportError(f"plotting needs matplotlib, which is an optional dependency: "
-                          f"{INSTALL_HINT}") from e
+                          f"{INSTALL_HINT}", name="matplotlib") from e
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -132,15 +133,25 @@ def _panels(metrics: Mapping[str, list[float]]) -> list[tuple[str, list[str]]]:
     return panels
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _constant(values: Sequence[float]) -> bool:
+    finite = [v for v in values if math.isfinite(v)]
+    return len(set(finite)) == 1 and len(finite) == len(values)
+
+
 def plot_history(history_or_path: Any, path: PathLike, title: str | None = None) -> Path:
     """Loss and accuracy curves over epochs, one panel each (other metrics get their own).
 
     ``history_or_path``: anything ``load_history`` reads. An ``epoch`` or ``step`` column, if
     present, is the x axis; otherwise epochs count from 1. A loss spanning more than two decades
-    is drawn on a log scale.
+    is drawn on a log scale. Every point has a marker while there are few (one epoch is a dot,
+    with its value written beside it); a metric that never changed (a constant learning rate)
+    gets no panel of its own but a line under the title. The title says how many epochs (or
+    steps) the curves cover, after ``title`` if one is given.
     """
-    from matplotlib.ticker import MaxNLocator
-
     metrics = load_history(history_or_path)
     x_key = next((k for k in X_KEYS if k in metrics), None)
     ys = {k: v for k, v in metrics.items()
@@ -149,14 +160,27 @@ def plot_history(history_or_path: Any, path: PathLike, title: str | None = None)
         raise ValueError("plot_history: found no metric to plot (expected e.g. 'loss', "
                          f"'accuracy'); columns: {list(metrics)}")
     panels = _panels(ys)
-    fig = _figure(4.6 * len(panels), 3.4)
+    flat = [(panel, keys) for panel, keys in panels
+            if panel not in ("loss", "accuracy") and all(_constant(ys[k]) for k in keys)]
+    if len(flat) < len(panels):  # keep at least one panel
+        panels = [p for p in panels if p not in flat]
+    else:
+        flat = []
+    fig = _figure(4.6 * len(panels), 3.6)
+    from matplotlib.ticker import MaxNLocator  # after _figure: it says how to install
+
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    n_points = max(len(v) for v in ys.values())
     for ax, (panel, keys) in zip(axes, panels, strict=True):
         for key in keys:
             y = np.asarray(ys[key], dtype=np.float64)
             x = (np.asarray(metrics[x_key], dtype=np.float64)[: len(y)] if x_key
                  else np.arange(1, len(y) + 1))
-            ax.plot(x, y, marker="o" if len(y) <= 30 else None, markersize=3, label=key)
+            ax.plot(x, y, marker="o" if len(y) <= 30 else None,
+                    markersize=6 if len(y) <= 5 else 3, label=key)
+            if len(y) == 1 and np.isfinite(y[0]):  # a lone dot: say what it is
+                ax.annotate(f"{y[0]:.4g}", (x[0], y[0]), xytext=(7, 0),
+                            textcoords="offset points", va="center")
         values = np.concatenate([np.asarray(ys[k], dtype=np.float64) for k in keys])
         finite = values[np.isfinite(values)]
         wide = finite.size and finite.min() > 0 and finite.max() > 100 * finite.min()
@@ -165,13 +189,23 @@ def plot_history(history_or_path: Any, path: PathLike, title: str | None = None)
         ax.set_xlabel(x_key or "epoch")
         # at most 5 whole-number ticks: step counts like 20000 would run into each other
         ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        xs = np.unique(np.asarray(metrics[x_key] if x_key else [1.0], dtype=np.float64))
+        single = n_points == 1 or xs.size == 1
+        if single:  # one x: a whole-number axis around it, the dots off the frame
+            ax.set_xlim(xs[0] - 1, xs[0] + 1)
+            ax.set_xticks([xs[0]])
+            ax.margins(y=0.2)
         ax.set_ylabel(panel)
         ax.set_title(panel)
         ax.grid(True, alpha=0.3)
-        if len(keys) > 1:
-            ax.legend()
-    if title:
-        fig.suptitle(title)
+        if len(keys) > 1:  # one x: the left half is empty, the values are on the right
+            ax.legend(loc="center left" if single else "best")
+    span = _count(n_points, "step" if x_key in ("step", "iteration", "iter") else "epoch")
+    heading = f"{title} ({span})" if title else span
+    if flat:
+        heading += "\n" + ", ".join(f"{k} {ys[k][0]:.4g}" + (" (constant)" if n_points > 1 else "")
+                                    for _, keys in flat for k in keys)
+    fig.suptitle(heading)
     return _save(fig, path)
 
 
