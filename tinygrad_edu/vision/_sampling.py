@@ -252,8 +252,8 @@ def grid_transform(planes: np.ndarray, matrix: Sequence[float], out_w: int, out_
     dtype = work_dtype(planes.dtype)
     in_h, in_w = planes.shape[-2:]
     lead: tuple[int, ...] = tuple(planes.shape[:-2])
-    flat = planes.reshape((-1, in_h, in_w)).astype(dtype, copy=False)
-    count = int(flat.shape[0])
+    count = math.prod(lead)
+    flat = planes.reshape((count, in_h, in_w)).astype(dtype, copy=False)
     x, y = _source_coordinates(matrix, in_w, in_h, out_w, out_h, dtype)
     if mode == "nearest":
         out, inside = _gather(flat, np.rint(x).astype(np.int64), np.rint(y).astype(np.int64))

@@ -160,8 +160,8 @@ class MNIST(Dataset):
         if self.root is not None:
             body.append(f"Root location: {self.root}")
         body += self.extra_repr().splitlines()
-        if self.transforms is not None:
-            body += repr(self.transforms).splitlines()
+        if self.transforms is not None:  # one entry: only its first line is indented
+            body.append(repr(self.transforms))
         return "\n".join([f"Dataset {type(self).__name__}"] + ["    " + line for line in body])
 
 

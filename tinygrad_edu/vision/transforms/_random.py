@@ -42,7 +42,7 @@ def _angle_range(value: Any, name: str, lengths: tuple[int, ...] = (2,)) -> list
     if isinstance(value, numbers.Real):
         if value < 0:
             raise ValueError(f"If {name} is a single number, it must be positive.")
-        return [-float(value), float(value)]
+        return [float(-value), float(value)]  # -0 stays 0 for an int, as torchvision
     _check_sequence(value, name, lengths)
     return [float(v) for v in value]
 

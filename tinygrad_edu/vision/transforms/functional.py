@@ -254,10 +254,10 @@ def rgb_to_grayscale(img: Any, num_output_channels: int = 1) -> Any:
         weights = [red.dtype.type(w) for w in (0.2989, 0.587, 0.114)]
         luminance = (weights[0] * red + weights[1] * green + weights[2] * blue
                      ).astype(planes.dtype)
-    else:
+        if num_output_channels == 3:
+            luminance = np.repeat(luminance, 3, axis=-3)
+    else:  # one channel stays one channel, even when 3 are asked for (torchvision's expand)
         luminance = planes.copy()
-    if num_output_channels == 3:
-        luminance = np.repeat(luminance, 3, axis=-3)
     return back(luminance)
 
 
