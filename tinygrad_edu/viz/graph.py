@@ -555,20 +555,19 @@ def draw_graph(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | N
     return graphviz.Digraph(GRAPH_NAME, body=body)
 
 
-def render(graph_or_dot: Any, path: str | os.PathLike[str], format: str | None = None) -> Path:
+def render(graph_or_dot: Any, path: str | os.PathLike[str], format: str | None = None,
+           cleanup: bool = True) -> Path:
     """Write the picture with Graphviz's ``dot`` program; returns the path written.
 
     ``graph_or_dot``: DOT text or anything with a ``.source`` (``draw_graph``'s Digraph).
-    ``format``: ``"svg"``, ``"png"`` or ``"pdf"``; by default taken from the path's suffix
-    (else SVG, and the suffix is added). The DOT text is always written next to it (same name,
-    ``.dot``) -- so if ``dot`` is not installed you still get that file, and a
-    ``GraphvizNotFoundError`` that says how to install Graphviz.
+    ``format``: ``"svg"``, ``"png"`` or ``"pdf"``; by default the path's suffix (else SVG,
+    added). Only the picture is left (``dot`` reads stdin) unless ``cleanup=False`` (graphviz's
+    default) or it cannot be made -- no ``dot`` (``GraphvizNotFoundError``, saying how to
+    install it) or ``dot`` failing: then the DOT text is kept beside it (same name, ``.dot``).
     """
-    source = graph_or_dot if isinstance(graph_or_dot, str) else getattr(graph_or_dot, "source",
-                                                                        None)
+    source = getattr(graph_or_dot, "source", graph_or_dot)
     if not isinstance(source, str):
-        raise TypeError(f"render: expected DOT text or a graphviz graph, got "
-                        f"{type(graph_or_dot).__name__}")
+        raise TypeError(f"render: expected DOT text or a graphviz graph, got {type(source)}")
     out = Path(path)
     suffix = out.suffix.lower().lstrip(".")
     fmt = (format or (suffix if suffix in FORMATS else "svg")).lower()
@@ -580,9 +579,9 @@ def render(graph_or_dot: Any, path: str | os.PathLike[str], format: str | None =
                              "make them agree (or leave format out)")
         out = out.with_name(out.name + "." + fmt)
     out.parent.mkdir(parents=True, exist_ok=True)
-    dot_file = out.with_suffix(".dot")
-    dot_file.write_text(source, encoding="utf-8")
-    exe = shutil.which("dot")
+    dot_file, exe = out.with_suffix(".dot"), shutil.which("dot")
+    if not cleanup or exe is None:
+        dot_file.write_text(source, encoding="utf-8")
     if exe is None:
         raise GraphvizNotFoundError(
             f"the Graphviz program 'dot' was not found on PATH, so {out.name} was not made; "
@@ -591,9 +590,10 @@ def render(graph_or_dot: Any, path: str | os.PathLike[str], format: str | None =
             "install graphviz', Windows: 'winget install graphviz' (https://graphviz.org/"
             f"download/) -- then run this again, or: dot -T{fmt} {dot_file} -o {out}"
         )
-    done = subprocess.run([exe, f"-T{fmt}", str(dot_file), "-o", str(out)],
+    done = subprocess.run([exe, f"-T{fmt}", "-o", str(out)], input=source,
                           capture_output=True, text=True)
     if done.returncode != 0:
+        dot_file.write_text(source, encoding="utf-8")
         raise RuntimeError(f"dot failed (exit code {done.returncode}) on {dot_file}:\n"
                            f"{done.stderr.strip()}")
     return out
