@@ -195,6 +195,15 @@ def worker_loop(iterable: bool, dataset: Any, index_queue: Any, result_queue: An
 
 def draw_base_seed(generator: Any) -> int:
     """The workers' base seed, drawn in the main process from the loader's generator (or the
-    library's RNG): every iterator draws one, with or without workers, as PyTorch, so a
-    seeded run shuffles alike whatever ``num_workers`` is."""
-    return int(rng_of(generator).integers(0, 2**63 - 1, dtype=np.int64))
+    library's RNG, so ``tinygrad_edu.manual_seed`` makes it reproducible).
+
+    It is spawned from the generator's seed sequence rather than drawn from its stream, so it
+    leaves untouched the numbers the samplers draw: a seeded run shuffles alike whatever
+    ``num_workers`` is, and as it did before workers existed. Each call gives a new seed.
+    """
+    rng = rng_of(generator)
+    try:
+        child = rng.bit_generator.seed_seq.spawn(1)[0]  # type: ignore[attr-defined]
+        return int(child.generate_state(1, np.uint64)[0]) >> 1
+    except (AttributeError, TypeError, ValueError):  # a bit generator without a seed sequence
+        return int(rng.integers(0, 2**63 - 1, dtype=np.int64))

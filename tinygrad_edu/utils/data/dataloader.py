@@ -245,7 +245,6 @@ class _SingleProcessIter:
     def __init__(self, loader: DataLoader) -> None:
         self._index_sampler = loader._index_sampler
         self._sampler_iter = iter(self._index_sampler)
-        draw_base_seed(loader.generator)  # drawn as with workers, so the RNG stream matches
         self._fetcher = make_fetcher(loader._is_iterable, loader.dataset,
                                      loader._auto_collation, loader.collate_fn,
                                      loader.drop_last)
@@ -271,7 +270,6 @@ class _ArrayBatchIter:
         self._arrays = arrays
         self._order: np.ndarray | None = None
         self._start = self._stop = 0
-        draw_base_seed(loader.generator)
 
     def __iter__(self) -> _ArrayBatchIter:
         return self

@@ -113,7 +113,7 @@ class SubsetRandomSampler(Sampler):
 
 class WeightedRandomSampler(Sampler):
     """``num_samples`` indices drawn with probability proportional to ``weights`` (which need
-    not sum to 1); without ``replacement`` each index at most once."""
+    not sum to 1); without ``replacement`` each index at most once (zero weights last)."""
 
     def __init__(self, weights: Sequence[float], num_samples: int, replacement: bool = True,
                  generator: Generator | None = None) -> None:
@@ -129,25 +129,31 @@ class WeightedRandomSampler(Sampler):
             raise ValueError("weights should be a 1d sequence but given weights have shape "
                              f"{tuple(weights_array.shape)}")
         if not np.all(np.isfinite(weights_array)) or np.any(weights_array < 0):
-            raise RuntimeError("invalid multinomial distribution: weights must be finite and "
-                               f"non-negative, got {weights_array.tolist()}")
+            raise RuntimeError("probability tensor contains either `inf`, `nan` or element < 0 "
+                               f"(weights {weights_array.tolist()})")
         if weights_array.sum() <= 0:
             raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-        if not replacement and num_samples > np.count_nonzero(weights_array):
-            raise RuntimeError(
-                "invalid multinomial distribution (with replacement=False, not enough "
-                f"non-negative category to sample): {num_samples} samples asked, "
-                f"{np.count_nonzero(weights_array)} weights are positive")
+        if not replacement and num_samples > len(weights_array):
+            raise RuntimeError(f"cannot sample n_sample > prob_dist.size(-1) samples without "
+                               f"replacement ({num_samples} > {len(weights_array)})")
         self.weights = weights_array
         self.num_samples = int(num_samples)
         self.replacement = replacement
         self.generator = generator
 
     def __iter__(self) -> Iterator[int]:
+        rng = rng_of(self.generator)
         p = self.weights / self.weights.sum()
-        drawn = rng_of(self.generator).choice(len(p), size=self.num_samples,
-                                              replace=self.replacement, p=p)
-        yield from drawn.tolist()
+        positive = int(np.count_nonzero(p))
+        if self.replacement or self.num_samples <= positive:
+            yield from rng.choice(len(p), size=self.num_samples, replace=self.replacement,
+                                  p=p).tolist()
+            return
+        # without replacement, past the positive weights: the zero-weight indices follow in
+        # a random order (as torch.multinomial)
+        yield from rng.choice(len(p), size=positive, replace=False, p=p).tolist()
+        zeros = np.flatnonzero(p == 0)
+        yield from zeros[rng.permutation(len(zeros))][:self.num_samples - positive].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
