@@ -57,6 +57,16 @@ def legacy_type_name(dtype: np.dtype) -> str:
     return f"torch.{scalar_name(dtype)}Tensor"
 
 
+def model_dtype_hint(input: np.dtype, weight: np.dtype) -> str:
+    """What to do when a layer's input and weight differ in dtype (for Linear/Conv errors)."""
+    if input.kind != "f":
+        scale = " (and / 255 for uint8 images)" if input == uint8 else ""
+        return f"layers compute in floating point: convert the input with x.float(){scale}"
+    if weight.kind != "f":
+        return "convert the weight (or the model) with .float()"
+    return f"convert the input with x.to({weight}), or the model with model.to({input})"
+
+
 def get_default_dtype() -> np.dtype:
     """The dtype Python floats and float factories (zeros, rand...) get: float32 unless
     ``set_default_dtype`` changed it."""

@@ -54,6 +54,7 @@ from typing import IO, Any, TypeAlias
 
 import numpy as np
 
+from .device import check_device
 from .tensor import Tensor
 
 __all__ = ["save", "load", "CheckpointError", "FORMAT", "VERSION",
@@ -129,6 +130,13 @@ class _Encoder:
             return {"float64_bits": f"{bits:016x}"}
         if isinstance(obj, (dict, list, tuple)):
             return self.container(obj, path)
+        if callable(getattr(obj, "state_dict", None)):  # a Module, optimizer or scheduler
+            what = "model" if callable(getattr(obj, "parameters", None)) else "optimizer"
+            raise TypeError(
+                f"cannot save a whole {type(obj).__qualname__} {_where(path)}: checkpoints "
+                f"hold no pickled objects. Save its state instead -- tg.save({what}."
+                f"state_dict(), path) -- and load it into a new one with {what}."
+                f"load_state_dict(tg.load(path))")
         raise TypeError(
             f"cannot save an object of type {type(obj).__module__}.{type(obj).__qualname__} "
             f"{_where(path)}: checkpoints hold dicts, lists, tuples, Tensors, NumPy arrays, "
@@ -164,7 +172,8 @@ def _write_npz(file: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
                 np.lib.format.write_array(member, array, allow_pickle=False)
 
 
-def save(obj: object, path: PathLike | IO[bytes]) -> None:
+def save(obj: object, path: PathLike | IO[bytes], pickle_module: Any = None,
+         pickle_protocol: Any = None, _use_new_zipfile_serialization: bool = True) -> None:
     """Save ``obj`` (state_dicts, tensors, arrays, numbers, strings...) to ``path`` atomically.
 
     The file is one ``.npz``: the arrays as ``arr_<i>`` plus a ``__tinygrad_edu__`` entry of
@@ -173,8 +182,12 @@ def save(obj: object, path: PathLike | IO[bytes]) -> None:
     written directly, as ``torch.save`` does. Unsupported values raise ``TypeError`` naming
     their key path (e.g. ``state.0.exp_avg``) before anything is written; on any failure during
     the write the previous file at ``path`` is left untouched and the temporary file is removed.
-    Temporaries left by killed saves of the same path are removed first.
+    Temporaries left by killed saves of the same path are removed first. ``torch.save``'s
+    other arguments are accepted when they ask for nothing different (no pickle module).
+    A whole ``Module`` (or optimizer) is refused: save its ``state_dict()``.
     """
+    if pickle_module is not None:
+        raise TypeError("save(): pickle_module is not supported (checkpoints hold no pickle)")
     encoder = _Encoder()
     try:
         root = encoder.encode(obj, ())
@@ -423,7 +436,8 @@ def _npy_dtype(zf: zipfile.ZipFile, member: str) -> np.dtype:
     return np.dtype(header[2])
 
 
-def load(path: PathLike | IO[bytes]) -> Any:
+def load(path: PathLike | IO[bytes], map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None) -> Any:
     """Load what ``save`` wrote to ``path``: the same structure, with ``Tensor``s (same dtype,
     shape, values and ``requires_grad``; no ``.grad``), arrays, numbers, strings...
 
@@ -433,13 +447,33 @@ def load(path: PathLike | IO[bytes]) -> Any:
     metadata, contains pickled object arrays, or has a format version this code does not know.
     A missing file raises ``FileNotFoundError`` and a directory ``IsADirectoryError``, as
     ``open`` does. Temporaries left by killed saves of ``path`` are removed first.
+
+    ``torch.load``'s keywords are accepted: ``weights_only`` (True or False: either way nothing
+    is unpickled, the format holds only data), ``map_location`` (``'cpu'``, a CPU device, a
+    dict or a function, as PyTorch takes; anything naming another device raises, since
+    tensors live on the CPU) and ``mmap`` (accepted; the arrays are read into memory).
     """
+    _check_load_arguments(map_location, pickle_module, weights_only, mmap)
     if _is_file_object(path, "read"):
         return _load_file(path, repr(path))  # type: ignore[arg-type]
     filename = _fspath(path)
     remove_stale_temporaries(filename)
     with open(filename, "rb") as file:
         return _load_file(file, filename)
+
+
+def _check_load_arguments(map_location: Any, pickle_module: Any, weights_only: Any,
+                          mmap: Any) -> None:
+    if pickle_module is not None:
+        raise TypeError("load(): pickle_module is not supported (checkpoints hold no pickle)")
+    for name, flag in (("weights_only", weights_only), ("mmap", mmap)):
+        if flag is not None and not isinstance(flag, bool):
+            raise TypeError(f"load(): {name} must be True, False or None, got {flag!r}")
+    if isinstance(map_location, Mapping):  # {'cuda:0': 'cpu'}: where each device goes
+        for target in map_location.values():
+            check_device(target)
+    elif not callable(map_location):  # a function (storage, location) -> storage is fine
+        check_device(map_location)
 
 
 def _load_file(file: IO[bytes], filename: str) -> Any:

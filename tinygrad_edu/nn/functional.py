@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import as_int, dim_tuple
+from ..dtypes import model_dtype_hint, scalar_name
 from ..ops import embedding as Emb
 from ..ops import linalg as Lin
 from ..ops import shape as S
@@ -42,13 +43,22 @@ for _family in (functional_activations, functional_losses, functional_conv, func
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight^T + bias, with weight of shape (out_features, in_features) as PyTorch; one
-    fused node (ops.linalg.Linear). A 1-D weight is a single output: x @ weight."""
+    fused node (ops.linalg.Linear). A 1-D weight is a single output: x @ weight.
+
+    Input and weight must have one dtype, as in PyTorch: a uint8 or integer batch, or a
+    float64 batch into a float32 model, raises instead of computing."""
+    x = _as_tensor(x)
+    if x._data.dtype is not weight._data.dtype and x._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{scalar_name(x._data.dtype)} and {scalar_name(weight._data.dtype)} "
+                           f"(input {x._data.dtype}, weight {weight._data.dtype}): "
+                           f"{model_dtype_hint(x._data.dtype, weight._data.dtype)}")
     if weight._data.ndim == 1:
-        out = _as_tensor(x) @ weight
+        out = x @ weight
         return out if bias is None else out + bias
     if bias is None:
-        return Lin.Linear.apply(_as_tensor(x), weight)
-    return Lin.Linear.apply(_as_tensor(x), weight, bias)
+        return Lin.Linear.apply(x, weight)
+    return Lin.Linear.apply(x, weight, bias)
 
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._checks import as_int
+from ..dtypes import model_dtype_hint, scalar_name
 from ..ops import conv as C
 from ..ops.windows import window_counts
 from ..tensor import Tensor, _as_tensor
@@ -42,10 +43,20 @@ def _sizes(values: Ints) -> str:
     return " x ".join(map(str, values))
 
 
-def _check_float(op: str, what: str, t: Tensor) -> None:
-    if t.dtype.kind != "f":
-        raise RuntimeError(f"{op}: expected a floating point {what} (float32 or float64), got "
-                           f"dtype {t.dtype}; the products run on BLAS (convert with .float())")
+def _check_dtypes(op: str, x: Tensor, weight: Tensor, bias: Tensor | None) -> None:
+    """One floating point dtype for input, weight and bias, as PyTorch requires (it names
+    the dtypes as here); the products run on BLAS."""
+    xd, wd = x._data.dtype, weight._data.dtype
+    if xd.kind != "f" or wd.kind != "f":
+        raise RuntimeError(f"{op}: expected a floating point input and weight, but got "
+                           f"{scalar_name(xd)} and {scalar_name(wd)}: {model_dtype_hint(xd, wd)}")
+    if xd != wd:
+        raise RuntimeError(f"{op}: Input type ({scalar_name(xd)}) and weight type "
+                           f"({scalar_name(wd)}) should be the same dtype, got input {xd}, "
+                           f"weight {wd}: {model_dtype_hint(xd, wd)}")
+    if bias is not None and bias._data.dtype != xd:
+        raise RuntimeError(f"{op}: Input type ({scalar_name(xd)}) and bias type "
+                           f"({scalar_name(bias._data.dtype)}) should be the same")
 
 
 def _check_common(op: str, nd: int, x: Tensor, weight: Any, bias: Any, groups: Any,
@@ -60,15 +71,10 @@ def _check_common(op: str, nd: int, x: Tensor, weight: Any, bias: Any, groups: A
     if weight.ndim != nd + 2:
         raise RuntimeError(f"{op}: expected a {nd + 2}-D weight ({layout}), got a weight of "
                            f"size {list(weight.shape)}")
-    _check_float(op, "input", x)
-    _check_float(op, "weight", weight)
     if bias is not None and not isinstance(bias, Tensor):
         raise TypeError(f"{op}(): argument 'bias' must be a Tensor or None, got "
                         f"{type(bias).__name__}")
-    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
-        raise RuntimeError(f"{op}: input, weight and bias must have the same dtype, got input "
-                           f"{x.dtype}, weight {weight.dtype}"
-                           + ("" if bias is None else f", bias {bias.dtype}"))
+    _check_dtypes(op, x, weight, bias)
     g = as_int(groups, "groups", op)
     if g <= 0:
         raise RuntimeError(f"{op}: non-positive groups is not supported (groups={g})")

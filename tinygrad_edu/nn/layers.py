@@ -17,7 +17,8 @@ import numpy as np
 from .._checks import dim_index
 from .._typing import DTypeLike
 from ..autograd import no_grad
-from ..dtypes import _dtype, default_float
+from ..device import check_device
+from ..dtypes import _dtype, get_default_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init, padding
@@ -54,13 +55,14 @@ class Linear(Module):
     bias: Parameter | None
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: DTypeLike = None) -> None:
+                 device: Any = None, dtype: DTypeLike = None) -> None:
+        check_device(device)
         super().__init__()
         in_features = _size("Linear", "in_features", in_features)
         out_features = _size("Linear", "out_features", out_features)
         self.in_features = in_features
         self.out_features = out_features
-        dt = default_float if dtype is None else _dtype(dtype)
+        dt = get_default_dtype() if dtype is None else _dtype(dtype)
         self.weight = Parameter(np.zeros((out_features, in_features), dtype=dt, order="F"))
         if bias:
             self.bias = Parameter(np.zeros((out_features,), dtype=dt))
@@ -378,14 +380,12 @@ class Embedding(Module):
                                       "not implemented")
         if sparse:
             raise NotImplementedError("Embedding: sparse gradients are not implemented")
-        if device is not None and str(device) not in ("cpu", "cpu:0"):
-            raise RuntimeError(f"Embedding: device {device!r} is not available; tinygrad_edu "
-                               "runs on the CPU only")
+        check_device(device)
         self.padding_idx = padding_idx
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         if _weight is None:
-            dt = default_float if dtype is None else _dtype(dtype)
+            dt = get_default_dtype() if dtype is None else _dtype(dtype)
             self.weight = Parameter(np.zeros((self.num_embeddings, self.embedding_dim), dt),
                                     requires_grad=not _freeze)
             self.reset_parameters()
