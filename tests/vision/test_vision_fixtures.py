@@ -4,8 +4,9 @@
 Exact equality for everything that does not interpolate, and for every PIL Image result
 (both sides call Pillow). Tensor interpolation (resize, rotate/affine bilinear, grayscale)
 computes in float32 with another summation order than PyTorch's kernels: float results agree
-within 2e-6 (absolute, and relative for values far from [0, 1]), uint8 results within 1 (a rounding tie going the other way) on at most 2% of
-pixels. Nearest-neighbour rotations and affines match exactly.
+within 2e-6 (absolute, and relative for values far from [0, 1]); uint8 results within 1 (a
+rounding tie going the other way) on at most 2% of pixels. Nearest-neighbour rotations and
+affines match exactly.
 """
 
 from __future__ import annotations
