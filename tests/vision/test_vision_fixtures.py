@@ -12,6 +12,7 @@ affines match exactly.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -74,7 +75,11 @@ def test_functional_matches_torchvision(recorded: Recorded, name: str, op: str, 
                                         kwargs: dict[str, Any], input_name: str,
                                         form: str) -> None:
     image = as_form(_inputs(recorded)[input_name], form)
-    ours = getattr(TF, op)(image, *args, **_interpolation(kwargs))
+    if form == "pil" and kwargs.get("antialias") is False:  # torchvision warns likewise
+        with pytest.warns(UserWarning, match="Anti-alias option is always applied"):
+            ours = getattr(TF, op)(image, *args, **_interpolation(kwargs))
+    else:
+        ours = getattr(TF, op)(image, *args, **_interpolation(kwargs))
     assert_matches(ours, f"{name}/{input_name}/{form}", recorded, _exact(op, kwargs, form))
 
 
@@ -183,3 +188,13 @@ def test_save_image_png_matches_torchvision(recorded: Recorded, name: str, batch
     grid = utils.make_grid(batch, **kwargs).numpy()
     expected = np.clip(grid * np.float32(255) + np.float32(0.5), 0, 255).astype(np.uint8)
     np.testing.assert_array_equal(np.asarray(image), expected.transpose(1, 2, 0))
+
+
+def test_save_image_to_a_path_by_its_suffix(recorded: Recorded, tmp_path: Path) -> None:
+    from PIL import Image
+
+    path = tmp_path / "grid.png"
+    utils.save_image(_grid_batches(recorded)["digits"], path, nrow=3)
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        np.testing.assert_array_equal(np.asarray(image), recorded["save/digits"])

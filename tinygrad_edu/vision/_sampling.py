@@ -59,6 +59,8 @@ def pad_planes(planes: np.ndarray, left: int, top: int, right: int, bottom: int,
     out = np.empty(out_shape, dtype=planes.dtype)
     channels = planes.shape[-3]
     values = np.broadcast_to(np.asarray(fill, dtype=np.float64), (channels,))
+    if planes.dtype.kind in "iu":  # an integer image takes the fill truncated, as torch's pad
+        values = np.trunc(values)
     out[...] = cast_like(values, planes.dtype)[:, None, None]
     out[..., top:top + height, left:left + width] = planes
     return out

@@ -7,6 +7,7 @@ results are Pillow's), on Tensors and NumPy arrays with the NumPy kernels of ``_
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
@@ -190,6 +191,9 @@ def resize(img: Any, size: Any, interpolation: Any = InterpolationMode.BILINEAR,
     if (out_h, out_w) == (height, width):
         return img
     if is_pil_image(img):
+        if antialias is False:
+            warnings.warn("Anti-alias option is always applied for PIL Image input. Argument "
+                          "antialias is ignored.", stacklevel=2)
         return img.resize((out_w, out_h), _TO_PIL_CONSTANT[mode])
     planes, back = to_planes(img)
     return back(resize_planes(planes, out_h, out_w, mode.value, bool(antialias)))
