@@ -4,7 +4,6 @@ the array fast path equal to the item-by-item path."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -225,26 +224,3 @@ def test_no_batching_converts_each_sample_and_workers_info_is_none_here() -> Non
     ref = list(tud.DataLoader(Items(2), batch_size=None))
     assert [plain(o) for o in out] == [plain(r) for r in ref]
     assert get_worker_info() is None
-
-
-def test_fast_path_is_not_slower_than_a_plain_numpy_loop() -> None:
-    """One epoch over 20000x64 float32 in batches of 128, against the bare NumPy gather."""
-    x = np.random.default_rng(0).standard_normal((20000, 64)).astype(np.float32)
-    y = np.arange(20000)
-    loader = DataLoader(TensorDataset(x, y), 128, shuffle=True, seed=0)
-
-    def ours() -> float:
-        start = time.perf_counter()
-        for _ in loader:
-            pass
-        return time.perf_counter() - start
-
-    def bare() -> float:
-        start = time.perf_counter()
-        order = np.random.default_rng(0).permutation(20000)
-        for s in range(0, 20000, 128):
-            index = order[s:s + 128]
-            tg.Tensor(x[index]), tg.Tensor(y[index])
-        return time.perf_counter() - start
-
-    assert min(ours() for _ in range(3)) < 2.0 * min(bare() for _ in range(3)) + 0.005

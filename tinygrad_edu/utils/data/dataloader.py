@@ -220,13 +220,14 @@ class DataLoader:
                 or type(self.batch_sampler) is not BatchSampler
                 or type(self.sampler) not in (SequentialSampler, RandomSampler)
                 or self.batch_sampler.sampler is not self.sampler
-                or self.sampler.data_source is not self.dataset):  # type: ignore[attr-defined]
+                or getattr(self.sampler, "data_source", None) is not self.dataset):
             return None
         sample_arrays = getattr(self.dataset, "sample_arrays", None)
         arrays = sample_arrays() if callable(sample_arrays) else None
         if arrays is None:
             return None
-        n = len(self.dataset)
+        dataset: Any = self.dataset
+        n = len(dataset)
         if any(len(a) != n for a in arrays):
             raise ValueError(f"{type(self.dataset).__name__}.sample_arrays() returned arrays of "
                              f"lengths {[len(a) for a in arrays]} for a dataset of length {n}")

@@ -56,6 +56,10 @@ class IterableDataset(Dataset):
         raise NotImplementedError(f"Subclasses of IterableDataset should implement __iter__ "
                                   f"({type(self).__name__} does not)")
 
+    def __len__(self) -> int:
+        # TypeError, as for any object without a length (list() and tqdm then go without)
+        raise TypeError(f"object of type {type(self).__name__!r} has no len()")
+
     def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
         return ChainDataset([self, other])
 
@@ -127,7 +131,7 @@ class Subset(Dataset):
         """A batch of samples at once (the DataLoader's fetcher uses it when present)."""
         getitems = getattr(self.dataset, "__getitems__", None)
         if callable(getitems):
-            return getitems([self.indices[i] for i in indices])  # type: ignore[no-any-return]
+            return list(getitems([self.indices[i] for i in indices]))
         return [self.dataset[self.indices[i]] for i in indices]
 
     def __len__(self) -> int:
