@@ -7,9 +7,11 @@ table in one format for every example::
     from _common import Row, Timer, make_parser, write_results
 
     parser = make_parser("seed004_logistic_one_vs_rest", __doc__)
-    args = parser.parse_args()                   # args.out, args.quick, args.seed, args.data_dir
+    args = parser.parse_args()       # args.out, args.quick, args.seed, args.data_dir, args.download
+    x, y = open_dataset(MNIST, args, train=True).arrays()   # not found: where it looked, exit 2
     with Timer() as t:
         acc = train(...)
+    draw(plot_history, history, args.out / "curves.png")  # no matplotlib: skipped, and said so
     write_results(args.out, "Seed 004: ...", [
         Row("1 vs rest, test accuracy", "99.3 %", ">= 99.2 %", f"{acc:.2%}", t.seconds,
             met=acc >= 0.992),
@@ -22,9 +24,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from tinygrad_edu.data import DatasetNotFoundError, search_dirs, where
 
 # Examples draw on matplotlib's Agg canvas: no window, works on a machine without a display.
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -34,9 +41,14 @@ __all__ = [
     "REPO_ROOT",
     "RESULTS_COLUMNS",
     "Row",
+    "SKIPPED_PICTURES",
     "Timer",
+    "draw",
     "format_seconds",
     "make_parser",
+    "n_epochs",
+    "open_dataset",
+    "plural",
     "write_results",
 ]
 
@@ -45,11 +57,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MNIST_DIR = REPO_ROOT.parent / "shared" / "data" / "mnist-10k"
 #: The columns of every results.md table, in order.
 RESULTS_COLUMNS = ("experiment", "document", "target", "ours", "run time", "met")
+PLOT_HINT = "pip install tinygrad_edu[plot]"
+#: One line per picture ``draw`` could not make; ``write_results`` adds them as notes.
+SKIPPED_PICTURES: list[str] = []
 
 
 def make_parser(name: str, description: str | None,
-                data_dir: Path | None = DEFAULT_MNIST_DIR) -> argparse.ArgumentParser:
-    """The options every example takes: ``--data-dir``, ``--out``, ``--quick``, ``--seed``.
+                data_dir: Path | None = DEFAULT_MNIST_DIR,
+                download: bool = True) -> argparse.ArgumentParser:
+    """The options every example takes: ``--data-dir``, ``--out``, ``--quick``, ``--seed``,
+    and ``--download`` (unless ``download=False``: an example that reads no dataset).
 
     ``name`` is the example's name (the default output folder is ``runs/<name>``, relative to
     the current directory). ``data_dir=None`` means the dataset is found by the library's own
@@ -66,7 +83,67 @@ def make_parser(name: str, description: str | None,
     parser.add_argument("--quick", action="store_true",
                         help="a few seconds on tiny subsets (smoke test); targets not expected")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    if download:
+        parser.add_argument("--download", action="store_true",
+                            help="download the dataset (verified) if it is not found")
     return parser
+
+
+def open_dataset(cls: Any, args: argparse.Namespace, train: bool) -> Any:
+    """``cls(root=args.data_dir, train=train, download=args.download)`` (MNIST or
+    FashionMNIST); when the files are not found, say where they were looked for and how to get
+    them, and exit with code 2 (no traceback)."""
+    download = getattr(args, "download", False)
+    try:
+        return cls(root=args.data_dir, train=train, download=download)
+    except DatasetNotFoundError as e:
+        files = where(cls.name, root=args.data_dir, verify=False)[0].files
+        lines = [f"{cls.name} was not found. Looked in, in order, for {', '.join(files)}:"]
+        for label, directory in search_dirs(cls.name, args.data_dir):
+            lines.append(f"  {label:>6}: {directory or '$TINYGRAD_EDU_DATA (not set)'}")
+        if download:
+            lines.append(f"--download failed too: {e}")
+        else:
+            lines.append(f"Run again with --download, or pass --data-dir DIR (or: tinygrad-edu "
+                         f"data download {cls.name}).")
+        print("\n".join(lines), file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _matplotlib_missing(error: ImportError) -> bool:
+    seen: BaseException | None = error
+    while seen is not None:  # tinygrad_edu.viz raises its own ImportError from the real one
+        if isinstance(seen, ImportError) and (seen.name or "").split(".")[0] == "matplotlib":
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def draw(plot: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``plot(*args, **kwargs)`` -- a ``tinygrad_edu.viz`` function; without matplotlib, print
+    which picture is skipped and why (``write_results`` repeats it in results.md) and go on:
+    the training and the results table do not need the pictures."""
+    try:
+        return plot(*args, **kwargs)
+    except ImportError as e:
+        if not _matplotlib_missing(e):
+            raise
+    paths = [a for a in (*args, kwargs.get("path")) if isinstance(a, str | os.PathLike)]
+    name = Path(paths[-1]).name if paths else plot.__name__
+    line = f"skipped {name}: matplotlib is not installed ({PLOT_HINT})"
+    print(line, flush=True)
+    SKIPPED_PICTURES.append(line)
+    return None
+
+
+def plural(count: int, word: str) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def n_epochs(count: int) -> str:
+    """``1 epoch``, ``2 epochs``."""
+    return plural(count, "epoch")
 
 
 class Timer:
@@ -133,6 +210,7 @@ def write_results(out: Path, title: str, rows: list[Row], notes: list[str] | tup
         parts += ["*Quick run (`--quick`): tiny subsets and few steps, for smoke tests only; "
                   "the targets are for the full run.*", ""]
     parts.append(_markdown_table(list(RESULTS_COLUMNS), [r.cells() for r in rows]))
+    notes = [*notes, *SKIPPED_PICTURES]
     if notes:
         parts += ["", *(f"- {n}" for n in notes)]
     text = "\n".join(parts) + "\n"

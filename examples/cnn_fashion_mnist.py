@@ -22,8 +22,10 @@ Fashion-MNIST files (Debian's ``dataset-fashion-mnist`` puts them in
 
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
-from _common import Row, Timer, make_parser, write_results
+from _common import Row, Timer, make_parser, open_dataset, plural, write_results
 
 import tinygrad_edu as tg
 from tinygrad_edu import nn, optim
@@ -35,10 +37,10 @@ NAME = "cnn_fashion_mnist"
 TARGET = 0.910
 
 
-def load(data_dir: str | None, quick: bool) -> tuple[np.ndarray, ...]:
+def load(args: argparse.Namespace, quick: bool) -> tuple[np.ndarray, ...]:
     """Images as float32 (N, 1, 28, 28), standardized with the training set's statistics."""
-    x_train, y_train = FashionMNIST(root=data_dir, train=True, download=False).arrays()
-    x_test, y_test = FashionMNIST(root=data_dir, train=False, download=False).arrays()
+    x_train, y_train = open_dataset(FashionMNIST, args, train=True).arrays()
+    x_test, y_test = open_dataset(FashionMNIST, args, train=False).arrays()
     if quick:
         x_train, y_train, x_test, y_test = x_train[:512], y_train[:512], x_test[:256], y_test[:256]
     mean, std = x_train.mean(), x_train.std()
@@ -57,7 +59,7 @@ def main() -> None:
     epochs = 1 if args.quick else args.epochs
 
     tg.manual_seed(args.seed)
-    x_train, y_train, x_test, y_test = load(args.data_dir, args.quick)
+    x_train, y_train, x_test, y_test = load(args, args.quick)
     train_loader = DataLoader(TensorDataset(x_train, y_train), batch_size=64, shuffle=True,
                               seed=args.seed)
     test_loader = DataLoader(TensorDataset(x_test, y_test), batch_size=1000)
@@ -75,7 +77,7 @@ def main() -> None:
         print(f"epoch {epoch}: train loss {row['loss']:.4f}, test accuracy "
               f"{row['val_accuracy']:.2%}")
     write_results(args.out, "CNN on Fashion-MNIST (LeNet-style, batch norm, dropout)", [
-        Row(f"test accuracy after {epochs} epochs", "-", f">= {TARGET:.1%}",
+        Row(f"test accuracy after {plural(epochs, 'epoch')}", "-", f">= {TARGET:.1%}",
             f"{test['accuracy']:.2%}", timer.seconds,
             met=None if args.quick else test["accuracy"] >= TARGET),
     ], notes=[f"{sum(p.numel() for p in model.parameters()):,} parameters; Adam lr {args.lr}, "

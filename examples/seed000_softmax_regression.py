@@ -33,6 +33,7 @@ the three optimizers), ``weights.png`` (the ten learned weight templates of each
 
 from __future__ import annotations
 
+import argparse
 import os
 
 # One BLAS thread: these matrix products are small (100 x 784 x 10), and on 2 shared cores a
@@ -44,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from _common import Row, Timer, make_parser, write_results
+from _common import Row, Timer, draw, make_parser, open_dataset, plural, write_results
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
@@ -96,10 +97,10 @@ class Run:
 # --------------------------------------------------------------------------- data
 
 
-def load_splits(data_dir: Path | None, seed: int, quick: bool) -> list[Split]:
+def load_splits(args: argparse.Namespace, seed: int, quick: bool) -> list[Split]:
     """The document's random split of the pooled 70k images, and the official split."""
-    x_a, y_a = FashionMNIST(root=data_dir, train=True, download=False).arrays()
-    x_b, y_b = FashionMNIST(root=data_dir, train=False, download=False).arrays()
+    x_a, y_a = open_dataset(FashionMNIST, args, train=True).arrays()
+    x_b, y_b = open_dataset(FashionMNIST, args, train=False).arrays()
     n_hold = 10_000
     if quick:  # a small random subset of each official file keeps both protocols' shapes
         rng = np.random.default_rng(seed)
@@ -215,7 +216,7 @@ def plot_curves(runs: dict[tuple[str, str], Run], split: str, path: Path) -> Non
         curves["epoch"] = list(range(1, len(run.train_loss) + 1))
         curves[f"{name} train loss"] = run.train_loss
         curves[f"{name} valid accuracy"] = run.valid_accuracy
-    plot_history(curves, path, title=f"Softmax regression on Fashion-MNIST ({split}), "
+    draw(plot_history, curves, path, title=f"Softmax regression on Fashion-MNIST ({split}), "
                  f"batch {BATCH_SIZE}")
 
 
@@ -225,7 +226,7 @@ def main() -> None:
     args = parser.parse_args()
     epochs = args.epochs or (2 if args.quick else EPOCHS)
 
-    splits = load_splits(args.data_dir, args.seed, args.quick)
+    splits = load_splits(args, args.seed, args.quick)
     runs: dict[tuple[str, str], Run] = {}
     for split in splits:
         for name in OPTIMIZERS:
@@ -244,14 +245,14 @@ def main() -> None:
     # image_grid shares one grey scale across rows, so each optimizer's W is scaled to
     # [-1, 1] first (Adam's weights are larger) -- the picture shows patterns, not sizes.
     weights = [runs["random split", name].weights for name in OPTIMIZERS]
-    image_grid([w / np.abs(w).max() for w in weights], args.out / "weights.png",
-               titles=list(OPTIMIZERS))
+    draw(image_grid, [w / np.abs(w).max() for w in weights], args.out / "weights.png",
+         titles=list(OPTIMIZERS))
 
     steps = epochs * -(-len(splits[0].x_train) // BATCH_SIZE)
     n_train = len(splits[0].x_train)
     write_results(args.out, "Seed 000: softmax regression on Fashion-MNIST",
                   result_rows(runs, steps), quick=args.quick, notes=[
-        f"{n_train} training images, batch {BATCH_SIZE}, {epochs} epochs, learning rates "
+        f"{n_train} training images, batch {BATCH_SIZE}, {plural(epochs, 'epoch')}, learning rates "
         "annealed to 0 on a cosine (SGD 0.1, momentum 0.9 with 0.02, Adam 0.003); the document "
         "trained 1000 epochs at a constant rate.",
         "Adam is the published rule (divide by sqrt(v_hat) + eps); the document's multiplies "

@@ -29,11 +29,12 @@ Run: ``python examples/seed001_two_layer_net.py [--quick] [--out DIR] [--data-di
 
 from __future__ import annotations
 
+import argparse
 import copy
 from pathlib import Path
 
 import numpy as np
-from _common import Row, Timer, make_parser, write_results
+from _common import Row, Timer, draw, make_parser, open_dataset, plural, write_results
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
@@ -169,16 +170,16 @@ def train(net: nn.Sequential, data: tuple[np.ndarray, ...], epochs: int, seed: i
         history = fit(net, nn.CrossEntropyLoss(), optimizer, train_loader, epochs,
                       val_loader=test_loader, scheduler=scheduler)
     # plot_history reads a list of per-epoch dicts; History keeps them in .epochs.
-    plot_history(history.epochs, out / "training_curves.png",
-                 title="784-64-10 ReLU net on MNIST (val = test set)")
+    draw(plot_history, history.epochs, out / "training_curves.png",
+         title="784-64-10 ReLU net on MNIST (val = test set)")
     accuracy = evaluate(net, nn.CrossEntropyLoss(), test_loader)["accuracy"]
     return accuracy, t.seconds
 
 
-def load_mnist(data_dir: Path, quick: bool) -> tuple[np.ndarray, ...]:
+def load_mnist(args: argparse.Namespace, quick: bool) -> tuple[np.ndarray, ...]:
     """(train images, labels, test images, labels); 1000 of each with ``--quick``."""
-    Xtr, ytr = MNIST(root=data_dir, train=True, download=False).arrays()
-    Xte, yte = MNIST(root=data_dir, train=False, download=False).arrays()
+    Xtr, ytr = open_dataset(MNIST, args, train=True).arrays()
+    Xte, yte = open_dataset(MNIST, args, train=False).arrays()
     if quick:
         return Xtr[:1000], ytr[:1000], Xte[:1000], yte[:1000]
     return Xtr, ytr, Xte, yte
@@ -187,7 +188,7 @@ def load_mnist(data_dir: Path, quick: bool) -> tuple[np.ndarray, ...]:
 def main() -> None:
     args = make_parser(NAME, __doc__).parse_args()
     tg.manual_seed(args.seed)
-    data = load_mnist(args.data_dir, args.quick)
+    data = load_mnist(args, args.quick)
     net = build_net()  # PyTorch's default initialisation, drawn from manual_seed's generator
     print(net)
 
@@ -195,8 +196,9 @@ def main() -> None:
     rows.append(relu_at_zero_demo(net, data[0]))
     epochs = 2 if args.quick else 20
     accuracy, seconds = train(net, data, epochs, args.seed, args.out)
-    rows.append(Row(f"test accuracy after {epochs} epochs", "- (trained in a later article)",
-                    ">= 95 %", f"{accuracy:.2%}", seconds, met=accuracy >= 0.95))
+    rows.append(Row(f"test accuracy after {plural(epochs, 'epoch')}",
+                    "- (trained in a later article)", ">= 95 %", f"{accuracy:.2%}", seconds,
+                    met=accuracy >= 0.95))
     write_results(args.out, "Seed 001: 784-64-10 ReLU net, autograd vs hand backprop", rows,
                   notes=[
                       f"Train: the first {len(data[0])} MNIST training images; test: "

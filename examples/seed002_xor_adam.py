@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from _common import Row, Timer, make_parser, write_results
+from _common import Row, Timer, draw, make_parser, plural, write_results
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
@@ -138,17 +138,17 @@ def plots(out: Path, models: dict[str, XorNet], losses: dict[str, np.ndarray],
           x: tg.Tensor, y: tg.Tensor) -> None:
     for name, model in models.items():
         suffix = "" if name == "Adam" else "_document_adam"
-        plot_decision_boundary(lambda points, m=model: m(tg.Tensor(points)), x.numpy(),
-                               y.numpy(), out / f"decision_boundary{suffix}.png",
-                               title=f"XOR, 2-4-1 sigmoid net, {name}")
+        draw(plot_decision_boundary, lambda points, m=model: m(tg.Tensor(points)), x.numpy(),
+             y.numpy(), out / f"decision_boundary{suffix}.png",
+             title=f"XOR, 2-4-1 sigmoid net, {name}")
     curves: dict[str, Any] = {"epoch": np.arange(1, len(losses["Adam"]) + 1)}
     curves.update({f"{name} loss (MSE)": values for name, values in losses.items()})
-    plot_history(curves, out / "loss_curves.png",
-                 title=f"XOR: Adam vs the document's Adam, lr {LR}")
+    draw(plot_history, curves, out / "loss_curves.png",
+         title=f"XOR: Adam vs the document's Adam, lr {LR}")
 
 
 def main() -> None:
-    parser = make_parser("seed002_xor_adam", __doc__, data_dir=None)
+    parser = make_parser("seed002_xor_adam", __doc__, data_dir=None, download=False)
     parser.add_argument("--epochs", type=int, default=None, help=f"default {EPOCHS} (quick: 2000)")
     args = parser.parse_args()
     epochs = args.epochs or (2000 if args.quick else EPOCHS)
@@ -178,7 +178,7 @@ def main() -> None:
     write_results(args.out, "Seed 002: XOR with a 2-4-1 sigmoid net and Adam",
                   result_rows(models, losses, seconds, grad_gap, x, y, epochs),
                   quick=args.quick, notes=[
-        f"Full batch (the 4 points), MSE, lr {LR}, {epochs} epochs, N(0, 1) init "
+        f"Full batch (the 4 points), MSE, lr {LR}, {plural(epochs, 'epoch')}, N(0, 1) init "
         f"(seed {args.seed}); the document plots but reports no figures.",
         "Adam: optim.Adam (Kingma & Ba). The document's Adam: DocumentAdam in this script, "
         "bias corrections 1 - beta instead of 1 - beta^t, same initial weights.",

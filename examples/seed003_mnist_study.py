@@ -36,7 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from _common import Row, Timer, make_parser, write_results
+from _common import Row, Timer, draw, make_parser, n_epochs, open_dataset, write_results
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
@@ -179,7 +179,7 @@ def train_classifier(study: Study, model: nn.Module, optimizer: optim.Optimizer,
         # learning rate gets a panel only when a scheduler changes it.
         rows = [{k: v for k, v in row.items() if scheduler or k != "lr"}
                 for row in history.epochs]
-        plot_history(rows, study.out / curves, title=f"{title} (val = test set)")
+        draw(plot_history, rows, study.out / curves, title=f"{title} (val = test set)")
     return test_accuracy(study, model)
 
 
@@ -225,9 +225,9 @@ def part_a(study: Study) -> None:
         closed_form.sgd_step(params, study.X, study.y, lr=1.0)
     acc_closed = closed_form.accuracy(params, study.X_test, study.y_test)
     gap = float(np.max(np.abs(W.detach().numpy() - params["W"])))
-    plot_history([{"iteration": i + 1, "train_loss": v} for i, v in enumerate(losses)],
-                 study.out / "a_softmax_regression_loss.png",
-                 title="softmax regression, full-batch GD, lr 1")
+    draw(plot_history, [{"iteration": i + 1, "train_loss": v} for i, v in enumerate(losses)],
+         study.out / "a_softmax_regression_loss.png",
+         title="softmax regression, full-batch GD, lr 1")
     study.accuracy["a"] = acc
     study.rows += [
         Row(f"(a) softmax regression, GD lr 1, {n} iterations (autograd)", "90.96 %",
@@ -253,10 +253,10 @@ def part_b(study: Study) -> None:
         for j, lam2 in enumerate(coeffs):
             W, b, _ = softmax_gd(study.X, study.y, iters, l1=float(lam1), l2=float(lam2))
             acc[i, j] = linear_accuracy(W, b, study.X_test, study.y_test)
-    plot_grid_contour(coeffs, coeffs, acc, study.out / "b_l1_l2_grid.png",
-                      xlabel="L1 coefficient $\\lambda_1$", ylabel="L2 coefficient $\\lambda_2$",
-                      zlabel="test accuracy", indexing="ij", mark="max",
-                      title=f"softmax regression, {iters} GD steps (lr 1) per point")
+    draw(plot_grid_contour, coeffs, coeffs, acc, study.out / "b_l1_l2_grid.png",
+         xlabel="L1 coefficient $\\lambda_1$", ylabel="L2 coefficient $\\lambda_2$",
+         zlabel="test accuracy", indexing="ij", mark="max",
+         title=f"softmax regression, {iters} GD steps (lr 1) per point")
     i, j = np.unravel_index(np.argmax(acc), acc.shape)
     study.rows.append(Row(
         f"(b) L1 x L2 grid {len(coeffs)}x{len(coeffs)}, {iters} GD steps each: best point",
@@ -284,7 +284,7 @@ def part_c(study: Study) -> None:
     acc = train_classifier(study, model, optimizer, epochs, scheduler,
                            curves="c_mlp512_curves.png", title="784-512-10 ReLU, SGD")
     study.accuracy["c"] = acc
-    study.rows.append(Row(f"(c) 784-512-10 ReLU MLP, SGD, {epochs} epochs", "~96.2 % (+5.2)",
+    study.rows.append(Row(f"(c) 784-512-10 ReLU MLP, SGD, {n_epochs(epochs)}", "~96.2 % (+5.2)",
                           ">= 95 %", pct(acc), 0.0, met=acc >= 0.95))
     if "a" in study.accuracy:
         gain = 100 * (acc - study.accuracy["a"])
@@ -326,9 +326,10 @@ def summary(settings: tuple[int, ...], accs: list[float], name: str,
 
 def plot_depths(study: Study) -> None:
     """One picture for both optimizers (whichever of (d), (e) ran)."""
-    plot_sweep(study.budget.depths, study.depth_sweeps, study.out / "de_depth_sweep.png",
-               log2=False, xlabel="hidden layers of 512 ReLU units", ylabel="test accuracy",
-               title=f"depth sweep, {study.budget.sweep_epochs} epochs each")
+    draw(plot_sweep, study.budget.depths, study.depth_sweeps,
+         study.out / "de_depth_sweep.png", log2=False,
+         xlabel="hidden layers of 512 ReLU units", ylabel="test accuracy",
+         title=f"depth sweep, {n_epochs(study.budget.sweep_epochs)} each")
 
 
 def part_d(study: Study) -> None:
@@ -336,24 +337,24 @@ def part_d(study: Study) -> None:
     b, epochs = study.budget, study.budget.sweep_epochs
     print("width sweep (SGD):")
     widths = sweep(study, b.widths, lambda w: relu_mlp(w, 1), lambda m: sgd(m, epochs, 0.05))
-    plot_sweep(b.widths, widths, study.out / "d_width_sweep.png", log2=True,
-               xlabel="hidden width (784-w-10, log2 scale)", ylabel="test accuracy",
-               title=f"width sweep, SGD, {epochs} epochs each")
+    draw(plot_sweep, b.widths, widths, study.out / "d_width_sweep.png", log2=True,
+         xlabel="hidden width (784-w-10, log2 scale)", ylabel="test accuracy",
+         title=f"width sweep, SGD, {n_epochs(epochs)} each")
     print("depth sweep (SGD):")
     depths = sweep(study, b.depths, lambda d: relu_mlp(512, d), lambda m: sgd(m, epochs, 0.05))
     study.depth_sweeps["SGD (lr 0.05, momentum 0.9)"] = depths
     plot_depths(study)
-    study.notes.append(f"(d), (e) {epochs} epochs per model, one run each: the sweeps show "
+    study.notes.append(f"(d), (e) {n_epochs(epochs)} per model, one run each: the sweeps show "
                        "how far each net gets in a short fixed budget, not its final accuracy; "
                        "the deepest nets are the furthest from converged and the least stable. "
                        "Read trends, not single points: a point can move by several points "
                        "between runs whose arithmetic differs only in rounding (e.g. another "
                        "BLAS thread count).")
     study.rows += [
-        Row(f"(d) width sweep {b.widths[0]}..{b.widths[-1]}, SGD, {epochs} epochs each",
+        Row(f"(d) width sweep {b.widths[0]}..{b.widths[-1]}, SGD, {n_epochs(epochs)} each",
             "rises up to ~2^7, then flat", "-",
             summary(b.widths, widths, "width", plateau=True), 0.0),
-        Row(f"(d) depth sweep {b.depths[0]}..{b.depths[-1]}, SGD, {epochs} epochs each",
+        Row(f"(d) depth sweep {b.depths[0]}..{b.depths[-1]}, SGD, {n_epochs(epochs)} each",
             "best at 7 layers", "-", summary(b.depths, depths, "depth"), 0.0),
     ]
 
@@ -371,7 +372,7 @@ def part_e(study: Study) -> None:
     study.depth_sweeps["RMSprop (lr 1e-3)"] = depths
     plot_depths(study)
     study.rows.append(Row(
-        f"(e) depth sweep {b.depths[0]}..{b.depths[-1]}, RMSprop, {b.sweep_epochs} epochs each",
+        f"(e) depth sweep {b.depths[0]}..{b.depths[-1]}, RMSprop, {n_epochs(b.sweep_epochs)} each",
         "falls with depth, worst at 10", "-", summary(b.depths, depths, "depth"), 0.0))
 
 
@@ -388,7 +389,7 @@ def part_f(study: Study) -> None:
     study.accuracy["f"] = acc
     base = study.accuracy.get("c")
     ours = pct(acc) if base is None else f"{pct(acc)} ({100 * (acc - base):+.2f} vs (c))"
-    study.rows.append(Row(f"(f) Dropout + tanh, 3x512, Adadelta, {epochs} epochs",
+    study.rows.append(Row(f"(f) Dropout + tanh, 3x512, Adadelta, {n_epochs(epochs)}",
                           "+2.33 points over (c), ~98.5 %", "-", ours, 0.0))
     if base is not None and acc <= base + 0.005:
         study.notes.append("(f) The document's gain over the plain MLP does not show here: on "
@@ -424,8 +425,8 @@ def part_g(study: Study) -> None:
     with tg.no_grad():
         model.eval()
         reconstructions = model(tg.Tensor(originals)).numpy()
-    image_grid([originals, reconstructions], study.out / "g_autoencoder_reconstructions.png",
-               titles=["test image", "reconstruction"])
+    draw(image_grid, [originals, reconstructions],
+         study.out / "g_autoencoder_reconstructions.png", titles=["test image", "reconstruction"])
     study.rows.append(Row(f"(g) 784-32-784 autoencoder, Adam, {study.budget.ae_epochs} "
                           "epochs: test MSE per pixel", "- (pictures only)", "-",
                           f"{mse:.4f}", 0.0))
@@ -459,7 +460,7 @@ def part_h(study: Study) -> None:
     base = study.accuracy.get("f")
     ours = pct(acc) if base is None else f"{pct(acc)} ({100 * (acc - base):+.2f} vs (f))"
     study.rows += [
-        Row(f"(h) frozen encoder (32) + Dropout/tanh head, Adadelta, {epochs} epochs",
+        Row(f"(h) frozen encoder (32) + Dropout/tanh head, Adadelta, {n_epochs(epochs)}",
             "below (f)", "-", ours, 0.0),
         Row("(h) encoder weights after training: max |change|, grads", "frozen", "0, None",
             f"{change:g}, {'None' if no_grads else 'SET'}", 0.0,
@@ -476,16 +477,16 @@ PARTS: dict[str, Callable[[Study], None]] = {
 
 
 def load_study(args, budget: Budget) -> Study:
-    X, y = MNIST(root=args.data_dir, train=True, download=False).arrays()
-    X_test, y_test = MNIST(root=args.data_dir, train=False, download=False).arrays()
+    X, y = open_dataset(MNIST, args, train=True).arrays()
+    X_test, y_test = open_dataset(MNIST, args, train=False).arrays()
     return Study(X[:budget.n_train], y[:budget.n_train], X_test[:budget.n_test],
                  y_test[:budget.n_test], budget, args.out, args.seed)
 
 
 def budget_note(b: Budget) -> str:
     return (f"Budget: (a) {b.gd_iterations} GD iterations; (b) {len(b.grid)}x{len(b.grid)} "
-            f"grid, {b.grid_iterations} steps each; (c), (f), (h) {b.mlp_epochs} epochs; "
-            f"(d), (e) {b.sweep_epochs} epochs per model; (g) {b.ae_epochs} epochs; batch "
+            f"grid, {b.grid_iterations} steps each; (c), (f), (h) {n_epochs(b.mlp_epochs)}; "
+            f"(d), (e) {n_epochs(b.sweep_epochs)} per model; (g) {n_epochs(b.ae_epochs)}; batch "
             f"{BATCH}. The document trained every Keras model for 50 epochs on 60k images.")
 
 

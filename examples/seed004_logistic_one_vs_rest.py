@@ -28,6 +28,7 @@ and the official 10,000-image test set, which is what the accuracy is measured o
 
 from __future__ import annotations
 
+import argparse
 import os
 
 # One BLAS thread: the products are small (100 x 784 x 1), a second thread would only wait.
@@ -39,7 +40,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from _common import Row, Timer, make_parser, write_results
+from _common import Row, Timer, draw, make_parser, open_dataset, write_results
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
@@ -55,10 +56,10 @@ EPS = 1e-10  # the document's clip of p before the log
 TARGET = 0.992
 
 
-def load_data(data_dir: Path, quick: bool) -> tuple[np.ndarray, ...]:
+def load_data(args: argparse.Namespace, quick: bool) -> tuple[np.ndarray, ...]:
     """x float32 (N, 784) in [0, 1]; y float32 (N, 1): 1 for the digit 1, 0 for the rest."""
-    x_train, labels_train = MNIST(root=data_dir, train=True, download=False).arrays()
-    x_test, labels_test = MNIST(root=data_dir, train=False, download=False).arrays()
+    x_train, labels_train = open_dataset(MNIST, args, train=True).arrays()
+    x_test, labels_test = open_dataset(MNIST, args, train=False).arrays()
     if quick:
         x_train, labels_train = x_train[:2000], labels_train[:2000]
         x_test, labels_test = x_test[:1000], labels_test[:1000]
@@ -148,7 +149,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=None, help=f"default {STEPS} (quick: 500)")
     args = parser.parse_args()
     steps = args.steps if args.steps is not None else (500 if args.quick else STEPS)
-    data = load_data(args.data_dir, args.quick)
+    data = load_data(args, args.quick)
     args.out.mkdir(parents=True, exist_ok=True)
 
     tg.manual_seed(args.seed)
@@ -156,8 +157,8 @@ def main() -> None:
     graph_note = draw_model_graph(model, data[0][:BATCH_SIZE], data[1][:BATCH_SIZE],
                                   args.out / "graph.png")
     rows, seconds = train(model, data, steps, args.seed, args.out / "metrics.csv")
-    plot_history(args.out / "metrics.csv", args.out / "curves.png",
-                 title=f'MNIST "1 vs rest", logistic regression, SGD lr {LR}')
+    draw(plot_history, args.out / "metrics.csv", args.out / "curves.png",
+         title=f'MNIST "1 vs rest", logistic regression, SGD lr {LR}')
 
     final = rows[-1]
     test_acc = final["test_accuracy"]
