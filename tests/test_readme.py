@@ -22,7 +22,11 @@ def _code(title: str) -> str:
     return re.search(r"```python\n(.*?)```", _section(title), re.S).group(1)
 
 
-@pytest.mark.parametrize("title", SECTIONS)
+# README sections whose first python block runs as printed and prints what the text claims
+PRINTING = [*SECTIONS, "## How it works"]  # the last: writing an op (a Function)
+
+
+@pytest.mark.parametrize("title", PRINTING)
 def test_readme_example_runs_and_prints_what_it_claims(title, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples may write files (a checkpoint)
     out = io.StringIO()
@@ -30,6 +34,12 @@ def test_readme_example_runs_and_prints_what_it_claims(title, tmp_path, monkeypa
         exec(compile(_code(title), "README.md", "exec"), {"__name__": "__main__"})
     claimed = re.search(r"It prints `([^`]*)`", _section(title)).group(1)
     assert out.getvalue().strip() == claimed
+
+
+def test_the_op_writing_block_is_a_complete_function():
+    code = _code("## How it works")
+    assert "from tinygrad_edu.autograd import Function" in code
+    assert "class Mul(Function):" in code and "def backward(ctx, grad):" in code
 
 
 @pytest.mark.parametrize("title, script", SECTIONS.items())
