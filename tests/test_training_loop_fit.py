@@ -81,7 +81,7 @@ class InterruptAt:
 
     def __init__(self, loader, epoch: int, batch: int) -> None:
         self.loader, self.epoch, self.batch, self.seen = loader, epoch, batch, 0
-        self._rng = loader._rng  # the same random stream: fit saves and restores it
+        self.generator = loader.generator  # the same random stream: fit saves and restores it
 
     def __len__(self) -> int:
         return len(self.loader)
