@@ -22,7 +22,9 @@ from .tensor import Tensor
 
 # torch.<name> for which torch.Tensor.<name> is the same call with the tensor first (taken
 # from torch 2.13: every public callable in both namespaces, minus quantization/sparse
-# internals, removed functions and ``where``, whose method takes its arguments in another order)
+# internals, removed functions, properties (real, imag), and ``where`` and ``polygamma``,
+# whose methods take their arguments in another order: torch.where(condition, input, other),
+# torch.polygamma(n, input))
 TORCH_METHOD_FUNCTIONS: tuple[str, ...] = tuple("""
 abs abs_ absolute acos acos_ acosh acosh_ add addbmm addcdiv addcmul addmm addmv addmv_ addr
 adjoint all allclose amax amin aminmax angle any arccos arccos_ arccosh arccosh_ arcsin arcsin_
@@ -35,7 +37,7 @@ cummax cummin cumprod cumsum deg2rad deg2rad_ det detach detach_ diag diag_embed
 diagonal diff digamma dist div divide dot dsplit equal erf erf_ erfc erfc_ erfinv exp exp2 exp2_
 exp_ expm1 expm1_ fill_ fix fix_ flatten flip fliplr flipud float_power floor floor_ floor_divide
 fmax fmin fmod frac frac_ frexp gather gcd gcd_ ge ger greater greater_equal gt hardshrink
-heaviside histc hsplit hypot i0 i0_ igamma igammac imag index_add index_copy index_fill
+heaviside histc hsplit hypot i0 i0_ igamma igammac index_add index_copy index_fill
 index_put index_put_ index_reduce index_select inner inverse is_complex is_floating_point
 is_nonzero is_same_size is_signed isclose isfinite isinf isnan isneginf isposinf isreal kron
 kthvalue lcm lcm_ ldexp ldexp_ le lerp less less_equal lgamma log log10 log10_ log1p log1p_ log2
@@ -44,8 +46,8 @@ logical_or logical_xor logit logit_ logsumexp lt lu lu_solve masked_fill masked_
 masked_select matmul matrix_exp matrix_power max maximum mean median min minimum mm mode
 moveaxis movedim msort mul multinomial multiply mv mvlgamma nan_to_num nan_to_num_ nanmean
 nanmedian nanquantile nansum narrow narrow_copy ne neg neg_ negative negative_ nextafter nonzero
-norm not_equal numel outer permute pinverse polygamma positive pow prelu prod put qr quantile
-rad2deg rad2deg_ ravel real reciprocal reciprocal_ relu relu_ remainder renorm repeat_interleave
+norm not_equal numel outer permute pinverse positive pow prelu prod put qr quantile
+rad2deg rad2deg_ ravel reciprocal reciprocal_ relu relu_ remainder renorm repeat_interleave
 reshape resolve_conj resolve_neg roll rot90 round round_ rsqrt rsqrt_ scatter scatter_add
 scatter_reduce select select_scatter sgn sigmoid sigmoid_ sign signbit sin sin_ sinc sinc_ sinh
 sinh_ slice_scatter slogdet softmax sort split split_with_sizes sqrt sqrt_ square square_ squeeze
