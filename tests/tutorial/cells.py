@@ -171,7 +171,7 @@ def _size_as_tuple(match: re.Match[str]) -> str:
 
 
 def normalize(text: str) -> str:
-    """Output with the framework's own spellings of two things made neutral.
+    """Output with the framework's own spellings of shapes, dtypes and return types neutral.
 
     ``torch.Size([2, 3])`` prints as ``(2, 3)`` (tinygrad_edu's shapes are tuples), a dtype
     prints without its package (``torch.float32`` and ``tinygrad_edu.float32`` as
