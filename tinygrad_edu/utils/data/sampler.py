@@ -85,7 +85,9 @@ class RandomSampler(Sampler):
         if self.replacement:
             return rng.integers(0, n, size=count, dtype=np.int64)
         whole, rest = divmod(count, n)
-        parts = [rng.permutation(n) for _ in range(whole)] + [rng.permutation(n)[:rest]]
+        parts = [rng.permutation(n) for _ in range(whole)]
+        if rest:
+            parts.append(rng.permutation(n)[:rest])
         return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def __iter__(self) -> Iterator[int]:
