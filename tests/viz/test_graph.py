@@ -420,7 +420,9 @@ def test_render_svg_parses_as_xml_with_every_node(tmp_path: Path) -> None:
     loss = F.cross_entropy(model(tg.randn(5, 4)), tg.tensor([0, 1, 1, 0, 1]))
     graph = draw_graph(loss, params={ODD: w}, model=model)
     out = render(graph, tmp_path / "step.svg")
-    assert out == tmp_path / "step.svg" and (tmp_path / "step.dot").read_text() == graph.source
+    assert out == tmp_path / "step.svg" and not (tmp_path / "step.dot").exists()  # no stray .dot
+    kept = render(graph, tmp_path / "kept.svg", cleanup=False)
+    assert kept.read_bytes() and (tmp_path / "kept.dot").read_text() == graph.source
     root = ET.parse(out).getroot()
     ns = {"svg": "http://www.w3.org/2000/svg"}
     nodes = root.findall(".//svg:g[@class='node']", ns)
