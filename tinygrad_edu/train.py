@@ -398,6 +398,15 @@ def fit(
     return history
 
 
+def _length(loader: Iterable[Any]) -> int | None:
+    """The number of batches, or None when unknown (a DataLoader over an IterableDataset
+    without ``__len__`` is Sized but raises TypeError)."""
+    try:
+        return len(loader) if isinstance(loader, Sized) else None
+    except TypeError:
+        return None
+
+
 def _train_epoch(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
                  loader: Iterable[Any], fns: Mapping[str, Metric], epoch: int, epochs: int,
                  show: bool) -> dict[str, float]:
@@ -406,7 +415,7 @@ def _train_epoch(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: A
         model.train()
     totals = dict.fromkeys(["loss", *fns], 0.0)
     count = 0
-    total_batches = len(loader) if isinstance(loader, Sized) else None
+    total_batches = _length(loader)
     with tqdm(loader, total=total_batches, disable=not show, leave=False,
               desc=f"epoch {epoch}/{epochs}", unit="batch") as bar:
         for batch in bar:

@@ -127,8 +127,9 @@ def test_generic_path_collates_items() -> None:
 
 
 def test_default_collate_structures() -> None:
+    # Python floats become float64, as torch's default_collate
     out = default_collate([{"a": 1.5, "b": True}, {"a": 2.5, "b": False}])
-    assert out["a"].dtype == np.float32 and out["b"].dtype == np.bool_
+    assert out["a"].dtype == np.float64 and out["b"].dtype == np.bool_
     (t,) = default_collate([(tg.tensor([1.0, 2.0]),), (tg.tensor([3.0, 4.0]),)])
     assert t.shape == (2, 2) and t.dtype == np.float32
     assert default_collate([np.float64(1), np.float64(2)]).dtype == np.float64
