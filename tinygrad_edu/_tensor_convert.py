@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 
-def parse_to_args(owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
+def parse_to_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[
         Any, PyBool]:
     """``to``'s arguments as PyTorch reads them -- ``to(device)``, ``to(dtype)``,
     ``to(other)``, ``to(device, dtype)``, each optionally followed by ``non_blocking, copy``,
@@ -37,7 +37,7 @@ def parse_to_args(owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         elif isinstance(arg, device) or isinstance(arg, PyInt) or (
                 isinstance(arg, str) and arg.partition(":")[0] in DEVICE_TYPES):
             check_device(arg)
-        elif isinstance(arg, owner):  # to(other): other's dtype (and device: the CPU)
+        elif isinstance(arg, TensorFields):  # a Tensor: to(other) takes its dtype (and device)
             dtype = arg._data.dtype
         else:
             dtype = arg
@@ -86,9 +86,7 @@ class Conversions(TensorFields):
         graph (gradients come back in this tensor's dtype); an integer or bool result cannot
         carry gradients. Returns ``self`` when nothing changes, unless ``copy=True``; any
         device but the CPU raises."""
-        from .tensor import Tensor
-
-        dtype, copy = parse_to_args(Tensor, args, kwargs)
+        dtype, copy = parse_to_args(args, kwargs)
         if dtype is None or dtype == self._data.dtype:
             return E.Clone.apply(self) if copy else self  # type: ignore[return-value]
         if dtype.kind != "f":  # integer/bool results cannot carry gradients

@@ -387,7 +387,7 @@ class Module:
         parameter and buffer (and gradient) in place and returns ``self``. The ``Parameter``
         objects stay the same, so an optimizer made before keeps working. Any device but the
         CPU raises."""
-        target, _ = parse_to_args(Tensor, args, kwargs)
+        target, _ = parse_to_args(args, kwargs)
         if target is None:
             return self
         if target.kind != "f":
