@@ -239,7 +239,8 @@ maximum mean min minimum mm mul no_grad numel ones ones_like permute pow prod ra
 randn_like randperm relu reshape roll sigmoid sin softmax sort split sqrt squeeze stack std sub
 sum t tanh tensor topk transpose unsqueeze var where zeros zeros_like save load Generator
 float double half long int short bool uint8 int8 get_default_dtype set_default_dtype finfo iinfo
-masked_fill scatter scatter_add index_select tile unbind nonzero div dot outer
+masked_fill scatter scatter_add index_select tile unbind nonzero div dot outer einsum meshgrid cdist
+tensordot broadcast_tensors
 """.split()
 
 

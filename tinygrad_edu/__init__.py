@@ -59,6 +59,20 @@ from .dtypes import (
     uint8,
 )
 from .functions import cat, concat, concatenate, finfo, iinfo, is_tensor, stack, where
+from .functions_more import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    block_diag,
+    broadcast_tensors,
+    bucketize,
+    cartesian_prod,
+    cdist,
+    einsum,
+    meshgrid,
+    searchsorted,
+    tensordot,
+)
 from .gradcheck import gradcheck
 from .random import Generator, get_rng, manual_seed
 from .serialization import CheckpointError, load, save

@@ -131,11 +131,7 @@ class Conversions(TensorFields):
             return dtypes.legacy_type_name(self._data.dtype)
         return self.to(dtype)
 
-    def is_floating_point(self) -> PyBool:
-        return self._data.dtype.kind == "f"
-
-    def is_complex(self) -> PyBool:
-        return False
+    # is_floating_point() and is_complex() are in _tensor_pointwise.Pointwise
 
     # ------------------------------------------------------------------ memory
 
