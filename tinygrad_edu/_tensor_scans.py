@@ -80,7 +80,7 @@ class Scans(TensorFields):
         return C.Prod.apply(x, axes=axes, keepdim=keepdim)
 
     def _test_all(self, ufunc: Any, dim: Dim, keepdim: PyBool, op: str) -> Tensor:
-        axes = dim_tuple(dim, self.ndim, op)
+        axes = dim_tuple(dim, self.ndim, op, empty_is_all=False)  # dim=(): none, as PyTorch
         out = np.asarray(ufunc(self._data, axis=axes, keepdims=keepdim))
         # as PyTorch: uint8 stays uint8, everything else gives bool
         return self._wrap(out.astype(np.uint8) if self._data.dtype == np.uint8 else out, False)
@@ -220,13 +220,15 @@ class Scans(TensorFields):
     def diff(self, n: PyInt = 1, dim: PyInt = -1, prepend: Any = None,
              append: Any = None) -> Tensor:
         """The n-th forward difference along ``dim`` (``prepend``/``append`` joined first);
-        for bool tensors, x[i+1] != x[i], as PyTorch."""
+        for bool tensors, x[i+1] != x[i], as PyTorch. n = 0 gives a copy of the input."""
         n = as_int(n, "n", "diff")
         if self.ndim == 0:
             raise RuntimeError("diff(): expects input to be at least one-dimensional")
         if n < 0:
             raise RuntimeError(f"diff(): order must be non-negative but got {n}")
         axis = dim_index(dim, self.ndim, "diff")
+        if n == 0:  # the input itself (a copy), prepend and append ignored, as PyTorch
+            return E.Clone.apply(self)
         x: Any = self
         if prepend is not None or append is not None:
             parts = [p for p in (prepend, self, append) if p is not None]
@@ -236,7 +238,7 @@ class Scans(TensorFields):
             later = x[C.along(x.ndim, axis, slice(1, size))]
             earlier = x[C.along(x.ndim, axis, slice(0, max(size - 1, 0)))]
             x = later != earlier if x._data.dtype == np.bool_ else later - earlier
-        return x if x is not self else E.Clone.apply(self)
+        return x
 
     # ------------------------------------------------------------------ order statistics
 
@@ -263,9 +265,8 @@ class Scans(TensorFields):
     def median(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Any:
         """The lower median: of all elements (ties share the gradient), or ``(values,
         indices)`` along ``dim`` (the gradient goes to the index). NaN if a NaN is present,
-        as PyTorch (``nanmedian`` ignores them)."""
+        as PyTorch (``nanmedian`` ignores them); NaN for an empty tensor."""
         if dim is None:
-            self._nonempty("median")
             return C.MedianAll.apply(self)
         # with a NaN in the slice: the first NaN (sorted after the numbers), as PyTorch
         return self._select_kth(dim, keepdim, "median", lambda n, numbers: np.where(
@@ -274,7 +275,6 @@ class Scans(TensorFields):
     def nanmedian(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Any:
         """As ``median``, ignoring NaNs (NaN only where a slice is all NaN)."""
         if dim is None:
-            self._nonempty("nanmedian")
             return C.NanMedianAll.apply(self)
         return self._select_kth(dim, keepdim, "nanmedian", lambda n, numbers: np.where(
             numbers > 0, (numbers - 1) // 2, 0))
@@ -287,11 +287,6 @@ class Scans(TensorFields):
             raise RuntimeError(f"kthvalue(): selected number k={k} out of range for dimension "
                                f"{dim} of size {size}")
         return self._select_kth(dim, keepdim, "kthvalue", lambda n, numbers: k - 1)
-
-    def _nonempty(self, op: str) -> None:
-        if self._data.size == 0:
-            raise RuntimeError(f"{op}(): expected a non-empty tensor, got shape {self.shape}; "
-                               "specify a dim to reduce along one dim")
 
 
 def _promoted(parts: list[Any]) -> list[Any]:

@@ -410,7 +410,7 @@ class Round(Function):
     dz/dx = 0."""
 
     differentiable_backward = True
-    backward = _Rounding.backward
+    backward = staticmethod(_Rounding.backward)
 
     @staticmethod
     def forward(ctx: Any, x: Array, decimals: int) -> Array:

@@ -14,13 +14,14 @@ import numpy as np
 
 from ..autograd import Array, Function
 from ..autograd.graph import OUT
-from .either import value_of, where
-from .pointwise import as_float, exp, log, zeros_like
+from .either import is_array, value_of, where
+from .pointwise import as_float, exp, zeros_like
 
 
 class Atan2(Function):
     """z = atan2(a, b), the angle of the point (b, a).
-    dz/da = b / (a^2 + b^2),  dz/db = -a / (a^2 + b^2)  (NaN at the origin, as PyTorch)."""
+    dz/da = b / (a^2 + b^2),  dz/db = -a / (a^2 + b^2)  (0 where a^2 + b^2 is 0, as
+    PyTorch: at the origin, and where the squares underflow)."""
 
     saved_from = (0, 1)
     differentiable_backward = True
@@ -36,7 +37,8 @@ class Atan2(Function):
         a, b = ctx.saved
         need_a, need_b = ctx.needs_input_grad
         with np.errstate(divide="ignore", invalid="ignore"):
-            recip = 1 / (a * a + b * b)
+            squares = a * a + b * b
+            recip = where(value_of(squares) == 0, np.zeros((), grad.dtype), 1 / squares)
             return (grad * b * recip if need_a else None), (grad * -a * recip if need_b else None)
 
 
@@ -88,9 +90,19 @@ def _xlogy_values(a: Array, b: Array) -> Array:
     return np.where(np.isnan(b), b, out)
 
 
+def xlogy(a: Any, b: Any) -> Any:
+    """``a ln b`` on arrays, or a recorded ``Xlogy`` when either is a Tensor."""
+    if is_array(a) and is_array(b):
+        return _xlogy_values(a, b)
+    tensor = b if is_array(a) else a
+    a, b = (tensor._wrap(np.asarray(v), False) if is_array(v) else v for v in (a, b))
+    return Xlogy.apply(a, b)
+
+
 class Xlogy(Function):
     """z = a ln b (0 where a = 0, NaN where b is NaN).
-    dz/da = ln b where a != 0, else 0;   dz/db = a / b."""
+    dz/da = ln b (PyTorch's ``xlogy(g, b)``: 0 where g = 0), but 0 where a = 0 and b <= 0;
+    dz/db = a / b."""
 
     saved_from = (0, 1)
     differentiable_backward = True
@@ -107,9 +119,9 @@ class Xlogy(Function):
         need_a, need_b = ctx.needs_input_grad
         grad_a = grad_b = None
         with np.errstate(divide="ignore", invalid="ignore"):
-            if need_a:  # PyTorch's grad * xlogy(a != 0, b): ln b selected, NaN b kept
-                keep = (value_of(a) != 0) | np.isnan(value_of(b))
-                grad_a = grad * where(keep, log(b), np.zeros((), grad.dtype))
+            if need_a:
+                off = (value_of(a) == 0) & (value_of(b) <= 0)  # a constant mask
+                grad_a = where(off, np.zeros((), grad.dtype), xlogy(grad, b))
             if need_b:
                 grad_b = grad * a / b
         return grad_a, grad_b

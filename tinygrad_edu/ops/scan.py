@@ -71,7 +71,8 @@ def cumprod(x: Any, dim: int) -> Any:
 
 def prod_keepdim(x: Any, dim: int) -> Any:
     if is_array(x):
-        return np.multiply.reduce(np.ascontiguousarray(x), axis=dim, keepdims=True)
+        return np.multiply.reduce(x if x.flags.c_contiguous else np.ascontiguousarray(x),
+                                  axis=dim, keepdims=True)
     return Prod.apply(x, axes=(dim,), keepdim=True)
 
 
@@ -102,7 +103,8 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, axes: tuple[int, ...], keepdim: bool) -> Array:
-        ordered = np.ascontiguousarray(x)  # the same rounding for every memory layout
+        # one rounding for every memory layout (0-d arrays stay 0-d: ascontiguousarray is 1-d)
+        ordered = x if x.flags.c_contiguous else np.ascontiguousarray(x)
         out = np.multiply.reduce(ordered, axis=axes, keepdims=True) if axes else ordered.copy()
         ctx.saved = (x, out)
         ctx.axes, ctx.keepdim, ctx.kept_shape = axes, keepdim, out.shape
