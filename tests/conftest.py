@@ -2,7 +2,13 @@
 
 import os
 
-from hypothesis import HealthCheck, settings
+# One BLAS thread per test process (and the subprocesses tests start): the suite runs two
+# xdist workers on 2 cores, and OpenBLAS threads that wait for a busy core cost up to 2 s per
+# call (a conv backward measured 1.97 s with 2 threads under load, 0.03 s with 1).
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from hypothesis import HealthCheck, settings  # noqa: E402
 
 _SUPPRESS = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 
