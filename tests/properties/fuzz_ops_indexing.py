@@ -154,9 +154,9 @@ def draw_index_fill(b: Builder) -> Drawn:
     meta = b.meta(x)
     dim = b.dim(meta.ndim)
     index = _rng(b).integers(-meta.shape[dim], meta.shape[dim], size=b.integer(0, 3))
-    if b.flag(40):
+    if b.flag(40):  # a value tensor: indices >= 0 (PyTorch's backward refuses negative ones)
         v = b.leaf((), dtype=str(meta.dtype), requires_grad=b.flag(70))
-        return (x, v), {"dim": dim, "index": index}
+        return (x, v), {"dim": dim, "index": index % meta.shape[dim]}
     return (x,), {"dim": dim, "index": index} | _value_leaf(b, meta.dtype)
 
 
