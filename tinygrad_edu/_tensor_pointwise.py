@@ -212,13 +212,16 @@ class Pointwise(TensorFields):
         return self.to(self.dtype)  # itself, as PyTorch
 
     def absolute(self) -> Tensor:
+        if self._data.dtype == np.bool_:
+            raise NotImplementedError('absolute(): "abs" is not implemented for bool tensors')
         return self.abs()
 
     def sgn(self) -> Tensor:
-        """-1, 0 or 1 (NaN stays NaN); differentiable with a zero gradient, as PyTorch's
-        (``sign()`` here returns a constant)."""
+        """-1, 0 or 1 (0 at NaN); differentiable with a zero gradient, as PyTorch's
+        (``sign()`` here returns a constant). A bool tensor is its own sgn."""
         if self._data.dtype.kind != "f":
-            return self._wrap(np.sign(self._data), False)
+            return self._wrap(self._data.copy() if self._data.dtype == np.bool_ else
+                              np.sign(self._data), False)
         return P.Sgn.apply(self)
 
     def signbit(self) -> Tensor:
@@ -247,8 +250,7 @@ class Pointwise(TensorFields):
             raise RuntimeError(f"heaviside(): not implemented for tensors of different dtypes "
                                f"({self.dtype} and {other.dtype})")
         out = np.where(self._data == 0, other._data, (self._data > 0).astype(self.dtype))
-        return self._wrap(np.asarray(np.where(np.isnan(self._data), self._data, out)
-                                     if self.dtype.kind == "f" else out), False)
+        return self._wrap(np.asarray(out), False)  # (NaN gives 0, as PyTorch)
 
     # ------------------------------------------------------------------ rounding
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..autograd import Array, Function
 from ..autograd.graph import OUT
-from .either import is_array, value_of, where
+from .either import is_array, sgn, value_of, where
 from .elementwise import power
 
 # ---------------------------------------------------------------------- shared pieces
@@ -400,9 +400,9 @@ class Trunc(_Rounding):
 
 
 class Sgn(_Rounding):
-    """z = sign x (-1, 0 or 1; NaN stays NaN, as PyTorch's sgn).   dz/dx = 0."""
+    """z = sign x (-1, 0 or 1; 0 at NaN, as PyTorch's sgn).   dz/dx = 0."""
 
-    fn = staticmethod(np.sign)
+    fn = staticmethod(sgn)
 
 
 class Round(Function):
