@@ -137,8 +137,8 @@ def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
 
 def _safe_root(s: Tensor, power: float) -> Tensor:
     """s ** (1 / power) with the gradient 0 where s is 0 (PyTorch's cdist there), selected
-    so that no inf * 0 appears."""
-    positive = s._wrap(s._data > 0, False)
+    so that no inf * 0 appears (NaN stays NaN)."""
+    positive = s._wrap(s._data != 0, False)
     one = s._wrap(np.ones((), s.dtype), False)
     zero = s._wrap(np.zeros((), s.dtype), False)
     inside = E.Where.apply(positive, s, one)
@@ -167,7 +167,7 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0, compute_mode: Any = None) -> T
         return size.sum(-1)
     if p == 2:
         return _safe_root((diff * diff).sum(-1), 2)
-    nonzero = size._wrap(size._data > 0, False)
+    nonzero = size._wrap(size._data != 0, False)
     one = size._wrap(np.ones((), size.dtype), False)
     zero = size._wrap(np.zeros((), size.dtype), False)
     powered = E.Where.apply(nonzero, E.Where.apply(nonzero, size, one) ** float(p), zero)

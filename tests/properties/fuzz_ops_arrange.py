@@ -376,9 +376,9 @@ def _torch_cdist(torch: Any, x: Any, y: Any, p: float) -> Any:
     """cdist as PyTorch ops, gradient 0 at distance 0 (differentiable twice, unlike
     PyTorch's cdist, whose values and first derivatives it equals)."""
     size = (x.unsqueeze(-2) - y.unsqueeze(-3)).abs()
-    nonzero = (size > 0).detach()
+    nonzero = (size != 0).detach()  # (NaN stays NaN)
     powered = torch.where(nonzero, torch.where(nonzero, size, 1.0) ** p, 0.0).sum(-1)
-    positive = (powered > 0).detach()
+    positive = (powered != 0).detach()
     return torch.where(positive, torch.where(positive, powered, 1.0) ** (1 / p), 0.0)
 
 
