@@ -133,7 +133,7 @@ class Scans(TensorFields):
         """The sum, NaNs counted as 0."""
         x = self if dtype is None else self.to(dtype)
         if x._data.dtype.kind == "f":
-            x = x.where(self._wrap(~np.isnan(x._data), False), 0.0)
+            x = C.NanToZero.apply(x)
         return _integer_to_int64(x, None).sum(dim, keepdim)
 
     def nanmean(self, dim: Dim = None, keepdim: PyBool = False,

@@ -95,7 +95,8 @@ class Prod(Function):
     dz/dx_i = prod_{j != i} x_j  (= z / x_i where no x is 0).
 
     As PyTorch: without zeros the gradient is g z / x; with zeros, the products of the
-    others (``_exclusive_products``), and over all elements with two or more zeros, 0.
+    others (``_exclusive_products``), and over all elements with two or more zeros, 0 (when
+    not recorded: under create_graph the products, whose own derivative is not 0).
     """
 
     saved_from = (0, OUT)
@@ -106,10 +107,11 @@ class Prod(Function):
         # one rounding for every memory layout (0-d arrays stay 0-d: ascontiguousarray is 1-d)
         ordered = x if x.flags.c_contiguous else np.ascontiguousarray(x)
         out = np.multiply.reduce(ordered, axis=axes, keepdims=True) if axes else ordered.copy()
-        ctx.saved = (x, out)
         ctx.axes, ctx.keepdim, ctx.kept_shape = axes, keepdim, out.shape
         ctx.every = len(axes) == x.ndim  # over all elements: PyTorch flattens first
-        return out if keepdim else np.squeeze(out, axis=axes)
+        out = out if keepdim else np.squeeze(out, axis=axes)
+        ctx.saved = (x, out)  # the output itself (saved_from OUT)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
@@ -122,7 +124,7 @@ class Prod(Function):
             with np.errstate(divide="ignore", invalid="ignore"):
                 return grad * (out / x)
         if ctx.every:
-            if zeros > 1:
+            if zeros > 1 and is_array(x):  # (recorded, PyTorch takes the products below)
                 return zeros_like(x) if is_array(x) else x._wrap(zeros_like(x._data), False)
             flat = x.reshape(-1)
             return grad * _exclusive_products(flat, 0).reshape(x.shape)
@@ -231,12 +233,31 @@ def _reversed_logcumsumexp(x: Any, dim: int) -> Any:
     return flip(LogCumSumExp.apply(flip(x, dim), dim=dim), dim)
 
 
+class NanToZero(Function):
+    """z = x with NaN as 0 (what ``nansum`` sums).   dz/dx = [x is not NaN], a product as in
+    PyTorch's nansum (a NaN or inf incoming gradient stays so, also at NaN elements)."""
+
+    saved_from = (None,)  # x enters only through isnan: a constant
+    differentiable_backward = True
+
+    @staticmethod
+    def forward(ctx: Any, x: Array) -> Array:
+        number = ~np.isnan(x)
+        ctx.saved = (number,)
+        return np.where(number, x, x.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Any) -> Any:
+        return grad * ctx.saved[0].astype(grad.dtype)
+
+
 # ---------------------------------------------------------------------- norm
 
 
 class Norm(Function):
-    """z = (sum |x|^p)^(1/p) over ``axes``, for p > 0 other than 1 and inf (those are
-    abs().sum() and abs().amax(), composed by the method).
+    """z = (sum |x|^p)^(1/p) over ``axes``, for p other than 1 and +-inf (those are
+    abs().sum() and abs().amax() / amin(), composed by the method); p = 0 counts the nonzero
+    elements (a zero gradient).
     dz/dx = x |x|^(p-2) / z^(p-1)  (p = 2: x / z), and 0 where z = 0 (PyTorch's subgradient).
     """
 
@@ -245,20 +266,25 @@ class Norm(Function):
 
     @staticmethod
     def forward(ctx: Any, x: Array, p: float, axes: tuple[int, ...], keepdim: bool) -> Array:
-        with np.errstate(over="ignore"):
-            if p == 2:
+        with np.errstate(over="ignore", divide="ignore"):
+            if p == 0:  # the number of nonzero elements
+                out = layout_sum((x != 0).astype(x.dtype), axes, keepdims=True)
+            elif p == 2:
                 out = np.sqrt(layout_sum(x * x, axes, keepdims=True))
             else:
                 out = layout_sum(np.abs(x) ** p, axes, keepdims=True) ** (1 / p)
-        ctx.saved = (x, out)
         ctx.p, ctx.axes, ctx.keepdim, ctx.kept_shape = p, axes, keepdim, out.shape
-        return out if keepdim else np.squeeze(out, axis=axes)
+        out = out if keepdim else np.squeeze(out, axis=axes)
+        ctx.saved = (x, out)  # the output itself (saved_from OUT)
+        return out
 
     @staticmethod
     def backward(ctx: Any, grad: Any) -> Any:
         x, out = ctx.saved
         grad, out = R.kept(grad, ctx), R.kept(out, ctx)
         p = ctx.p
+        if p == 0:  # a count: a zero gradient, as PyTorch
+            return zeros_like(x) if is_array(x) else x._wrap(zeros_like(x._data), False)
         zero = np.zeros((), grad.dtype)
         at_zero = value_of(out) == 0
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
