@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from .._typing import DTypeLike
-from ..dtypes import _dtype, default_float
+from ..device import check_device
+from ..dtypes import _dtype, get_default_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import functional_activations as FA
@@ -321,10 +322,8 @@ class PReLU(Module):
         super().__init__()
         self.num_parameters = _size("PReLU", "num_parameters", num_parameters)
         self.init = _real_arg("PReLU", "init", init)
-        if device is not None and str(device) not in ("cpu", "cpu:0"):
-            raise RuntimeError(f"PReLU: device {device!r} is not available; tinygrad_edu runs "
-                               f"on the CPU")
-        dt = default_float if dtype is None else _dtype(dtype)
+        check_device(device)
+        dt = get_default_dtype() if dtype is None else _dtype(dtype)
         self.weight = Parameter(np.empty((self.num_parameters,), dtype=dt))
         self.reset_parameters()
 

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from .._typing import DTypeLike
-from ..dtypes import _dtype, default_float
+from ..device import check_device
+from ..dtypes import _dtype, get_default_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -82,10 +83,8 @@ class _ConvNd(Module):
         self.padding_mode = padding_mode
         self.transposed = self._transposed
         self._reversed_padding_repeated_twice = self._padding_for_pad()
-        if device is not None and str(device) not in ("cpu", "cpu:0"):
-            raise RuntimeError(f"{name}: device {device!r} is not available; tinygrad_edu runs "
-                               "on the CPU only (use 'cpu')")
-        dt = default_float if dtype is None else _dtype(dtype)
+        check_device(device)
+        dt = get_default_dtype() if dtype is None else _dtype(dtype)
         if dt.kind != "f":
             raise TypeError(f"{name}: dtype must be a floating point dtype, got {dt}")
         per_group = (self.out_channels if self._transposed else self.in_channels) // self.groups

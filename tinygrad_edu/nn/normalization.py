@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from .._typing import DTypeLike
-from ..dtypes import _dtype, default_float
+from ..device import check_device
+from ..dtypes import _dtype, get_default_dtype
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -27,10 +28,8 @@ __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "InstanceNorm1d", "Insta
 
 
 def _float_dtype(layer: str, device: Any, dtype: DTypeLike) -> np.dtype:
-    if device is not None and str(device) not in ("cpu", "cpu:0"):
-        raise RuntimeError(f"{layer}: device {device!r} is not available; tinygrad_edu runs on "
-                           "the CPU only (use 'cpu')")
-    dt = default_float if dtype is None else _dtype(dtype)
+    check_device(device)
+    dt = get_default_dtype() if dtype is None else _dtype(dtype)
     if dt.kind != "f":
         raise TypeError(f"{layer}: dtype must be a floating point dtype, got {dt}")
     return dt

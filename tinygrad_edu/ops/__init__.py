@@ -9,9 +9,12 @@ needs.
 from . import (
     activation,
     activation_smooth,
+    arrange,
     conv,
+    einsum,
     elementwise,
     embedding,
+    indexing,
     linalg,
     loss,
     loss_distance,
@@ -22,5 +25,6 @@ from . import (
     shape,
 )
 
-__all__ = ["activation", "activation_smooth", "conv", "elementwise", "embedding", "linalg",
-           "loss", "loss_distance", "loss_pointwise", "norm", "pool", "reduce", "shape"]
+__all__ = ["activation", "activation_smooth", "arrange", "conv", "einsum", "elementwise",
+           "embedding", "indexing", "linalg", "loss", "loss_distance", "loss_pointwise", "norm",
+           "pool", "reduce", "shape"]

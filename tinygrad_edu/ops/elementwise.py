@@ -14,6 +14,7 @@ import numpy as np
 
 from ..autograd import Array, Function
 from ..autograd.graph import OUT
+from ..dtypes import get_default_dtype
 from .either import log, sgn, value_of, where
 
 _ndarray = np.ndarray
@@ -79,8 +80,8 @@ class Div(Function):
     @staticmethod
     def forward(ctx: Any, a: Array, b: Array) -> Array:
         out = a / b
-        if a.dtype.kind != "f" and b.dtype.kind != "f":  # int / int: float32, as PyTorch
-            out = out.astype(np.float32)
+        if a.dtype.kind != "f" and b.dtype.kind != "f":  # int / int: the default float, as PyTorch
+            out = out.astype(get_default_dtype())
         ctx.saved = (b, out)
         return out
 
@@ -201,8 +202,8 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
-        if a.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
-            a = a.astype(np.float32)
+        if a.dtype.kind != "f":  # ints, bools: the default float, as PyTorch
+            a = a.astype(get_default_dtype())
         out = np.exp(a)
         ctx.saved = (out,)
         return out
@@ -220,8 +221,8 @@ class Log(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
-        if a.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
-            a = a.astype(np.float32)
+        if a.dtype.kind != "f":  # ints, bools: the default float, as PyTorch
+            a = a.astype(get_default_dtype())
         ctx.saved = (a,)
         return np.log(a)
 
@@ -238,8 +239,8 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx: Any, a: Array) -> Array:
-        if a.dtype.kind != "f":  # int and bool inputs: float32, as PyTorch (NumPy: float64)
-            a = a.astype(np.float32)
+        if a.dtype.kind != "f":  # ints, bools: the default float, as PyTorch
+            a = a.astype(get_default_dtype())
         out = np.sqrt(a)
         ctx.saved = (out,)
         return out
