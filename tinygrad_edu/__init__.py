@@ -8,7 +8,8 @@
 
 from typing import Any
 
-from . import accelerator, autograd, backends, cuda, data, nn, ops, optim
+from . import accelerator, autograd, backends, cuda, data, nn, ops, optim, return_types
+from ._tensor_str import get_printoptions, set_printoptions
 from .autograd import (
     Function,
     detect_anomaly,

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from . import return_types
 from ._checks import as_int, dim_index, dim_tuple
-from ._tensor_reductions import ValuesIndices
 from ._typing import PyBool, PyInt, Scalar, TensorFields
 from .ops import arrange as A
 from .ops import elementwise as E
 from .ops import indexing as I
 from .ops import linalg as L
 from .ops import shape as S
+from .return_types import ValuesIndices
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -348,10 +349,10 @@ class Arrange(TensorFields):
         gradient of values goes back to where each came from."""
         d = dim_index(dim, self.ndim, "sort")
         if self.ndim == 0:
-            return ValuesIndices(A.Flip.apply(self, dims=()),
+            return return_types.sort(A.Flip.apply(self, dims=()),
                                  self._wrap(np.zeros((), np.int64), False))
         order = _sort_order(self._data, d, bool(descending)).astype(np.int64)
-        return ValuesIndices(I.Gather.apply(self, index=order, dim=d),
+        return return_types.sort(I.Gather.apply(self, index=order, dim=d),
                              self._wrap(order.copy(), False))  # the caller's own copy
 
     def argsort(self, dim: PyInt = -1, descending: PyBool = False, *,
@@ -378,7 +379,7 @@ class Arrange(TensorFields):
             return self.sort()
         order = _sort_order(self._data, d, bool(largest)).astype(np.int64)
         order = np.ascontiguousarray(order[(slice(None),) * d + (slice(0, count),)])
-        return ValuesIndices(I.Gather.apply(self, index=order, dim=d),
+        return return_types.topk(I.Gather.apply(self, index=order, dim=d),
                              self._wrap(order.copy(), False))
 
     def unique(self, sorted: PyBool = True, return_inverse: PyBool = False,

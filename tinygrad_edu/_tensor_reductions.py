@@ -5,25 +5,20 @@ one sitting). ``dim`` is None (all dims), an int or a tuple, checked as PyTorch 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import return_types
 from ._checks import dim_index, dim_tuple
 from ._typing import Dim, PyBool, PyInt, TensorFields
 from .ops import reduce as R
 from .ops import shape as S
+from .return_types import ValuesIndices  # noqa: F401 (re-exported: its old place)
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-
-
-class ValuesIndices(NamedTuple):
-    """What ``max(dim)`` / ``min(dim)`` return, as in PyTorch."""
-
-    values: Tensor
-    indices: Tensor
 
 
 def _numpy_names(dim: Any, keepdim: PyBool, numpy_names: dict[str, Any]) -> tuple[Any, PyBool]:
@@ -84,15 +79,16 @@ class Reductions(TensorFields):
         if isinstance(dim, (tuple, list)):
             raise TypeError(f"{name}(): dim must be one int, got {dim!r} (amax/amin take several)")
         axes = self._reduced_axes(dim, name)
+        named = return_types.min if smallest else return_types.max
         if self.ndim == 0:  # a 0-d tensor is its own max along dim 0 or -1, at index 0
             zero = self._wrap(np.zeros((), np.int64), False)
-            return ValuesIndices(S.View.apply(self, shape=()), zero)
+            return named(S.View.apply(self, shape=()), zero)
         (axis,) = axes
         index = (self._data.argmin if smallest else self._data.argmax)(axis=axis, keepdims=True)
         values = R.TakeAlongDim.apply(self, index=index, dim=axis, keepdim=keepdim)
         # the caller gets a copy: changing it in place must not move the saved gradient index
         index = index.copy() if keepdim else index.squeeze(axis).copy()
-        return ValuesIndices(values, self._wrap(index, False))
+        return named(values, self._wrap(index, False))
 
     def max(self, dim: Any = None, keepdim: PyBool = False) -> Any:
         """No dim: the largest element (ties share the gradient evenly). With ``dim``:

@@ -23,6 +23,7 @@ from ._tensor_pointwise import Pointwise
 from ._tensor_reductions import Reductions
 from ._tensor_scans import Scans
 from ._tensor_shape import ShapeOps
+from ._tensor_str import format_tensor, with_suffixes
 from ._typing import DTypeLike, PyBool, PyFloat, PyInt
 from .autograd import AccumulateGrad, Array, Function, Node
 from .dtypes import (
@@ -323,19 +324,17 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
 
     def __repr__(self) -> str:
         data = self._data
-        finite = data[np.isfinite(data)] if data.dtype.kind == "f" else data
-        whole = data.dtype.kind != "f" or bool(np.all(finite == np.round(finite)))
-        # as PyTorch: 4 fixed decimals, unless every value is a whole number ("1., 2.")
-        body = np.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                               floatmode="maxprec" if whole else "fixed")
-        extras = []
-        if self._data.dtype not in (get_default_dtype(), int64, bool_):  # as PyTorch hides
-            extras.append(f"dtype={self._data.dtype}")
+        body = format_tensor(data, len("tensor("))  # PyTorch's layout (_tensor_str.py)
+        extras = [f"size={data.shape}"] if data.size == 0 and data.ndim != 1 else []
+        # as PyTorch: the default float, int64 and bool go without saying, unless it is empty
+        implied = (get_default_dtype(),) if data.size == 0 else (get_default_dtype(), int64, bool_)
+        if data.dtype not in implied:
+            extras.append(f"dtype={data.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name()}>")  # as PyTorch prints it
         elif self._requires_grad:
             extras.append("requires_grad=True")
-        return "tensor(" + ", ".join([body, *extras]) + ")"
+        return with_suffixes("tensor(" + body, extras, len("tensor("))
 
     # ------------------------------------------------------------------ arithmetic
 
