@@ -70,3 +70,20 @@ def test_readme_cnn_runs_as_pytorch_examples_net():
     np.testing.assert_allclose(np.exp(out.detach().numpy()).sum(axis=1), 1.0, rtol=1e-5)
     out[:, 0].sum().backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_readme_pytorch_script_runs_with_its_imports_changed(tmp_path, monkeypatch):
+    """The import-swap block: torchvision's FashionMNIST with transforms, a DataLoader with a worker
+    process, the device boilerplate; one normalized batch of the right dtype and shape."""
+    import multiprocessing
+
+    monkeypatch.chdir(tmp_path)  # "../data" does not exist: the local copies are found
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(_code("## Run a PyTorch script"), "README.md", "exec"), {"__name__": "x"})
+    match = re.fullmatch(r"float32 \(64, 1, 28, 28\) \[([\d, ]+)\] mean (-?[\d.]+)\n",
+                         out.getvalue())
+    assert match, out.getvalue()
+    assert all(0 <= int(v) <= 9 for v in match.group(1).split(", "))
+    assert abs(float(match.group(2))) < 0.3  # Normalize((0.2860,), (0.3530,)) centres it
+    assert not multiprocessing.active_children()  # the worker was shut down

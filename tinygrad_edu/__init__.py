@@ -59,7 +59,7 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
-from .functions import cat, concat, concatenate, finfo, iinfo, is_tensor, stack, where
+from .functions import Size, cat, concat, concatenate, finfo, iinfo, is_tensor, stack, where
 from .functions_more import (
     atleast_1d,
     atleast_2d,

@@ -93,3 +93,21 @@ def iinfo(type: DTypeLike) -> np.iinfo:
     if dtype.kind not in "iu":
         raise TypeError(f"iinfo(): {dtype} is not an integer dtype (use finfo)")
     return np.iinfo(dtype)
+
+
+class Size(tuple[int, ...]):
+    """``torch.Size``: a tuple of ints. ``x.shape`` here is a plain tuple, and the two compare
+    equal, so ``x.shape == tg.Size([2, 3])`` holds."""
+
+    def __new__(cls, sizes: Sequence[PyInt] = ()) -> Size:
+        values = tuple(sizes)
+        for n in values:
+            if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+                raise TypeError(f"Size: expected a sequence of ints, got {type(n).__name__}")
+        return super().__new__(cls, (int(n) for n in values))
+
+    def numel(self) -> PyInt:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __repr__(self) -> str:
+        return f"tinygrad_edu.Size({list(self)})"
