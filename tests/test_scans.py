@@ -91,6 +91,15 @@ def test_cumprod_with_zeros(values: str, dim: int) -> None:
     compare(lambda t: t.cumprod(dim) * t, [WITH_ZEROS[values]])
 
 
+def test_cumprod_with_zeros_inf_and_nan_as_torch() -> None:
+    """With a zero somewhere, PyTorch's O(n) rule (and its inf/NaN where x holds them):
+    rows without zeros by the division formula, rows with zeros by the products."""
+    x = np.array([[np.nan, -0.5, 1.0], [-np.inf, 2.0, -np.inf], [-1.25, np.inf, 0.0],
+                  [0.0, 2.0, 3.0], [1.0, 0.0, 0.0], [2.0, 0.0, 3.0]])
+    compare(lambda t: t.cumprod(1), [x], second=False)
+    compare(lambda t: t.cumprod(1), [x[2:]], second=True)
+
+
 def test_scans_edges_and_dtypes() -> None:
     compare(lambda t: t.logcumsumexp(0), [np.array([-np.inf, 0.0, np.inf, 1.0])], second=False)
     compare(lambda t: t.logcumsumexp(0), [np.array([-np.inf, -np.inf, 2.0])], second=False)
@@ -156,7 +165,10 @@ def test_norm_gradient_at_zero_is_zero(p: Any) -> None:
     compare(lambda t: t.norm(p, 1), [x], second=False)
     ours = tg.tensor(np.zeros(3), requires_grad=True)
     ours.norm(p).backward()
-    np.testing.assert_array_equal(ours.grad.numpy(), np.zeros(3))
+    if p == 0:  # a count: no gradient at all, as PyTorch's (.grad stays None)
+        assert ours.grad is None
+    else:
+        np.testing.assert_array_equal(ours.grad.numpy(), np.zeros(3))
 
 
 def test_norm_refuses_integers_and_nuc() -> None:

@@ -43,7 +43,8 @@ exp, log, log1p = _method(np.exp, "exp"), _method(np.log, "log"), _method(np.log
 
 
 def rsqrt(x: Any) -> Any:
-    return power(x, -0.5)
+    """1 / sqrt(x): NaN below 0, also at -inf (a 0-d array's ** gives C's pow there: 0)."""
+    return 1 / np.sqrt(x) if is_array(x) else power(x, -0.5)
 
 
 def zeros_like(grad: Any) -> Any:

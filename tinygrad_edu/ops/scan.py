@@ -19,7 +19,7 @@ from ..autograd import Array, Function
 from ..autograd.graph import OUT
 from . import reduce as R
 from . import shape as S
-from .either import is_array, sgn, value_of, where
+from .either import is_array, sgn, sum_keepdims, value_of, where
 from .pointwise import exp, log, zeros_like
 
 # ---------------------------------------------------------------------- shared pieces
@@ -53,9 +53,10 @@ def ones_along(x: Any, dim: int) -> Array:
 
 def accumulate(ufunc: np.ufunc, x: Array, dim: int) -> Array:
     """``ufunc.accumulate`` along ``dim``; float32 in a float64 accumulator, as PyTorch."""
-    if x.dtype == np.float32:
-        return ufunc.accumulate(x.astype(np.float64), axis=dim).astype(np.float32)
-    return ufunc.accumulate(x, axis=dim)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0, inf - inf: NaN, quietly
+        if x.dtype == np.float32:
+            return ufunc.accumulate(x.astype(np.float64), axis=dim).astype(np.float32)
+        return ufunc.accumulate(x, axis=dim)
 
 
 def cumsum(x: Any, dim: int, reverse: bool = False) -> Any:
@@ -181,6 +182,8 @@ class Cumprod(Function):
         if not (value_of(x) == 0).any():
             with np.errstate(divide="ignore", invalid="ignore"):
                 return cumsum(out * grad, dim, reverse=True) / x
+        if is_array(grad):
+            return _cumprod_backward_with_zeros(grad, x, out, dim)
         columns = []
         for k in range(n):  # prod_{j < k} x_j times prod_{k < j <= i} x_j, for i >= k
             skip = cumprod(x[along(x.ndim, dim, slice(k + 1, n))], dim)
@@ -189,9 +192,28 @@ class Cumprod(Function):
             else:
                 before = prod_keepdim(x[along(x.ndim, dim, slice(0, k))], dim)
                 omitted = before if k == n - 1 else cat([before, before * skip], dim)
-            columns.append((grad[along(x.ndim, dim, slice(k, n))] * omitted).sum(dim, **(
-                {"keepdims": True} if is_array(grad) else {"keepdim": True})))
+            columns.append(sum_keepdims(grad[along(x.ndim, dim, slice(k, n))] * omitted, dim))
         return cat(columns, dim)
+
+
+def _cumprod_backward_with_zeros(grad: Array, x: Array, out: Array, dim: int) -> Array:
+    """Cumprod's gradient on arrays when x holds zeros, in O(n) as PyTorch's (the same
+    values as the recorded O(n^2) loop, and the same inf/NaN where x also holds them):
+    before a slice's first zero, reversed cumsum(g z) / x; at the first zero, the sum over
+    i of g_i times the products that skip it; after it, 0."""
+    zero = x == 0
+    seen = np.cumsum(zero, axis=dim)  # zeros up to and including each position
+    before = seen == 0
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        result = np.where(before, cumsum(np.where(before, out * grad, 0), dim, reverse=True)
+                          / x, 0).astype(grad.dtype)
+        first = zero & (seen == 1)
+        between = (seen == 1) & ~zero  # after the first zero, before the second
+        skipped = cumprod(np.where(between, x, 1).astype(x.dtype), dim)
+        total = layout_sum(skipped * np.where(seen == 1, grad, 0), dim, keepdims=True)
+        prefix = np.concatenate([ones_along(out, dim), out[along(x.ndim, dim, slice(0, -1))]],
+                                axis=dim)  # prod_{j < i} x_j
+        return np.where(first, total * prefix, result)
 
 
 class LogCumSumExp(Function):
@@ -257,7 +279,7 @@ class NanToZero(Function):
 class Norm(Function):
     """z = (sum |x|^p)^(1/p) over ``axes``, for p other than 1 and +-inf (those are
     abs().sum() and abs().amax() / amin(), composed by the method); p = 0 counts the nonzero
-    elements (a zero gradient).
+    elements (no gradient, as PyTorch's).
     dz/dx = x |x|^(p-2) / z^(p-1)  (p = 2: x / z), and 0 where z = 0 (PyTorch's subgradient).
     """
 
@@ -283,8 +305,8 @@ class Norm(Function):
         x, out = ctx.saved
         grad, out = R.kept(grad, ctx), R.kept(out, ctx)
         p = ctx.p
-        if p == 0:  # a count: a zero gradient, as PyTorch
-            return zeros_like(x) if is_array(x) else x._wrap(zeros_like(x._data), False)
+        if p == 0:  # a count: no gradient (PyTorch's is undefined: .grad stays None)
+            return None
         zero = np.zeros((), grad.dtype)
         at_zero = value_of(out) == 0
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
