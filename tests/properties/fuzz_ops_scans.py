@@ -13,7 +13,9 @@ and, in some programs, NaN and +-inf. Two things are drawn so that the result is
   and, for kthvalue and nanmedian, NaN becomes 0 (PyTorch's choice between several NaNs is
   as unspecified). median keeps its NaNs: the first NaN's index is returned, in both.
 * std_mean/var_mean are functions only in PyTorch (``torch.std_mean(x, ...)``); ours are
-  also methods, which the fuzzer calls.
+  also methods, which the fuzzer calls. The mean is compared with PyTorch's ``mean``:
+  ``torch.var_mean``'s Welford mean turns into NaN with an inf element, depending on the
+  element order ([inf, 0.5] gives NaN, [0.5, inf] inf), where ``mean`` (and ours) is inf.
 """
 
 from __future__ import annotations
@@ -192,9 +194,10 @@ def apply_moments(lib: Lib, x: Any, name: str, dim: Any, correction: int | None,
     kw: dict[str, Any] = {"keepdim": keepdim}
     if correction is not None:
         kw["correction"] = correction
-    spread, mean = (getattr(lib.mod, name)(x, dim, **kw) if lib.name == "torch"
-                    else getattr(x, name)(dim, **kw))
-    return spread, mean
+    if lib.name != "torch":
+        return getattr(x, name)(dim, **kw)
+    spread, _ = getattr(lib.mod, name)(x, dim, **kw)
+    return spread, x.mean(dim, keepdim=keepdim)  # (see the module docstring)
 
 
 # ---------------------------------------------------------------------- order statistics
