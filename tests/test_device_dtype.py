@@ -343,3 +343,23 @@ def test_conv_refuses_an_input_of_another_dtype(dtype: str, layer: str) -> None:
     names = {"uint8": "Byte", "int64": "Long", "bool": "Bool", "float64": "Double"}
     with pytest.raises(RuntimeError, match=f"{names[dtype]}.*Float"):
         conv(x)
+
+
+@pytest.mark.parametrize("fn", [lambda t: t / 2, lambda t: t.exp(), lambda t: t.sqrt(),
+                                lambda t: t.sin(), lambda t: t.log1p(), lambda t: t.deg2rad()])
+def test_integer_inputs_compute_in_the_default_float(fn) -> None:
+    """As torch: an int tensor's transcendental functions give the default float dtype."""
+    import torch
+
+    x, t = tg.tensor([1, 2, 4]), torch.tensor([1, 2, 4])
+    try:
+        tg.set_default_dtype(tg.float64)
+        torch.set_default_dtype(torch.float64)
+        ours, theirs = fn(x), fn(t)
+        assert ours.dtype == np.float64 and theirs.dtype == torch.float64
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-15)
+        tg.set_default_dtype(tg.float32)
+        assert fn(x).dtype == np.float32
+    finally:
+        tg.set_default_dtype(tg.float32)
+        torch.set_default_dtype(torch.float32)

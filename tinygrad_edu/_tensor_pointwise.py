@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._typing import PyBool, PyFloat, PyInt, Scalar, TensorFields
+from .dtypes import get_default_dtype
 from .ops import pointwise as P
 from .ops import pointwise_binary as B
 
@@ -102,7 +103,7 @@ class Pointwise(TensorFields):
         return self._as_float() * (180 / math.pi)
 
     def _as_float(self) -> Tensor:
-        return self.to(np.float32) if self._data.dtype.kind != "f" else self.to(self.dtype)
+        return self.to(get_default_dtype() if self._data.dtype.kind != "f" else self.dtype)
 
     # ------------------------------------------------------------------ exp and log variants
 

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from . import return_types
 from ._checks import as_int, dim_index, dim_tuple
-from ._tensor_reductions import ValuesIndices
 from ._typing import Dim, DTypeLike, PyBool, PyInt, TensorFields
 from .dtypes import result_type
 from .ops import elementwise as E
 from .ops import reduce as R
 from .ops import scan as C
 from .ops import shape as S
+from .return_types import ValuesIndices
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -193,10 +194,11 @@ class Scans(TensorFields):
         return C.LogCumSumExp.apply(self, dim=axis)
 
     def _running_extreme(self, dim: Any, smallest: PyBool) -> ValuesIndices:
+        named = return_types.cummin if smallest else return_types.cummax
         name = "cummin" if smallest else "cummax"
         axis = self._scan_axis(dim, name)
         if self.ndim == 0:
-            return ValuesIndices(S.View.apply(self, shape=()), self._wrap(
+            return named(S.View.apply(self, shape=()), self._wrap(
                 np.zeros((), np.int64), False))
         data = self._data
         running = (np.minimum if smallest else np.maximum).accumulate(data, axis=axis)
@@ -207,7 +209,7 @@ class Scans(TensorFields):
             [-1 if i == axis else 1 for i in range(self.ndim)])
         index = np.maximum.accumulate(np.where(hit, positions, 0), axis=axis)
         values = R.TakeAlongDim.apply(self, index=index, dim=axis, keepdim=True)
-        return ValuesIndices(values, self._wrap(index.copy(), False))
+        return named(values, self._wrap(index.copy(), False))
 
     def cummax(self, dim: PyInt) -> ValuesIndices:
         """``(values, indices)``: the running maximum along ``dim`` and where it was taken."""
@@ -243,11 +245,12 @@ class Scans(TensorFields):
     # ------------------------------------------------------------------ order statistics
 
     def _select_kth(self, dim: Any, keepdim: PyBool, op: str, position: Any) -> ValuesIndices:
+        named = getattr(return_types, op)  # median, nanmedian or kthvalue
         """The element at ``position(sorted slice, NaN count)`` of each slice along ``dim``
         (NaNs sort last), with its index; the gradient goes to that index."""
         axis = dim_index(dim, self.ndim, op)
         if self.ndim == 0:
-            return ValuesIndices(S.View.apply(self, shape=()), self._wrap(
+            return named(S.View.apply(self, shape=()), self._wrap(
                 np.zeros((), np.int64), False))
         n = self._data.shape[axis]
         if n == 0:
@@ -260,7 +263,7 @@ class Scans(TensorFields):
         index = np.take_along_axis(order, np.broadcast_to(at, numbers.shape), axis=axis)
         values = R.TakeAlongDim.apply(self, index=index, dim=axis, keepdim=keepdim)
         index = index if keepdim else index.squeeze(axis)
-        return ValuesIndices(values, self._wrap(index.copy(), False))
+        return named(values, self._wrap(index.copy(), False))
 
     def median(self, dim: PyInt | None = None, keepdim: PyBool = False) -> Any:
         """The lower median: of all elements (ties share the gradient), or ``(values,

@@ -20,11 +20,14 @@ from . import (
     loss_distance,
     loss_pointwise,
     norm,
+    pointwise,
+    pointwise_binary,
     pool,
     reduce,
+    scan,
     shape,
 )
 
 __all__ = ["activation", "activation_smooth", "arrange", "conv", "einsum", "elementwise",
            "embedding", "indexing", "linalg", "loss", "loss_distance", "loss_pointwise", "norm",
-           "pool", "reduce", "shape"]
+           "pointwise", "pointwise_binary", "pool", "reduce", "scan", "shape"]

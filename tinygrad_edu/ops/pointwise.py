@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import Array, Function
 from ..autograd.graph import OUT
+from ..dtypes import get_default_dtype
 from .either import is_array, sgn, value_of, where
 from .elementwise import power
 
@@ -23,8 +24,9 @@ from .elementwise import power
 
 
 def as_float(x: Array) -> Array:
-    """Integer and bool inputs compute in float32, as PyTorch (NumPy would give float64)."""
-    return x if x.dtype.kind == "f" else x.astype(np.float32)
+    """Integer and bool inputs compute in the default float (float32), as PyTorch (NumPy would
+    give float64)."""
+    return x if x.dtype.kind == "f" else x.astype(get_default_dtype())
 
 
 def _method(ufunc: Any, name: str) -> Any:
