@@ -14,6 +14,7 @@ from .autograd import (
     Function,
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -59,7 +60,22 @@ from .dtypes import (
     set_default_dtype,
     uint8,
 )
-from .functions import Size, cat, concat, concatenate, finfo, iinfo, is_tensor, stack, where
+from .functions import (
+    Size,
+    cat,
+    column_stack,
+    concat,
+    concatenate,
+    dstack,
+    finfo,
+    hstack,
+    iinfo,
+    is_tensor,
+    row_stack,
+    stack,
+    vstack,
+    where,
+)
 from .functions_more import (
     atleast_1d,
     atleast_2d,

@@ -68,8 +68,12 @@ class Arrange(TensorFields):
 
     # ------------------------------------------------------------------ flips and rolls
 
-    def flip(self, *dims: Any) -> Tensor:
+    def flip(self, *dims: Any, **keyword: Any) -> Tensor:
         """A copy with the order of elements along ``dims`` reversed."""
+        if keyword:
+            if set(keyword) != {"dims"} or dims:
+                raise TypeError(f"flip(): unexpected arguments {sorted(keyword)}; give dims")
+            dims = (keyword["dims"],)
         axes = dim_tuple(_ints(dims, "dims", "flip"), self.ndim, "flip", empty_is_all=False)
         return A.Flip.apply(self, dims=axes)
 
@@ -184,9 +188,14 @@ class Arrange(TensorFields):
                                f"dimension size ({n})")
         return self._slice(d, begin, begin + length)
 
-    def split(self, split_size_or_sections: Any, dim: PyInt = 0) -> tuple[Tensor, ...]:
+    def split(self, split_size_or_sections: Any = None, dim: PyInt = 0, *,
+              split_size: Any = None) -> tuple[Tensor, ...]:
         """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the given
         sizes (which must add up to the dim's size)."""
+        if split_size is not None:  # the method's keyword name in PyTorch
+            split_size_or_sections = split_size
+        if split_size_or_sections is None:
+            raise TypeError("split() missing its split_size_or_sections argument")
         d = dim_index(dim, self.ndim, "split")
         n = self.shape[d] if self.ndim else 0
         if isinstance(split_size_or_sections, (list, tuple)):

@@ -50,6 +50,9 @@ class Math(TensorFields):
     def clamp(self, min: Scalar | None = None, max: Scalar | None = None) -> Tensor:
         if min is None and max is None:
             raise RuntimeError("clamp(): at least one of 'min' or 'max' must not be None")
+        if isinstance(min, TensorFields) or isinstance(max, TensorFields):  # tensor bounds
+            x = self if min is None else self.clamp_min(min)
+            return x if max is None else x.clamp_max(max)
         dtype = self._data.dtype
         for bound in (min, max):
             if bound is not None:
@@ -94,8 +97,10 @@ class Math(TensorFields):
         axis = dim_index(dim, self.ndim, op)
         return axis if self.ndim else -1
 
-    def softmax(self, dim: PyInt = -1) -> Tensor:
-        return A.Softmax.apply(self, dim=self._softmax_dim(dim, "softmax"))
+    def softmax(self, dim: PyInt = -1, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)  # PyTorch casts first
+        return A.Softmax.apply(x, dim=x._softmax_dim(dim, "softmax"))
 
-    def log_softmax(self, dim: PyInt = -1) -> Tensor:
-        return A.LogSoftmax.apply(self, dim=self._softmax_dim(dim, "log_softmax"))
+    def log_softmax(self, dim: PyInt = -1, dtype: Any = None) -> Tensor:
+        x = self if dtype is None else self.to(dtype)
+        return A.LogSoftmax.apply(x, dim=x._softmax_dim(dim, "log_softmax"))

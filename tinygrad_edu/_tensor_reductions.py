@@ -43,17 +43,33 @@ class Reductions(TensorFields):
         def minimum(self, other: Any) -> Tensor: ...
         def maximum(self, other: Any) -> Tensor: ...
 
-    def sum(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
+    def sum(self, dim: Dim = None, keepdim: PyBool = False, *, dtype: Any = None,
+            **numpy_names: Any) -> Tensor:
+        """Bools and integers sum as int64 (as PyTorch: NumPy would give uint64 for uint8,
+        which wraps around on the next subtraction); ``dtype`` casts first."""
         if numpy_names:  # axis=, keepdims=
             dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
-        axes = tuple(range(self._data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "sum")
-        return R.Sum.apply(self, axes=axes, keepdim=keepdim)
+        x = self if dtype is None and self._data.dtype.kind == "f" else self._accumulating(dtype)
+        axes = tuple(range(x._data.ndim)) if dim is None else dim_tuple(dim, x.ndim, "sum")
+        return R.Sum.apply(x, axes=axes, keepdim=keepdim)
 
-    def mean(self, dim: Dim = None, keepdim: PyBool = False, **numpy_names: Any) -> Tensor:
+    def _accumulating(self, dtype: Any) -> Tensor:
+        """self cast to ``dtype``, or bools and integers to int64 (PyTorch's sum dtype)."""
+        if dtype is not None:
+            return self.to(dtype)
+        if self._data.dtype.kind in "biu" and self._data.dtype != np.int64:
+            return self.to(np.int64)
+        return self  # type: ignore[return-value]
+
+    def mean(self, dim: Dim = None, keepdim: PyBool = False, *, dtype: Any = None,
+             **numpy_names: Any) -> Tensor:
         if numpy_names:  # axis=, keepdims=
             dim, keepdim = _numpy_names(dim, keepdim, numpy_names)
+        if dtype is not None:
+            self = self.to(dtype)  # noqa: PLW0642 (PyTorch casts the input first)
         if self._data.dtype.kind != "f":
-            raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self.dtype}")
+            raise RuntimeError(f"mean() needs a floating point tensor, got dtype {self.dtype} "
+                               f"(pass dtype=tg.float32 or call .float() first)")
         axes = tuple(range(self._data.ndim)) if dim is None else dim_tuple(dim, self.ndim, "mean")
         return R.Mean.apply(self, axes=axes, keepdim=keepdim)
 
@@ -90,13 +106,18 @@ class Reductions(TensorFields):
         index = index.copy() if keepdim else index.squeeze(axis).copy()
         return named(values, self._wrap(index, False))
 
-    def max(self, dim: Any = None, keepdim: PyBool = False) -> Any:
+    def max(self, dim: Any = None, keepdim: PyBool = False, *, other: Any = None) -> Any:
         """No dim: the largest element (ties share the gradient evenly). With ``dim``:
-        ``(values, indices)`` along it (the gradient goes to the index returned)."""
+        ``(values, indices)`` along it (the gradient goes to the index returned). With a
+        tensor (``max(other)``): ``maximum``."""
+        if other is not None:
+            return self.maximum(other)
         return self._extreme(dim, keepdim, smallest=False)
 
-    def min(self, dim: Any = None, keepdim: PyBool = False) -> Any:
+    def min(self, dim: Any = None, keepdim: PyBool = False, *, other: Any = None) -> Any:
         """As ``max``, for the smallest elements."""
+        if other is not None:
+            return self.minimum(other)
         return self._extreme(dim, keepdim, smallest=True)
 
     def amax(self, dim: Dim = None, keepdim: PyBool = False) -> Tensor:

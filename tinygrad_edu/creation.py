@@ -200,6 +200,8 @@ def randint(low: PyInt, high: PyInt | None = None, size: Sequence[PyInt] = (), *
             requires_grad: PyBool = False) -> Tensor:
     """Integers uniform on [low, high), int64 unless ``dtype`` says otherwise."""
     check_device(device)
+    if high is not None and not isinstance(high, (int, np.integer)) and size == ():
+        high, size = None, high  # randint(high, size), PyTorch's two-argument form
     if high is None:
         low, high = 0, low
     low, high = as_int(low, "low", "randint"), as_int(high, "high", "randint")

@@ -33,8 +33,13 @@ def _joined(tensors: Any, op: str) -> list[Tensor]:
     return [t if t._data.dtype == dtype else t.to(dtype) for t in joined]
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """``input`` where ``condition`` holds, else ``other``; gradients flow to both branches."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """``input`` where ``condition`` holds, else ``other``; gradients flow to both branches.
+    ``where(condition)`` alone is ``condition.nonzero(as_tuple=True)``, as PyTorch."""
+    if input is None and other is None:
+        return _as_tensor(condition).nonzero(as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(): give both input and other, or neither")
     return Tensor._select(condition, input, other)
 
 
@@ -76,6 +81,34 @@ def stack(tensors: Sequence[Tensor], dim: PyInt = 0) -> Tensor:
 def is_tensor(obj: Any) -> PyBool:
     """True for a ``Tensor`` (or ``Parameter``), as ``torch.is_tensor``."""
     return isinstance(obj, Tensor)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 1 (dim 0 for 1-D tensors), as ``torch.hstack``."""
+    joined = _joined(tensors, "hstack")
+    return cat(joined, 0 if joined[0].ndim <= 1 else 1) if joined[0].ndim else cat(
+        [t.reshape(1) for t in joined])
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 0 after making each tensor at least 2-D (a row), as ``torch.vstack``."""
+    return cat([t.reshape(1, -1) if t.ndim < 2 else t for t in _joined(tensors, "vstack")])
+
+
+row_stack = vstack
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join as columns: 0-D and 1-D tensors become (n, 1) columns, then ``hstack``."""
+    return cat([t.reshape(-1, 1) if t.ndim < 2 else t for t in _joined(tensors, "column_stack")],
+               1)
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Join along dim 2 after making each tensor at least 3-D, as ``torch.dstack``."""
+    def three_d(t: Tensor) -> Tensor:
+        return t.reshape(1, -1, 1) if t.ndim < 2 else (t.unsqueeze(-1) if t.ndim == 2 else t)
+    return cat([three_d(t) for t in _joined(tensors, "dstack")], 2)
 
 
 def finfo(type: DTypeLike = None) -> np.finfo:

@@ -431,10 +431,37 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
     def __abs__(self) -> Tensor:
         return E.Abs.apply(self)
 
-    add = __add__
-    sub = __sub__
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self + alpha * other (``alpha`` scales ``other``, as PyTorch's)."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self - alpha * other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; ``rounding_mode`` 'trunc' or 'floor' rounds the quotient (integer
+        inputs stay integers) and, as in PyTorch, passes no gradient."""
+        if rounding_mode is None:
+            return self / other
+        a, b = self._pair(other)
+        if rounding_mode == "floor":
+            return a.floor_divide(b)
+        if rounding_mode != "trunc":
+            raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or "
+                             f"'floor' but found {rounding_mode!r}")
+        x, y = a._data, b._data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if x.dtype.kind in "biu" and y.dtype.kind in "biu":
+                if np.any(y == 0):
+                    raise ZeroDivisionError("div(rounding_mode='trunc'): integer division by "
+                                            "zero")
+                q = np.abs(x) // np.abs(y) * (np.sign(x) * np.sign(y))
+            else:
+                q = np.trunc(x / y)
+        return _make(np.asarray(q, dtype=result_type(a, b)), False)
+
     mul = __mul__
-    div = __truediv__
     pow = __pow__
     matmul = __matmul__
     neg = __neg__

@@ -34,7 +34,7 @@ bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift bitwise_xor bmm br
 ceil_ cholesky cholesky_inverse cholesky_solve chunk clamp clamp_ clamp_max clamp_max_ clamp_min
 clamp_min_ clip clip_ clone conj copysign corrcoef cos cos_ cosh cosh_ count_nonzero cov cross
 cummax cummin cumprod cumsum deg2rad deg2rad_ det detach detach_ diag diag_embed diagflat
-diagonal diff digamma dist div divide dot dsplit equal erf erf_ erfc erfc_ erfinv exp exp2 exp2_
+diagonal diff digamma dist div divide dot dsplit eq equal erf erf_ erfc erfc_ erfinv exp exp2 exp2_
 exp_ expm1 expm1_ fill_ fix fix_ flatten flip fliplr flipud float_power floor floor_ floor_divide
 fmax fmin fmod frac frac_ frexp gather gcd gcd_ ge ger greater greater_equal gt hardshrink
 heaviside histc hsplit hypot i0 i0_ igamma igammac index_add index_copy index_fill

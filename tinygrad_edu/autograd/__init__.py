@@ -25,6 +25,7 @@ from .graph import (
     bump_versions,
     detect_anomaly,
     enable_grad,
+    inference_mode,
     is_grad_enabled,
     module_scope,
     no_grad,
@@ -34,8 +35,8 @@ from .hooks import RemovableHandle, queue_callback, register_hook, retain_grad
 
 __all__ = ["AccumulateGrad", "Array", "Function", "Node", "RemovableHandle", "backward",
            "bump_version", "bump_versions", "detect_anomaly", "enable_grad", "engine", "grad",
-           "graph", "is_grad_enabled", "module_scope", "no_grad", "queue_callback",
-           "register_hook", "retain_grad", "set_grad_enabled"]
+           "graph", "inference_mode", "is_grad_enabled", "module_scope", "no_grad",
+           "queue_callback", "register_hook", "retain_grad", "set_grad_enabled"]
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,

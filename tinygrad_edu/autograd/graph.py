@@ -258,6 +258,29 @@ class no_grad(_GradMode):
     _mode = False
 
 
+class inference_mode(_GradMode):
+    """``torch.inference_mode(mode=True)``: here ``no_grad`` (``mode=False``: no change of
+    mode); there are no special inference tensors. Also ``@inference_mode`` / ``()``."""
+
+    _mode = False
+    _switch = True
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode):  # bare decorator: @inference_mode
+            return super().__new__(cls, mode)
+        return object.__new__(cls)
+
+    def __init__(self, mode: Any = True) -> None:
+        super().__init__()
+        self._switch = bool(mode)
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous.append(_grad_enabled)
+        if self._switch:
+            _grad_enabled = False
+
+
 class enable_grad(_GradMode):
     """Context manager / decorator: turn graph recording back on inside a ``no_grad`` block."""
 

@@ -58,12 +58,15 @@ def tanh(x: Tensor) -> Tensor:
     return A.Tanh.apply(x if type(x) is Tensor else _as_tensor(x))
 
 
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return _as_tensor(x).softmax(dim)
+def softmax(x: Tensor, dim: int = -1, _stacklevel: int = 3, dtype: DTypeLike = None) -> Tensor:
+    """exp(x) / sum exp(x) along ``dim`` (``dtype`` casts the input first, as PyTorch)."""
+    return _as_tensor(x).softmax(dim, dtype=dtype)
 
 
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return _as_tensor(x).log_softmax(dim)
+def log_softmax(x: Tensor, dim: int = -1, _stacklevel: int = 3,
+                dtype: DTypeLike = None) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (``dtype`` casts the input first)."""
+    return _as_tensor(x).log_softmax(dim, dtype=dtype)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

@@ -296,10 +296,11 @@ def _pair(input: Any, target: Any, fn: str) -> tuple[Tensor, Tensor]:
     y = x._operand(target)
     if x.shape != y.shape:
         raise ValueError(f"{fn}: input shape {x.shape} and target shape {y.shape} differ")
-    for name, t in (("input", x), ("target", y)):
-        if t._data.dtype.kind != "f":
-            raise RuntimeError(f"{fn}: expected a floating point {name}, got dtype {t.dtype} "
-                               "(convert with .float())")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{fn}: expected a floating point input, got dtype {x.dtype} "
+                           "(convert with .float())")
+    if y._data.dtype.kind != "f":  # an integer or bool target promotes, as in PyTorch
+        y = y.to(x.dtype)
     if x._data.dtype != y._data.dtype:
         x, y = x._pair(y)
     return x, y

@@ -100,19 +100,19 @@ def default_collate(batch: Sequence[Any]) -> Any:
     if isinstance(elem, int | float):  # bool is an int
         return _collate_python_numbers(batch)
     if isinstance(elem, str | bytes):
-        return batch if isinstance(batch, list) else list(batch)
+        return batch  # as PyTorch: a list at the top, a tuple inside a tuple sample
     if isinstance(elem, Mapping):
         return _rebuild_mapping(elem, {key: default_collate([d[key] for d in batch])
                                        for key in elem})
     if _is_namedtuple(elem):
         fields = zip(*batch, strict=True)
-        return type(elem)(*(default_collate(list(samples)) for samples in fields))
+        return type(elem)(*(default_collate(samples) for samples in fields))
     if isinstance(elem, Sequence):
         sizes = [len(item) for item in batch]
         if any(size != sizes[0] for size in sizes):
             raise RuntimeError("each element in list of batch should be of equal size "
                                f"(got samples of lengths {sorted(set(sizes))})")
-        transposed = [default_collate(list(samples)) for samples in zip(*batch, strict=True)]
+        transposed = [default_collate(samples) for samples in zip(*batch, strict=True)]
         if isinstance(elem, tuple):
             return transposed
         return _rebuild_sequence(elem, transposed)
