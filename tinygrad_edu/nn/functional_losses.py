@@ -286,6 +286,12 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,
         out, shape, reduction)
 
 
+# losses whose integer (or bool) target promotes to the input's dtype, as in PyTorch; the
+# binary cross-entropies refuse one, as PyTorch does
+_PROMOTES_TARGET = frozenset({"mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss",
+                              "soft_margin_loss"})
+
+
 def _pair(input: Any, target: Any, fn: str) -> tuple[Tensor, Tensor]:
     """Input and target of an elementwise loss: floating point, one shape, one dtype."""
     if (type(input) is Tensor and type(target) is Tensor and input._data.dtype.kind == "f"
@@ -299,7 +305,10 @@ def _pair(input: Any, target: Any, fn: str) -> tuple[Tensor, Tensor]:
     if x._data.dtype.kind != "f":
         raise RuntimeError(f"{fn}: expected a floating point input, got dtype {x.dtype} "
                            "(convert with .float())")
-    if y._data.dtype.kind != "f":  # an integer or bool target promotes, as in PyTorch
+    if y._data.dtype.kind != "f":
+        if fn not in _PROMOTES_TARGET:
+            raise RuntimeError(f"{fn}: expected a floating point target, got dtype {y.dtype} "
+                               "(convert with .float())")
         y = y.to(x.dtype)
     if x._data.dtype != y._data.dtype:
         x, y = x._pair(y)
