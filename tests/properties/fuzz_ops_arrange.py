@@ -375,9 +375,13 @@ def draw_cdist(b: Builder) -> Drawn:
 def _torch_cdist(torch: Any, x: Any, y: Any, p: float) -> Any:
     """cdist as PyTorch ops, gradient 0 at distance 0 (differentiable twice, unlike
     PyTorch's cdist, whose values and first derivatives it equals)."""
-    size = (x.unsqueeze(-2) - y.unsqueeze(-3)).abs()
-    nonzero = (size != 0).detach()  # (NaN stays NaN)
-    powered = torch.where(nonzero, torch.where(nonzero, size, 1.0) ** p, 0.0).sum(-1)
+    difference = x.unsqueeze(-2) - y.unsqueeze(-3)
+    if p == 2:  # smooth in each coordinate: masking a zero difference would drop its
+        powered = (difference * difference).sum(-1)  # curvature 1/d from the second derivative
+    else:
+        size = difference.abs()
+        nonzero = (size != 0).detach()  # (NaN stays NaN)
+        powered = torch.where(nonzero, torch.where(nonzero, size, 1.0) ** p, 0.0).sum(-1)
     positive = (powered != 0).detach()
     return torch.where(positive, torch.where(positive, powered, 1.0) ** (1 / p), 0.0)
 
