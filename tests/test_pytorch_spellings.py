@@ -120,3 +120,19 @@ def test_collate_of_string_fields_matches_torch() -> None:
         for o, t in zip(ours, theirs, strict=True):
             assert type(o) is type(t) or (isinstance(o, tg.Tensor) and
                                           isinstance(t, torch.Tensor))
+
+
+@pytest.mark.parametrize("name", ["FloatTensor", "DoubleTensor", "LongTensor", "IntTensor",
+                                  "ShortTensor", "CharTensor", "ByteTensor", "BoolTensor",
+                                  "HalfTensor"])
+def test_legacy_tensor_types(name: str) -> None:
+    ours_type, torch_type = getattr(tg, name), getattr(torch, name)
+    _same(ours_type([1, 0, 1]), torch_type([1, 0, 1]))
+    _same(ours_type(np.array([1, 2])), torch_type(np.array([1, 2])))
+    assert ours_type(2, 3).shape == tuple(torch_type(2, 3).shape)
+    assert ours_type().shape == tuple(torch_type().shape) == (0,)
+    x, t = tg.tensor([1.5, -2.0]), torch.tensor([1.5, -2.0])
+    _same(x.type(ours_type), t.type(torch_type))
+    assert x.type(ours_type).type() == t.type(torch_type).type()
+    assert isinstance(x.type(ours_type), ours_type)
+    assert isinstance(x, ours_type) == isinstance(t, torch_type)

@@ -91,6 +91,17 @@ from .functions_more import (
     tensordot,
 )
 from .gradcheck import gradcheck
+from .legacy_types import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from .random import Generator, get_rng, manual_seed
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor

@@ -160,6 +160,9 @@ Array = np.ndarray
 
 
 def _dtype(dtype: DTypeLike) -> np.dtype:
+    legacy = getattr(dtype, "legacy_dtype", None)  # tg.LongTensor & co. (legacy_types.py)
+    if legacy is not None:
+        return legacy
     if isinstance(dtype, str) and dtype.startswith("torch."):
         if dtype in _LEGACY_TYPES:  # 'torch.FloatTensor', as Tensor.type(...) takes
             return _LEGACY_TYPES[dtype]
