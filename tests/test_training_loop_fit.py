@@ -186,3 +186,39 @@ def test_format_metric_and_epoch_line():
     assert format_metric(0.83125) == "0.8313" and format_metric(0.0) == "0.0000"
     assert format_metric(1.234e-5) == "1.234e-05" and format_metric(float("nan")) == "nan"
     assert epoch_line({"epoch": 1.0, "loss": 0.5}, 1) == "epoch 1/1: loss 0.5000"
+
+
+def test_a_second_ctrl_c_during_the_interrupted_save_is_held_off(tmp_path, monkeypatch):
+    """The save after a Ctrl-C runs with SIGINT ignored: a second Ctrl-C sent while it writes
+    neither raises nor leaves the run without a checkpoint."""
+    import os
+    import signal
+
+    import tinygrad_edu.train as train_module
+
+    real_save = train_module.save
+    calls = []
+
+    def save_hit_by_a_second_ctrl_c(obj, path):  # the one save: the one after the interrupt
+        os.kill(os.getpid(), signal.SIGINT)  # ignored while saving
+        calls.append(path)
+        real_save(obj, path)
+
+    monkeypatch.setattr(train_module, "save", save_hit_by_a_second_ctrl_c)
+
+    def interrupt_in_epoch_2(epoch, row):
+        if epoch == 2:
+            raise KeyboardInterrupt
+
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+    tg.manual_seed(0)
+    x = tg.randn(32, 3)
+    y = tg.randint(0, 2, (32,))
+    model = nn.Linear(3, 2)
+    history = train_module.fit(
+        model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+        DataLoader(TensorDataset(x, y), batch_size=8), epochs=5,
+        checkpoint_path=tmp_path / "ckpt.npz", callbacks=[interrupt_in_epoch_2], verbose=False)
+    assert history.interrupted and (tmp_path / "ckpt.npz").exists() and len(calls) == 1
+    assert train_module.load_checkpoint(tmp_path / "ckpt.npz")["epoch"] == 2  # finished
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # restored afterwards

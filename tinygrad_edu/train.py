@@ -387,7 +387,7 @@ def fit(
         if finished is not None:  # the rows that match the saved state
             done = finished["epoch"]
             history.epochs = [dict(row) for row in finished["history"]]
-        save_checkpoint()
+        _holding_off_ctrl_c(save_checkpoint)  # a second Ctrl-C must not cut the save short
         if verbose:
             where = (f"saved the state after epoch {done} to {checkpoint_path}; resume with "
                      f"fit(..., resume={str(checkpoint_path)!r})" if checkpoint_path is not None
@@ -396,6 +396,22 @@ def fit(
         return history
     save_checkpoint()
     return history
+
+
+def _holding_off_ctrl_c(action: Callable[[], None]) -> None:
+    """Run ``action`` with Ctrl-C ignored (in the main thread, where signals arrive): after a
+    first Ctrl-C the checkpoint is being written, and a second one would leave none."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        action()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        action()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _length(loader: Iterable[Any]) -> int | None:
