@@ -30,13 +30,14 @@ from .graph import (
     module_scope,
     no_grad,
     set_grad_enabled,
+    watch,
 )
 from .hooks import RemovableHandle, queue_callback, register_hook, retain_grad
 
 __all__ = ["AccumulateGrad", "Array", "Function", "Node", "RemovableHandle", "backward",
            "bump_version", "bump_versions", "detect_anomaly", "enable_grad", "engine", "grad",
            "graph", "inference_mode", "is_grad_enabled", "module_scope", "no_grad",
-           "queue_callback", "register_hook", "retain_grad", "set_grad_enabled"]
+           "queue_callback", "register_hook", "retain_grad", "set_grad_enabled", "watch"]
 
 
 def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,

@@ -215,7 +215,8 @@ def run(roots: Sequence[Any], gradients: Sequence[Any], retain_graph: bool,
     if targets is not None or _hooks.hooks or _hooks.retained or leaf_root:
         capture = Capture(grads, order, targets, hooks_before_capture)
     kept: set[int] = set()  # see give_to_leaf
-    wrap, anomaly = roots[0]._wrap, graph._anomaly
+    wrap, observed = roots[0]._wrap, graph._observed
+    step = 0  # the place of each node in this pass, for watch()
     for _, node in order:
         grad = grads.pop(node, None)
         if grad is None:  # no path carried a gradient here (an op returned None)
@@ -237,8 +238,9 @@ def run(roots: Sequence[Any], gradients: Sequence[Any], retain_graph: bool,
             node.saved = FREED
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        if anomaly:
-            check_gradients(node, grad, input_grads)
+        if observed:  # detect_anomaly() or watch()
+            input_grads = observe_backward(node, grad, input_grads, step)
+            step += 1
         for to, g in zip(node.next_nodes, input_grads):  # noqa: B905 (the kwarg costs)
             if g is None or to is None:
                 continue
@@ -266,12 +268,40 @@ def recorded_backward(node: Function, grad: Any, wrap: Any) -> Any:
     return node.backward(GraphContext(node, wrap) if node.saved else node, grad)
 
 
+def observe_backward(node: Function, grad: Any, input_grads: tuple[Any, ...],
+                     step: int) -> tuple[Any, ...]:
+    """The backward side of ``detect_anomaly()`` and ``watch()``: the input gradients summed
+    down to their inputs' shapes (as the loop would), checked and/or kept."""
+    fitted = tuple(
+        g if g is None or to is None or (type(g) is _ndarray and g.shape == to.out_shape)
+        else fit(g, to, node) for to, g in zip(node.next_nodes, input_grads))  # noqa: B905
+    if graph._anomaly:
+        check_gradients(node, grad, fitted)
+    if graph._watching:
+        recorded = node.__dict__.get("recorded") or graph.Recorded(None, None)
+        recorded.grad = np.array(_array(grad))
+        recorded.input_grads = tuple(None if g is None else np.array(_array(g)) for g in fitted)
+        recorded.step = step
+        node.recorded = recorded
+    return fitted
+
+
+def _array(value: Any) -> Any:
+    return value if isinstance(value, np.ndarray) or np.isscalar(value) else value._data
+
+
 def check_gradients(node: Function, grad: Any, input_grads: tuple[Any, ...]) -> None:
-    """Anomaly mode: name the first node whose gradients hold NaN or inf."""
-    graph._check_finite(grad, f"the gradient flowing into {node.name()}")
-    for g in input_grads:
-        if g is not None:
-            graph._check_finite(g, f"backward of {node.name()}")
+    """Anomaly mode: name (and mark, ``node.anomaly``) the first node whose gradients hold NaN
+    or inf."""
+    try:
+        graph._check_finite(grad, f"the gradient flowing into {node.name()}")
+        for g in input_grads:
+            if g is not None:
+                graph._check_finite(g, f"backward of {node.name()}")
+    except FloatingPointError as error:
+        node.anomaly = str(error)
+        error.node = node  # type: ignore[attr-defined]
+        raise
 
 
 def give_to_leaf(to: AccumulateGrad, g: Any, received: Any, kept: set[int]) -> None:

@@ -40,6 +40,8 @@ class TensorLike(Protocol):
 
 _grad_enabled = True  # the grad mode; switched by no_grad()/enable_grad()
 _anomaly = False  # detect_anomaly(): check every output and gradient for NaN/inf
+_watching = False  # watch(): keep every node's values and gradients, for the pictures
+_observed = False  # _anomaly or _watching: the one flag apply() and backward() test per op
 # One clock ticks when a node is made and when a tensor is changed in place. A node's tick
 # orders the graph (inputs always have smaller ticks) and dates it (see ``bump_version``).
 _clock = itertools.count(1)
@@ -172,8 +174,6 @@ class Function(Node):
             record = _grad_enabled and edges.count(None) != n
         if type(out) is not _ndarray:  # NumPy reductions return scalars, not 0-d arrays
             out = np.asarray(out)
-        if _anomaly:
-            _check_finite(out, f"forward of {cls.__name__}")
         result = inputs[0]._wrap(out, record)
         if record:
             ctx.next_nodes = edges
@@ -182,6 +182,8 @@ class Function(Node):
             if module_scope:
                 ctx.module_scope = module_scope[-1]
             result._ctx = result._node = ctx
+        if _observed:
+            observe_forward(cls, ctx if record else None, inputs, result)
         return result
 
     @staticmethod
@@ -320,13 +322,79 @@ def is_grad_enabled() -> bool:
 
 @contextlib.contextmanager
 def detect_anomaly() -> Any:
-    """Raise ``FloatingPointError`` on the first op whose output or gradient is NaN or inf."""
-    global _anomaly
+    """Raise ``FloatingPointError`` on the first op whose output or gradient is NaN or inf.
+
+    The node that produced it is marked (``node.anomaly``, the message), so a graph picture
+    drawn afterwards shows it in red; the error carries it as ``error.node`` and, for a forward
+    op, the tensor it made as ``error.tensor`` (``viz.draw_graph(error.tensor)``)."""
+    global _anomaly, _observed
     previous, _anomaly = _anomaly, True
+    _observed = True
     try:
         yield
     finally:
         _anomaly = previous
+        _observed = _anomaly or _watching
+
+
+@contextlib.contextmanager
+def watch() -> Any:
+    """Keep, for each op recorded or run by backward() inside, what a picture of backprop
+    shows: the values of its inputs and output when it ran, the gradient that arrived at it
+    and the gradients it handed to its inputs (``node.recorded``, a ``Recorded``).
+
+    A teaching mode: it copies every intermediate (the engine keeps none otherwise) and makes
+    each op a little slower. ``viz.draw_graph(loss, show_values=True, show_grad=True)`` and
+    ``viz.explore(loss)`` read what it kept. ::
+
+        with tg.viz.watch():
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+    """
+    global _watching, _observed
+    previous, _watching = _watching, True
+    _observed = True
+    try:
+        yield
+    finally:
+        _watching = previous
+        _observed = _anomaly or _watching
+
+
+class Recorded:
+    """What ``watch()`` kept of one node (copies: later in-place changes don't reach them).
+
+    ``inputs``: the value of each input as the op saw it (``None`` if the op ran outside
+    ``watch()``); ``output``: its result. Once backward() ran it: ``grad``, the gradient that
+    arrived (d loss / d output), ``input_grads``, what it handed to each input (``None`` where
+    none was needed), summed down to the input's shape, and ``step``, its place in that pass
+    (0 for the first node backward ran).
+    """
+
+    __slots__ = ("inputs", "output", "grad", "input_grads", "step")
+
+    def __init__(self, inputs: tuple[Array, ...] | None, output: Array | None) -> None:
+        self.inputs = inputs
+        self.output = output
+        self.grad: Array | None = None
+        self.input_grads: tuple[Array | None, ...] | None = None
+        self.step: int | None = None
+
+
+def observe_forward(op: type[Function], node: Function | None, inputs: tuple[Any, ...],
+                    result: Any) -> None:
+    """The forward side of ``watch()`` and ``detect_anomaly()`` (only called when either is on)."""
+    if _watching and node is not None:
+        node.recorded = Recorded(tuple(np.array(t._data) for t in inputs), np.array(result._data))
+    if _anomaly:
+        try:
+            _check_finite(result._data, f"forward of {op.__name__}")
+        except FloatingPointError as error:
+            error.tensor = result  # type: ignore[attr-defined]
+            error.node = node  # type: ignore[attr-defined]
+            if node is not None:
+                node.anomaly = str(error)
+            raise
 
 
 def _check_finite(array: Any, where: str) -> None:
