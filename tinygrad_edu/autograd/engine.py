@@ -273,7 +273,7 @@ def observe_backward(node: Function, grad: Any, input_grads: tuple[Any, ...],
     """The backward side of ``detect_anomaly()`` and ``watch()``: the input gradients summed
     down to their inputs' shapes (as the loop would), checked and/or kept."""
     fitted = tuple(
-        g if g is None or to is None or (type(g) is _ndarray and g.shape == to.out_shape)
+        g if g is None or to is None or (type(g) is _ndarray and g.shape == to.out_shape)  # type: ignore[attr-defined]
         else fit(g, to, node) for to, g in zip(node.next_nodes, input_grads))  # noqa: B905
     if graph._anomaly:
         check_gradients(node, grad, fitted)

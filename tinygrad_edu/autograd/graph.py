@@ -128,6 +128,8 @@ class Function(Node):
     out_shape: tuple[int, ...]  # of the output: the gradient arriving here has this shape
     module_scope: tuple[Any, ...]  # set only for nodes recorded inside a Module's forward
     saved_from: tuple[int | str | None, ...] = ()
+    recorded: Recorded  # only under watch(): the values and gradients it saw
+    anomaly: str  # only under detect_anomaly(): why this node produced NaN/inf
     # True once ``backward`` is written with operations Tensors share, so create_graph can
     # record it; create_graph refuses the other ops (their second derivative would be cut)
     differentiable_backward = False
