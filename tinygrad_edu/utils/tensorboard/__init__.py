@@ -27,7 +27,7 @@ except ImportError as e:
         f"tinygrad_edu.utils.tensorboard needs the tensorboard package: {INSTALL_HINT}"
     ) from e
 
-from ._convert import TensorBoardInputError
-from .writer import FileWriter, SummaryWriter, default_log_dir
+from ._convert import TensorBoardInputError  # noqa: E402 (after the check above)
+from .writer import FileWriter, SummaryWriter, default_log_dir  # noqa: E402
 
 __all__ = ["FileWriter", "SummaryWriter", "TensorBoardInputError", "default_log_dir"]

@@ -264,13 +264,13 @@ def hparams(hparam_dict: Mapping[str, Any], metric_dict: Mapping[str, Any],
             continue
         field, stored = _hparam_kind(name, value)
         setattr(start.hparams[name], field, stored)
-        domain = None
+        discrete = None
         if name in domains:
-            domain = struct_pb2.ListValue(
+            discrete = struct_pb2.ListValue(
                 values=[struct_pb2.Value(**{field: _hparam_kind(name, d)[1]})
                         for d in domains[name]])
         infos.append(api_pb2.HParamInfo(name=name, type=api_pb2.DataType.Value(
-            _DATA_TYPES[field]), domain_discrete=domain))
+            _DATA_TYPES[field]), domain_discrete=discrete))
     metrics = [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=name)) for name in metric_dict]
     experiment = api_pb2.Experiment(hparam_infos=infos, metric_infos=metrics)
     end = plugin_data_pb2.SessionEndInfo(status=api_pb2.Status.Value("STATUS_SUCCESS"))
