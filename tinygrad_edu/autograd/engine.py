@@ -275,6 +275,7 @@ def observe_backward(node: Function, grad: Any, input_grads: tuple[Any, ...],
     fitted = tuple(
         g if g is None or to is None or (type(g) is _ndarray and g.shape == to.out_shape)  # type: ignore[attr-defined]
         else fit(g, to, node) for to, g in zip(node.next_nodes, input_grads))  # noqa: B905
+    fitted += (None,) * (len(node.next_nodes) - len(fitted))  # ops may leave trailing Nones out
     if graph._anomaly:
         check_gradients(node, grad, fitted)
     if graph._watching:
