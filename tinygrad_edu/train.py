@@ -4,7 +4,8 @@ It is the loop every PyTorch user writes by hand (zero_grad, forward, loss, back
 plus what a real run needs: a line of metrics as each epoch ends (above a progress bar), per-epoch
 metrics appended to a CSV or JSONL file (seed 004's scalar summaries: loss, train and test
 accuracy), a learning-rate scheduler, a clean stop on Ctrl-C that first saves an atomic
-checkpoint of the last finished epoch, and ``resume=`` to continue from it exactly.
+checkpoint of the last finished epoch, ``resume=`` to continue from it exactly, and
+``writer=`` to log losses, metrics, learning rates and histograms to TensorBoard.
 """
 
 from __future__ import annotations
@@ -238,11 +239,13 @@ def _loader_rngs(loader: Any) -> dict[str, np.random.Generator]:
 
 
 def _snapshot(model: Any, optimizer: Any, scheduler: Any, loader: Any, epoch: int,
-              rows: list[dict[str, float]], extra: Mapping[str, Any] | None) -> dict[str, Any]:
+              rows: list[dict[str, float]], extra: Mapping[str, Any] | None,
+              global_step: int) -> dict[str, Any]:
     """Everything a resumed run needs, copied now (training on does not change it)."""
     return {
         "kind": CHECKPOINT_KIND,
         "epoch": epoch,
+        "global_step": global_step,  # optimizer steps so far: a resumed run's TensorBoard x
         "model": {k: v.clone() for k, v in model.state_dict().items()},
         "optimizer": optimizer.state_dict(),
         "scheduler": None if scheduler is None else scheduler.state_dict(),
@@ -303,6 +306,7 @@ def fit(
     resume: str | Path | None = None,
     verbose: bool = True,
     checkpoint_extra: Mapping[str, Any] | None = None,
+    writer: Any = None,
 ) -> History:
     """Train ``model`` until epoch ``epochs``; return the ``History``.
 
@@ -329,6 +333,21 @@ def fit(
     restored from it and training continues with the next epoch up to ``epochs`` (the total,
     as Keras' ``initial_epoch``/``epochs``): 2 epochs, then a resume to 4, give the same
     weights as 4 epochs straight. Build the same model, optimizer, scheduler and loader first.
+
+    ``writer``: a ``tinygrad_edu.utils.tensorboard.SummaryWriter`` (or PyTorch's) to log to
+    TensorBoard. Every tag's step is the global step, the number of optimizer steps so far
+    (1 after the first), so all charts share one x axis; a resumed run continues the count
+    and hides what an interrupted run logged after its checkpoint (a TensorBoard purge):
+
+    * each step: ``train/loss``, the batch's loss;
+    * when an epoch ends: ``epoch`` (its number); ``train/epoch_loss`` and
+      ``train/epoch_<metric>`` (e.g. ``train/epoch_accuracy``), the means over the epoch;
+      ``val/loss`` and ``val/<metric>`` with a ``val_loader``; ``lr/group0``,
+      ``lr/group1``, ... the learning rate each param group trained the epoch with; and the
+      histograms ``parameters/<name>`` and ``gradients/<name>`` of every named parameter and
+      of its gradient (from the epoch's last step), names as ``model.named_parameters()``.
+
+    ``fit`` flushes the writer when it returns; closing it is the caller's.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)):
         raise TypeError(f"epochs must be an integer, got {type(epochs).__name__}")
@@ -337,18 +356,22 @@ def fit(
     fns = _resolve_metrics(metrics)
     history = History()
     first = 1
+    step = 0  # optimizer steps so far (the TensorBoard step)
     if resume is not None:
         state = load_checkpoint(resume)
         _restore(state, resume, model, optimizer, scheduler, train_loader)
         history.epochs = [dict(row) for row in state["history"]]
         first = int(state["epoch"]) + 1
+        step = _resumed_step(state, train_loader)
+        if writer is not None:
+            _purge_after(writer, step)
         if verbose:
             _say(f"resumed from {resume} after epoch {first - 1}"
                  + ("" if first <= epochs else f"; nothing to train up to epoch {epochs}"))
     show = default_progress() if progress is None else progress
     log = _MetricsFile(metrics_file, history.epochs) if metrics_file is not None else None
     finished = _snapshot(model, optimizer, scheduler, train_loader, first - 1, history.epochs,
-                         checkpoint_extra) if checkpoint_path is not None else None
+                         checkpoint_extra, step) if checkpoint_path is not None else None
     epoch = first
 
     def save_checkpoint() -> None:
@@ -359,11 +382,14 @@ def fit(
     try:
         for epoch in range(first, epochs + 1):
             started = time.perf_counter()
-            row = _train_epoch(model, loss_fn, optimizer, train_loader, fns, epoch, epochs, show)
+            row, step = _train_epoch(model, loss_fn, optimizer, train_loader, fns, epoch, epochs,
+                                     show, writer, step)
             if val_loader is not None:
                 row.update({f"val_{k}": v for k, v in evaluate(model, loss_fn, val_loader,
                                                                  fns).items()})
             row["lr"] = float(optimizer.param_groups[0]["lr"])
+            if writer is not None:  # before the scheduler changes the learning rate
+                _log_epoch(writer, model, optimizer, row, step)
             if scheduler is not None:
                 if type(scheduler).__name__ == "ReduceLROnPlateau":
                     scheduler.step(row.get("val_loss", row["loss"]))
@@ -372,7 +398,7 @@ def fit(
             history.epochs.append(row)
             if checkpoint_path is not None:
                 finished = _snapshot(model, optimizer, scheduler, train_loader, epoch,
-                                     history.epochs, checkpoint_extra)
+                                     history.epochs, checkpoint_extra, step)
             if log is not None:
                 log.append(row)
             if verbose:
@@ -388,6 +414,8 @@ def fit(
             done = finished["epoch"]
             history.epochs = [dict(row) for row in finished["history"]]
         _holding_off_ctrl_c(save_checkpoint)  # a second Ctrl-C must not cut the save short
+        if writer is not None:
+            writer.flush()
         if verbose:
             where = (f"saved the state after epoch {done} to {checkpoint_path}; resume with "
                      f"fit(..., resume={str(checkpoint_path)!r})" if checkpoint_path is not None
@@ -395,6 +423,8 @@ def fit(
             _say(f"interrupted during epoch {done + 1}: {where}")
         return history
     save_checkpoint()
+    if writer is not None:
+        writer.flush()
     return history
 
 
@@ -425,8 +455,9 @@ def _length(loader: Iterable[Any]) -> int | None:
 
 def _train_epoch(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
                  loader: Iterable[Any], fns: Mapping[str, Metric], epoch: int, epochs: int,
-                 show: bool) -> dict[str, float]:
-    """One pass over ``loader``: the row of mean training loss and metrics."""
+                 show: bool, writer: Any, step: int) -> tuple[dict[str, float], int]:
+    """One pass over ``loader``: the row of mean training loss and metrics, and the global
+    step after it (``step`` counts on from the steps before; each loss goes to ``writer``)."""
     if hasattr(model, "train"):
         model.train()
     totals = dict.fromkeys(["loss", *fns], 0.0)
@@ -442,6 +473,9 @@ def _train_epoch(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: A
             loss.backward()
             optimizer.step()
             value = loss.item()
+            step += 1
+            if writer is not None:
+                writer.add_scalar("train/loss", value, step)
             if not math.isfinite(value):
                 raise FloatingPointError(
                     f"the training loss became {value} at epoch {epoch}; lower the "
@@ -458,4 +492,51 @@ def _train_epoch(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: A
     _check_finite_parameters(optimizer, epoch)
     row = {"epoch": float(epoch)}
     row.update({name: total / count for name, total in totals.items()})
-    return row
+    return row, step
+
+
+# ---------------------------------------------------------------------- TensorBoard
+
+
+def _resumed_step(state: Mapping[str, Any], loader: Iterable[Any]) -> int:
+    """The global step a checkpoint ended at (older checkpoints: epochs x batches)."""
+    if "global_step" in state:
+        return int(state["global_step"])
+    batches = _length(loader)
+    return int(state["epoch"]) * batches if batches is not None else 0
+
+
+def _purge_after(writer: Any, step: int) -> None:
+    """Hide what an interrupted run logged after step ``step`` (its checkpoint): a session
+    start at ``step + 1``, as ``SummaryWriter(purge_step=...)`` writes. Writers without
+    PyTorch's ``_get_file_writer`` are left alone."""
+    get = getattr(writer, "_get_file_writer", None)
+    if get is None:
+        return
+    from tensorboard.compat.proto.event_pb2 import Event, SessionLog
+
+    get().add_event(Event(session_log=SessionLog(status=SessionLog.START)), step + 1)
+
+
+def _named_parameters(model: Any, optimizer: Any) -> list[tuple[str, Any]]:
+    if hasattr(model, "named_parameters"):
+        return list(model.named_parameters())
+    return [(f"group{g}.{i}", p) for g, group in enumerate(optimizer.param_groups)
+            for i, p in enumerate(group["params"])]
+
+
+def _log_epoch(writer: Any, model: Any, optimizer: Any, row: Mapping[str, float],
+               step: int) -> None:
+    """The end-of-epoch summaries of ``fit`` (its docstring lists the tags)."""
+    writer.add_scalar("epoch", row["epoch"], step)
+    for name, value in row.items():
+        if name in ("epoch", "lr"):
+            continue
+        tag = f"val/{name[4:]}" if name.startswith("val_") else f"train/epoch_{name}"
+        writer.add_scalar(tag, value, step)
+    for g, group in enumerate(optimizer.param_groups):
+        writer.add_scalar(f"lr/group{g}", float(group["lr"]), step)
+    for name, p in _named_parameters(model, optimizer):
+        writer.add_histogram(f"parameters/{name}", p.detach().numpy(), step)
+        if p.grad is not None:
+            writer.add_histogram(f"gradients/{name}", p.grad.detach().numpy(), step)
