@@ -233,11 +233,11 @@ def _check_dtypes(op: str, x: Array, weight: Array, bias: Array | None) -> None:
 class Convolution(Function):
     """y = W ∗ x + b (``conv1d``/``conv2d``, any number of spatial dims): im2col + matmul.
 
-    Forward:  cols = unfold(x) (C k, N L);  Y2 = W2 @ cols + b;  y = Y2 as (N, OC, *out).
-    Backward: grad_x = fold(W2^T @ G2)  (col2im: the transposed convolution),
-              grad_W = G2 @ cols^T      (grad_out ⋆ x: output gradient correlated with the
-                                         input windows),
-              grad_b = sum of G2 over the batch and the pixels,
+    Forward:  cols = unfold(x) (C k, N L);  Y2 = W2 @ cols + b;  y = Y2 as (N, OC, *out);
+    Backward: dL/dx = fold(W2^T @ G2)  (col2im: the transposed convolution),
+              dL/dW = G2 @ cols^T      (grad_out ⋆ x: output gradient correlated with the
+                                        input windows),
+              dL/db = sum of G2 over the batch and the pixels,
     with G2 = grad_out as (OC, N L) and, for G groups, one product per group (block-diagonal
     W2). cols is kept from the forward for the array backward; under create_graph it is
     unfold(x) again, recorded, so the derivative in x of grad_W is part of the graph.
@@ -285,10 +285,10 @@ class ConvTranspose(Function):
     """y = W^T ∗ x + b (``conv_transpose1d``/``conv_transpose2d``): the adjoint of ``Convolution``
     in x, with W (C_in, C_out / G, *k).
 
-    Forward:  Y = fold(W2^T @ X2) + b,  X2 = x as (C_in, N L), W2 = W as (C_in, C_out k).
-    Backward: grad_x = W2 @ unfold(grad_out)      (a convolution of grad_out with W),
-              grad_W = X2 @ unfold(grad_out)^T    (x ⋆ grad_out),
-              grad_b = sum of grad_out over the batch and the pixels.
+    Forward:  Y = fold(W2^T @ X2) + b,  X2 = x as (C_in, N L), W2 = W as (C_in, C_out k);
+    Backward: dL/dx = W2 @ unfold(grad_out)      (a convolution of grad_out with W),
+              dL/dW = X2 @ unfold(grad_out)^T    (x ⋆ grad_out),
+              dL/db = sum of grad_out over the batch and the pixels.
     ``geo`` describes the convolution whose input is this op's output (spatial = output size,
     blocks = the input's size).
     """

@@ -267,8 +267,8 @@ class Abs(Function):
 
 
 class _Pick(Function):
-    """Shared backward of maximum/minimum: the gradient goes to the input whose value was
-    picked; at ties each input gets half (as PyTorch).
+    """Shared backward of maximum/minimum: dz/da = 1 where a's value was picked, else 0 (and
+    so for b); at ties each input gets half (as PyTorch).
 
     The gradient is *selected* (``np.where``), not multiplied by a 0/1 mask: a NaN or inf in
     the incoming gradient must not reach the input that was not picked (``nan * 0`` is nan).

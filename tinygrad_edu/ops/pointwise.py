@@ -57,7 +57,7 @@ def zeros_like(grad: Any) -> Any:
 
 
 class _OfInput(Function):
-    """A pointwise op whose derivative is written with its input x (saved)."""
+    """A pointwise op whose derivative dz/dx is written with its input x (saved)."""
 
     saved_from: tuple[Any, ...] = (0,)
     differentiable_backward = True
@@ -72,7 +72,7 @@ class _OfInput(Function):
 
 
 class _OfOutput(Function):
-    """A pointwise op whose derivative is written with its output z (saved)."""
+    """A pointwise op whose derivative dz/dx is written with its output z (saved)."""
 
     saved_from: tuple[Any, ...] = (OUT,)
     differentiable_backward = True
@@ -369,7 +369,7 @@ class Frac(Function):
 
 
 class _Rounding(Function):
-    """A step function: its derivative is 0 almost everywhere, and PyTorch takes it as 0
+    """A step function: dz/dx = 0 almost everywhere, and PyTorch takes it as 0
     everywhere (``zeros_like(grad)``)."""
 
     differentiable_backward = True
