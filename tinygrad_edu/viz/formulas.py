@@ -13,11 +13,9 @@ together, as plain text (the double-backquote markup removed, one line per docst
 
 from __future__ import annotations
 
-import functools
 import inspect
 import re
 import textwrap
-from typing import Any
 
 from ..autograd.graph import AccumulateGrad, Node
 
@@ -55,12 +53,17 @@ def formula(node_or_function_class: Node | type[Node]) -> str:
     return _formula_of(cls)
 
 
-@functools.cache
-def _formula_of(cls: type[Node]) -> str:
-    return _compose(cls).replace("``", "")
+_known: dict[type, str] = {}  # class -> its formula (docstrings do not change)
 
 
-def _compose(cls: type[Node]) -> str:
+def _formula_of(cls: type) -> str:
+    text = _known.get(cls)
+    if text is None:
+        text = _known[cls] = _compose(cls).replace("``", "")
+    return text
+
+
+def _compose(cls: type) -> str:
     if issubclass(cls, AccumulateGrad):
         return ACCUMULATE
     paragraphs = _paragraphs(cls)
@@ -75,8 +78,7 @@ def _compose(cls: type[Node]) -> str:
     return f"{head}\n{derivative}" if derivative else head
 
 
-@functools.cache
-def _derivative_part(cls: type[Any]) -> str:
+def _derivative_part(cls: type) -> str:
     """The derivative stated in ``cls``'s own docstring, else inherited (MRO); ``""`` if none."""
     paragraphs = _paragraphs(cls)
     if paragraphs:
@@ -120,7 +122,7 @@ def _sentences(paragraph: str) -> list[str]:
     return sentences
 
 
-def _paragraphs(cls: type[Any]) -> list[str]:
+def _paragraphs(cls: type) -> list[str]:
     """The class's own docstring (not an inherited one) as dedented paragraphs."""
     doc = cls.__dict__.get("__doc__")
     if not isinstance(doc, str) or not doc.strip():
