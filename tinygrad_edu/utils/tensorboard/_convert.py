@@ -19,9 +19,18 @@ def to_numpy(value: Any, what: str = "value") -> np.ndarray:
     """An array of ``value``: our Tensor (its data, detached), a torch tensor, a NumPy array or
     scalar, a Python number or bool, or a (nested) list of numbers."""
     if isinstance(value, np.ndarray):
-        return value
-    if hasattr(value, "detach") and hasattr(value, "numpy"):  # our Tensor, or torch's
-        return np.asarray(value.detach().numpy())
+        array = value
+    elif hasattr(value, "detach") and hasattr(value, "numpy"):  # our Tensor, or torch's
+        array = np.asarray(value.detach().numpy())
+    else:
+        array = _from_python(value, what)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: expected real numbers, got {type(value).__name__} of dtype "
+                        f"{array.dtype}")
+    return array
+
+
+def _from_python(value: Any, what: str) -> np.ndarray:
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{what}: expected a number, array or tensor, got {type(value).__name__}"
                         f" {value!r}")
@@ -30,9 +39,6 @@ def to_numpy(value: Any, what: str = "value") -> np.ndarray:
     except (TypeError, ValueError) as e:
         raise TypeError(f"{what}: expected a number, array or tensor, got "
                         f"{type(value).__name__}") from e
-    if array.dtype.kind not in "biuf":
-        raise TypeError(f"{what}: expected numbers, got {type(value).__name__} of dtype "
-                        f"{array.dtype}")
     return array
 
 
@@ -44,6 +50,4 @@ def to_scalar(value: Any, what: str) -> float:
         raise TensorBoardInputError(
             f"{what}: a scalar needs one element, got shape {tuple(array.shape)} "
             f"({array.size} elements); log .mean() or .item(), or use add_histogram")
-    if array.dtype.kind == "c":
-        raise TypeError(f"{what}: a complex number cannot be a scalar summary")
     return float(array.reshape(()))

@@ -61,8 +61,10 @@ def tensorflow_bins() -> tuple[float, ...]:
 def histogram(tag: str, values: Any, bins: Any = "tensorflow",
               max_bins: int | None = None) -> Summary:
     """A ``HistogramProto`` of ``values`` (any shape, flattened). ``bins``: ``'tensorflow'``,
-    a NumPy rule (``'auto'``, ``'fd'``, ``'doane'``, ...), a number of bins or the edges;
-    ``max_bins`` merges neighbouring bins until at most about that many are left."""
+    a NumPy rule (``'auto'``, ``'fd'``, ``'doane'``, ...), a number of bins or the edges
+    (values outside explicit edges are left out). With more than ``max_bins`` bins, each run
+    of ``bins // max_bins`` neighbours is merged, as PyTorch does (so up to about twice
+    ``max_bins`` may remain)."""
     what = f"add_histogram({tag!r})"
     array = to_numpy(values, what).astype(np.float64).reshape(-1)
     if array.size == 0:

@@ -167,7 +167,8 @@ class SummaryWriter:
                       max_bins: int | None = None) -> None:
         """A histogram of ``values`` (any shape). ``bins``: ``'tensorflow'`` (TensorFlow's
         exponential buckets), a NumPy rule (``'auto'``, ``'fd'``, ``'sturges'``, ...), a count
-        or the edges; ``max_bins`` merges neighbouring bins down to about that many."""
+        or the edges; past ``max_bins`` bins, runs of ``bins // max_bins`` are merged (as
+        PyTorch: up to about twice ``max_bins`` remain). Values must be finite."""
         summary = _summaries.histogram(tag, values, bins, max_bins)
         self._get_file_writer().add_summary(summary, global_step, walltime)
 
