@@ -16,7 +16,13 @@ What this script shows:
    document's clip at 1e-10 (its value is minus the log-likelihood), trained by ``optim.SGD``.
 2. The document's scalar summaries, every 1000 steps, in ``metrics.csv`` and drawn in
    ``curves.png``: the log-likelihood climbs towards 0, and the test accuracy settles above 99 %.
-3. The graph autograd records for one training step, drawn in ``graph.png`` (the
+3. The same summaries for TensorBoard, as the document's two ``FileWriter``s wrote them (when
+   the ``tensorboard`` package is installed: ``pip install tinygrad_edu[tensorboard]``):
+   ``log likelihood`` and ``accuracy`` in the run ``train``, ``accuracy`` in the run
+   ``test``, and the model's graph in ``train``, under ``--tensorboard DIR`` (default
+   ``<out>/tensorboard``; ``--no-tensorboard`` turns it off). See them with
+   ``tensorboard --logdir <out>/tensorboard``.
+4. The graph autograd records for one training step, drawn in ``graph.png`` (the
    document drew TensorBoard's) when Graphviz's ``dot`` is installed.
 
 Data: this machine has the first 10,000 MNIST training images (the document used all 60,000)
@@ -38,6 +44,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import csv
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from _common import Row, Timer, draw, make_parser, open_dataset, write_results
@@ -89,10 +96,26 @@ def accuracy(p: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(np.sign(p - 0.5) == np.sign(y - 0.5)))
 
 
+def open_writers(log_dir: Path | None) -> tuple[Any, Any, str]:
+    """The document's two FileWriters as SummaryWriters, ``log_dir/train`` and
+    ``log_dir/test`` (None, None and why, when TensorBoard is off or not installed)."""
+    if log_dir is None:
+        return None, None, "TensorBoard summaries off (--no-tensorboard)"
+    try:
+        from tinygrad_edu.utils.tensorboard import SummaryWriter
+    except ImportError as e:
+        return None, None, f"TensorBoard summaries not written: {e}"
+    note = (f"TensorBoard summaries in {log_dir} (runs train and test, and the graph): "
+            f"tensorboard --logdir {log_dir}")
+    return SummaryWriter(log_dir / "train"), SummaryWriter(log_dir / "test"), note
+
+
 def train(model: nn.Linear, data: tuple[np.ndarray, ...], steps: int, seed: int,
-          metrics_path: Path) -> tuple[list[dict[str, float]], float]:
+          metrics_path: Path, writers: tuple[Any, Any] = (None, None)
+          ) -> tuple[list[dict[str, float]], float]:
     """SGD for steps 0..``steps``, logging the document's summaries every SUMMARY_EVERY steps
-    to ``metrics_path``; returns the logged rows and the seconds it took."""
+    to ``metrics_path`` and to the ``(train, test)`` SummaryWriters, if given; returns the
+    logged rows and the seconds it took."""
     x_train, y_train, x_test, y_test = data
     optimizer = optim.SGD(model.parameters(), lr=LR)
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=BATCH_SIZE, shuffle=True,
@@ -111,10 +134,22 @@ def train(model: nn.Linear, data: tuple[np.ndarray, ...], steps: int, seed: int,
                 row = {"step": step, **row}
                 rows.append(row)
                 writer.writerow([row[k] for k in row])
+                log_summaries(writers, row)
                 print(f"step {step:>6}: log-likelihood {row['log_likelihood']:.4f}, train-batch "
                       f"accuracy {row['train_batch_accuracy']:.2f}, test accuracy "
                       f"{row['test_accuracy']:.4f}")
     return rows, timer.seconds
+
+
+def log_summaries(writers: tuple[Any, Any], row: dict[str, float]) -> None:
+    """The document's ``train_writer.add_summary`` / ``test_writer.add_summary`` at step i."""
+    train_writer, test_writer = writers
+    if train_writer is None:
+        return
+    step = int(row["step"])
+    train_writer.add_scalar("log likelihood", row["log_likelihood"], step)
+    train_writer.add_scalar("accuracy", row["train_batch_accuracy"], step)
+    test_writer.add_scalar("accuracy", row["test_accuracy"], step)
 
 
 def summaries(model: nn.Linear, x: tg.Tensor, y: tg.Tensor, x_test: np.ndarray,
@@ -147,6 +182,11 @@ def draw_model_graph(model: nn.Linear, x: np.ndarray, y: np.ndarray, path: Path)
 def main() -> None:
     parser = make_parser("seed004_logistic_one_vs_rest", __doc__)
     parser.add_argument("--steps", type=int, default=None, help=f"default {STEPS} (quick: 500)")
+    parser.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
+                        help="TensorBoard log dir (default: <out>/tensorboard; written when "
+                        "the tensorboard package is installed)")
+    parser.add_argument("--no-tensorboard", action="store_true",
+                        help="write no TensorBoard summaries")
     args = parser.parse_args()
     steps = args.steps if args.steps is not None else (500 if args.quick else STEPS)
     data = load_data(args, args.quick)
@@ -156,7 +196,18 @@ def main() -> None:
     model = make_model()
     graph_note = draw_model_graph(model, data[0][:BATCH_SIZE], data[1][:BATCH_SIZE],
                                   args.out / "graph.png")
-    rows, seconds = train(model, data, steps, args.seed, args.out / "metrics.csv")
+    log_dir = None if args.no_tensorboard else args.tensorboard or args.out / "tensorboard"
+    train_writer, test_writer, tensorboard_note = open_writers(log_dir)
+    if train_writer is not None:  # the document's FileWriter(..., sess.graph): the readout
+        train_writer.add_graph(nn.Sequential(model, nn.Sigmoid()),
+                               tg.Tensor(data[0][:BATCH_SIZE]))
+    try:
+        rows, seconds = train(model, data, steps, args.seed, args.out / "metrics.csv",
+                              (train_writer, test_writer))
+    finally:
+        for w in (train_writer, test_writer):
+            if w is not None:
+                w.close()
     draw(plot_history, args.out / "metrics.csv", args.out / "curves.png",
          title=f'MNIST "1 vs rest", logistic regression, SGD lr {LR}')
 
@@ -175,6 +226,7 @@ def main() -> None:
         f"test set of {len(data[2])}; SGD lr {LR}, batch {BATCH_SIZE}, steps 0..{steps}, "
         f"Glorot-uniform W, b = 0, seed {args.seed}.",
         "Summaries every 1000 steps in metrics.csv, drawn in curves.png.",
+        tensorboard_note,
         graph_note,
     ])
 
