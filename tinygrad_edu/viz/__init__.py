@@ -1,7 +1,10 @@
 """Pictures for teaching: the computation graph autograd recorded (``graph``, needs Graphviz's
-``dot`` only to render) and training curves / decision boundaries / image grids (``plots``,
-needs matplotlib: ``pip install tinygrad_edu[plot]``)."""
+``dot`` only to render), an interactive page stepping through a recorded backward pass
+(``explore``, after ``with watch(): ...``; needs nothing) and training curves / decision
+boundaries / image grids (``plots``, needs matplotlib: ``pip install tinygrad_edu[plot]``)."""
 
+from ..autograd import watch
+from .explore import NotRecordedError, explore
 from .graph import (
     GraphTooLargeError,
     GraphvizNotFoundError,
@@ -22,7 +25,9 @@ from .plots import (
 __all__ = [
     "GraphTooLargeError",
     "GraphvizNotFoundError",
+    "NotRecordedError",
     "draw_graph",
+    "explore",
     "grid_xy",
     "image_grid",
     "load_history",
@@ -32,4 +37,5 @@ __all__ = [
     "plot_sweep",
     "render",
     "to_dot",
+    "watch",
 ]
