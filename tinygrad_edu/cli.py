@@ -326,8 +326,18 @@ def cmd_graph(args: argparse.Namespace) -> int:
     _output_dir(out.parent, "--out's directory")
     _check_positive_class(args, 10, "the random labels of the graph command")
     manual_seed(args.seed)
-    loss, names, model = graph_of_one_step(args)
-    dot = to_dot(loss, params=names, model=model, show_values=args.values, rankdir=args.rankdir)
+    import contextlib
+
+    from .autograd import watch  # values of intermediates: only what watch() recorded
+
+    watching = args.watch or args.values or args.grad
+    with watch() if watching else contextlib.nullcontext():
+        loss, names, model = graph_of_one_step(args)
+        if args.grad:
+            loss.backward()
+    dot = to_dot(loss, params=names, model=model, show_values=args.values, show_grad=True,
+                 rankdir=args.rankdir, show_saved=args.saved, show_attrs=args.attrs,
+                 show_formula=args.formula)
     try:
         if fmt == "dot":
             out.write_text(dot)
@@ -479,7 +489,21 @@ def make_parser() -> argparse.ArgumentParser:
     graph.add_argument("--batch-size", type=positive(int), default=100)
     graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default=None,
                        help="default: from the --out suffix, else svg")
-    graph.add_argument("--values", action="store_true", help="show value summaries")
+    graph.add_argument("--values", action="store_true",
+                       help="show each tensor's values (every value of a small tensor, else "
+                       "norm, mean and max |x|); implies --watch")
+    graph.add_argument("--grad", action="store_true",
+                       help="run backward() once and show each tensor's gradient; implies "
+                       "--watch")
+    graph.add_argument("--saved", action="store_true",
+                       help="show what each op saved for backward (freed after --grad)")
+    graph.add_argument("--attrs", action="store_true",
+                       help="show each op's settings (dim, stride, padding, ...)")
+    graph.add_argument("--formula", action="store_true",
+                       help="show each op's local derivative in its label")
+    graph.add_argument("--watch", action="store_true",
+                       help="record the step under tg.autograd.watch(), so that intermediate "
+                       "values and gradients are known")
     graph.add_argument("--rankdir", choices=["TB", "LR"], default="TB")
     graph.add_argument("--seed", type=nonnegative(int), default=0)
     graph.add_argument("--out", required=True, help="output file, e.g. graph.svg")

@@ -106,13 +106,22 @@ def settings(node: Node) -> list[tuple[str, Any]]:
             else [(name, value)]
         for key, item in items:
             shown = SETTING_NAMES.get(key, key)
+            if shown == "padding" and _symmetric(item):  # ((1, 1), (1, 1)) -> (1, 1)
+                item = tuple(before for before, _ in item)
             if shown is not None:
                 found.append((shown, item))
     return found
 
 
+def _symmetric(pads: Any) -> bool:
+    return isinstance(pads, tuple) and all(
+        isinstance(p, tuple) and len(p) == 2 and p[0] == p[1] for p in pads)
+
+
 def setting_lines(node: Node) -> list[L.Line]:
-    return [(f"{name}={describe(value)}", L.ATTR_COLOR) for name, value in settings(node)]
+    """The settings as ``name=value`` pairs, several to a line."""
+    text = ",  ".join(f"{name}={describe(value)}" for name, value in settings(node))
+    return L.wrapped(text, L.ATTR_COLOR) if text else []
 
 
 def formula_lines(node: Node, max_lines: int = 6) -> list[L.Line]:

@@ -37,7 +37,8 @@ FORMULA_COLOR = "#222222"
 ANOMALY_COLOR = "#c62828"
 
 TINY = 16  # tensors with at most this many elements show every value, larger ones a summary
-WRAP = 56  # label lines longer than this are wrapped (formulas, messages)
+ROW = 6  # values per line of a longer vector
+WRAP = 46  # label lines longer than this are wrapped (formulas, messages)
 
 STYLE_ATTRS = {kind: " ".join(f'{k}="{v}"' for k, v in attrs.items())
                for kind, attrs in STYLE.items()}
@@ -110,7 +111,9 @@ def value_lines(array: np.ndarray) -> list[str]:
             rows = ["[" + ", ".join(number(v) for v in row) + "]" for row in a]
             return ["[" + rows[0] + ","] + [" " + r + "," for r in rows[1:-1]] + \
                 [" " + rows[-1] + "]"]
-        return ["[" + ", ".join(number(v) for v in a.ravel()) + "]"]
+        flat = [number(v) for v in a.ravel()]
+        rows = [", ".join(flat[i:i + ROW]) for i in range(0, len(flat), ROW)]
+        return ["[" + ",\n ".join(rows) + "]"][0].split("\n")
     found = summary_numbers(a)
     bad = _bad_counts(a) if a.dtype.kind in "fc" else ""
     if not found:

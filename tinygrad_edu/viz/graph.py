@@ -172,7 +172,7 @@ def _root_name(i: int, n: int) -> str:
     return "output" if n == 1 else f"output {i}"
 
 
-def _legend(kinds: set[str], hints: list[str], show_values: bool) -> str:
+def _legend(kinds: set[str], hints: list[str], show_values: bool, shown: set[str]) -> str:
     rows = [("param", "parameter", "leaf, requires grad: gets .grad"),
             ("op", "Op", "operation, shape of its result"),
             ("output", "output", "what was drawn (the loss)")]
@@ -190,7 +190,9 @@ def _legend(kinds: set[str], hints: list[str], show_values: bool) -> str:
         )
     notes = [] if "data" in kinds else [
         "data and constants (no gradient) are not drawn" if not show_values
-        else "data and constants: drawn for ops run under watch()"]
+        else "data and constants: drawn for a step run under watch()"]
+    if "grad" in shown:
+        notes.append("grad: dL/d(the tensor), L = the output drawn")
     for note in [*notes, *hints]:
         cells.append('<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="#555555">'
                      f"{L.h(note)}</FONT></TD></TR>")
@@ -412,10 +414,13 @@ def _build(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None,
     body = [f"\tgraph {L.attrs(graph)}\n",
             f"\tnode {L.attrs({'fontname': 'Helvetica', 'fontsize': '11', 'height': '0.3'})}\n",
             f"\tedge {L.attrs({'color': '#666666', 'arrowsize': '0.7'})}\n"]
+    nodes = emit_clusters(top)
     if legend:
         hint = missing["values"] or (missing["grad"] and backward_ran)
-        body.append(_legend(kinds, [WATCH_HINT] if hint else [], show.values))
-    body += emit_clusters(top)
+        grad_font = f'COLOR="{L.GRAD_COLOR}"'
+        shown = {"grad"} if any(grad_font in line for line in nodes) else set()
+        body.append(_legend(kinds, [WATCH_HINT] if hint else [], show.values, shown))
+    body += nodes
     body += [f"\t{a} -> {b} {e}\n" if e else f"\t{a} -> {b}\n" for a, b, e in edges]
     body += stacking_edges(edges, key_of, clusters, first_id)
     return body
