@@ -120,8 +120,13 @@ def _symmetric(pads: Any) -> bool:
 
 def setting_lines(node: Node) -> list[L.Line]:
     """The settings as ``name=value`` pairs, several to a line."""
-    text = ",  ".join(f"{name}={describe(value)}" for name, value in settings(node))
-    return L.wrapped(text, L.ATTR_COLOR) if text else []
+    lines: list[str] = []
+    for piece in (f"{name}={describe(value)}" for name, value in settings(node)):
+        if lines and len(lines[-1]) + len(piece) + 3 <= L.WRAP:  # never split a setting
+            lines[-1] += ",  " + piece
+        else:
+            lines.append(piece)
+    return [(line, L.ATTR_COLOR) for line in lines]
 
 
 def formula_lines(node: Node, max_lines: int = 6) -> list[L.Line]:
