@@ -102,6 +102,7 @@ from .legacy_types import (
     LongTensor,
     ShortTensor,
 )
+from .nn.unfused import is_unfused, unfused  # the teaching view: fused ops as primitives
 from .random import Generator, get_rng, manual_seed
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor

@@ -22,6 +22,7 @@ from ..ops import shape as S
 from ..random import get_rng
 from ..tensor import Tensor, _as_tensor, _make
 from . import (
+    _unfused_state,
     functional_activations,
     functional_conv,
     functional_losses,
@@ -56,6 +57,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if weight._data.ndim == 1:
         out = x @ weight
         return out if bias is None else out + bias
+    if _unfused_state.forms is not None:  # tg.unfused(): matmul + add (nn/unfused.py)
+        return _unfused_state.forms.linear(x, weight, bias)
     if bias is None:
         return Lin.Linear.apply(x, weight)
     return Lin.Linear.apply(x, weight, bias)

@@ -16,6 +16,7 @@ from .._typing import DTypeLike
 from ..ops import activation as A
 from ..ops import activation_smooth as S
 from ..tensor import Tensor, _as_tensor
+from . import _unfused_state
 
 __all__ = ["relu", "leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "silu",
            "elu", "selu", "celu", "softplus", "relu6", "hardtanh", "hardswish", "hardsigmoid",
@@ -60,12 +61,16 @@ def tanh(x: Tensor) -> Tensor:
 
 def softmax(x: Tensor, dim: int = -1, _stacklevel: int = 3, dtype: DTypeLike = None) -> Tensor:
     """exp(x) / sum exp(x) along ``dim`` (``dtype`` casts the input first, as PyTorch)."""
+    if _unfused_state.forms is not None:  # tg.unfused(): exp, sum, div (nn/unfused.py)
+        return _unfused_state.forms.softmax(x, dim, dtype)
     return _as_tensor(x).softmax(dim, dtype=dtype)
 
 
 def log_softmax(x: Tensor, dim: int = -1, _stacklevel: int = 3,
                 dtype: DTypeLike = None) -> Tensor:
     """x - logsumexp(x) along ``dim`` (``dtype`` casts the input first)."""
+    if _unfused_state.forms is not None:  # tg.unfused(): its steps (nn/unfused.py)
+        return _unfused_state.forms.log_softmax(x, dim, dtype)
     return _as_tensor(x).log_softmax(dim, dtype=dtype)
 
 

@@ -27,6 +27,7 @@ from .. import autograd
 from ..ops import loss as Loss
 from ..ops import loss_pointwise as Pointwise
 from ..tensor import Tensor, _as_tensor, _make
+from . import _unfused_state
 from ._reduction import check_reduction as _check_reduction
 from ._reduction import legacy_reduction
 from .functional_distance import (
@@ -192,6 +193,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
     target_data = target._data if isinstance(target, Tensor) else np.asarray(target)
     if type(ignore_index) is not int:
         ignore_index = _ignore_index(ignore_index, "cross_entropy")
+    if _unfused_state.forms is not None:  # tg.unfused(): log_softmax, gather, neg, mean
+        return _unfused_state.forms.cross_entropy(logits, target, target_data, weight,
+                                                  ignore_index, reduction, label_smoothing)
     if (weight is None and not label_smoothing and logits._data.ndim == 2
             and target_data.dtype.kind in "iu"):  # the plain case, the hot path: as before
         n, classes = logits._data.shape
@@ -273,6 +277,8 @@ def nll_loss(input: Tensor, target: Any, weight: Tensor | None = None,
         target_data = target_data.reshape(())
     valid = _class_indices(target_data, _index_shape(shape), classes, fn, ignore_index)
     w = _class_weight(weight, classes, log_p, fn, differentiable=False)
+    if _unfused_state.forms is not None:  # tg.unfused(): gather, neg, mean (nn/unfused.py)
+        return _unfused_state.forms.nll_loss(log_p, target_data, w, valid, reduction)
     # the caller's tensor itself is the input when it fits, so changing it in place before
     # backward is caught by the engine's in-place check (a copy of its array would not be)
     if isinstance(target, Tensor) and target_data is target._data and len(shape) == 2:
@@ -341,6 +347,8 @@ def mse_loss(input: Tensor, target: Any, size_average: bool | None = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, "mse_loss")
     _check_reduction(reduction)
+    if _unfused_state.forms is not None:  # tg.unfused(): sub, pow, mean (nn/unfused.py)
+        return _unfused_state.forms.mse_loss(input, target, reduction, weight)
     if weight is None:
         return Loss.MSELoss.apply(*_pair(input, target, "mse_loss"), reduction=reduction)
     per_element = Loss.MSELoss.apply(*_pair(input, target, "mse_loss"), reduction="none")
@@ -355,6 +363,8 @@ def l1_loss(input: Tensor, target: Any, size_average: bool | None = None,
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, "l1_loss")
     _check_reduction(reduction)
+    if _unfused_state.forms is not None:  # tg.unfused(): sub, abs, mean (nn/unfused.py)
+        return _unfused_state.forms.l1_loss(input, target, reduction, weight)
     if weight is None:
         return Loss.L1Loss.apply(*_pair(input, target, "l1_loss"), reduction=reduction)
     per_element = Loss.L1Loss.apply(*_pair(input, target, "l1_loss"), reduction="none")
@@ -451,6 +461,8 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = Non
             raise RuntimeError(f"{fn}: all elements of {name} should be between 0 and 1 "
                                "(use binary_cross_entropy_with_logits for logits)")
     w = _elementwise_weight(weight, p, fn, "weight")
+    if _unfused_state.forms is not None:  # tg.unfused(): clamp, log, mul, neg, mean
+        return _unfused_state.forms.binary_cross_entropy(p, y, w, reduction, eps)
     return Loss.BinaryCrossEntropy.apply(p, y, reduction=reduction, eps=eps, weight=w)
 
 
@@ -468,6 +480,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Tensor 
         reduction = legacy_reduction(size_average, reduce, fn)
     _check_reduction(reduction)
     x, y = _pair(input, target, fn)
+    if _unfused_state.forms is not None:  # tg.unfused(): logsigmoid, mul, sub, mean
+        return _unfused_state.forms.binary_cross_entropy_with_logits(x, y, weight, pos_weight,
+                                                                     reduction)
     if weight is None and pos_weight is None:
         return Pointwise.BinaryCrossEntropyWithLogits.apply(x, y, reduction=reduction)
     return Pointwise.BinaryCrossEntropyWithLogits.apply(
