@@ -217,6 +217,16 @@ def _module_label(scope: tuple[Any, ...] | None, module_names: Mapping[int, str]
     return f"{name} ({kind})" if name else kind
 
 
+def _constant_name(value: np.ndarray | None, label: str) -> str:
+    """What to call an unnamed data input: ``constant`` (0-d), else forward's argument name
+    (``x``, ``target``), else ``indices`` or ``data`` by dtype."""
+    if value is not None and value.ndim == 0:
+        return "constant"
+    if not label.startswith("input "):
+        return label
+    return "indices" if value is not None and value.dtype.kind in "iub" else "data"
+
+
 def find_nodes(root: Function, max_nodes: int | None) -> list[Node]:
     """Every node reachable from ``root`` (ops and AccumulateGrads), each once, root first."""
     seen: dict[int, Node] = {id(root): root}
@@ -300,7 +310,7 @@ def extract(loss: Any, formula: Any, params: Mapping[str, Any] | None = None,
                 source = len(data.nodes)
                 name = next((n for n, t in named_constants if value is not None and
                              t._data.shape == value.shape and np.array_equal(t._data, value)),
-                            "constant" if value is not None and value.ndim == 0 else labels[k])
+                            _constant_name(value, labels[k]))
                 data.nodes.append({"id": source, "kind": "const", "name": name,
                                    "shape": None if value is None else list(value.shape),
                                    "dtype": "" if value is None else str(value.dtype),

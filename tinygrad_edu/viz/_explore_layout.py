@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-RANK_GAP = 64  # vertical space between rows
+RANK_GAP = 50  # vertical space between rows
 NODE_GAP = 26  # horizontal space between neighbours in a row
 DUMMY_WIDTH = 14
 MARGIN = 30

@@ -40,7 +40,7 @@ HOW_TO_RECORD = """    with tg.viz.watch():
         loss = loss_fn(model(x), y)
         loss.backward()"""
 CHAR_WIDTH = 7.0  # of the node labels' 12px sans-serif, roughly; wide enough for the longest
-NODE_HEIGHT = 40
+NODE_HEIGHT = 38
 
 
 def _record_if_needed(loss: Any) -> bool:

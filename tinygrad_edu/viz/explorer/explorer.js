@@ -168,7 +168,7 @@
       const badge = g.querySelectorAll(".badge-bg, .badge");
       badge.forEach((b) => { b.style.display = done || n.id === cur ? "" : "none"; });
     });
-    const labels = $("edge-labels");
+    const labels = $("edge-labels"), boxes = [];
     labels.textContent = "";
     EDGES.forEach((e, i) => {
       const p = edgeEls[i];
@@ -187,7 +187,15 @@
         const t = el("text", { x: m[0], y: m[1] + 4 }, g);
         t.textContent = edgeLabel(e);
         const w = t.getComputedTextLength() + 10;
-        const bg = el("rect", { x: m[0] - w / 2, y: m[1] - 9, width: w, height: 18 });
+        let x = m[0];
+        for (const b of boxes) { // labels of neighbouring edges: push apart sideways
+          if (Math.abs(b.y - m[1]) < 20 && Math.abs(b.x - x) < (b.w + w) / 2 + 4) {
+            x = b.x + Math.sign(x - b.x || 1) * ((b.w + w) / 2 + 4);
+          }
+        }
+        boxes.push({ x, y: m[1], w });
+        t.setAttribute("x", x);
+        const bg = el("rect", { x: x - w / 2, y: m[1] - 9, width: w, height: 18 });
         g.insertBefore(bg, t);
       }
     });
@@ -199,7 +207,7 @@
   function fit() {
     const r = svg.getBoundingClientRect();
     const k = Math.min(r.width / D.size.width, r.height / D.size.height, 1.25);
-    if (k >= 0.55) { view = { k, x: (r.width - D.size.width * k) / 2, y: (r.height - D.size.height * k) / 2 }; applyView(); return true; }
+    if (k >= 0.75) { view = { k, x: (r.width - D.size.width * k) / 2, y: (r.height - D.size.height * k) / 2 }; applyView(); return true; }
     return false;
   }
   function centreOn(id, force) {
@@ -378,5 +386,6 @@
   drawGraph();
   initView();
   paint();
-  window.explorer = { go, select, get state() { return state; }, steps: N };
+  // for scripts and tests: step, select a node, bring a node into view
+  window.explorer = { go, select, show: (id) => centreOn(id, true), get state() { return state; }, steps: N };
 })();
