@@ -60,7 +60,9 @@ def assert_payload_shows(p: dict[str, Any], array: np.ndarray) -> None:
     if a.size == 0:
         return
     preview = p["preview"]
-    assert len(preview["flat"]) == len(preview["v"]) == preview["rows"] * preview["cols"]
+    assert len(preview["flat"]) == len(preview["v"])
+    rows, cols = preview["rows"], preview["cols"]
+    assert (rows - 1) * cols < len(preview["v"]) <= rows * cols
     for flat, entry in zip(preview["flat"], preview["v"], strict=True):
         expected = a.flat[flat]
         got = shown(entry, a.dtype)
@@ -203,6 +205,9 @@ def test_payload_edge_cases() -> None:
     assert p["preview"]["v"] == [0.1] and p["complete"] and p["shape"] == []
     ints = np.arange(-3, 9, dtype=np.int64)
     assert payload(ints)["preview"]["v"] == list(range(-3, 9))
+    wrapped = payload(np.arange(40.0))["preview"]  # a vector: rows of 8, the first 16
+    assert (wrapped["rows"], wrapped["cols"], wrapped["rows_total"]) == (2, 8, 5)
+    assert wrapped["flat"] == list(range(16))
     assert payload(np.array([True, False]))["preview"]["v"] == [1, 0]
     bad = np.array([1.0, np.nan, np.inf, -np.inf], np.float32)
     pb = payload(bad)

@@ -21,8 +21,8 @@ from ..autograd import AccumulateGrad, Function, Node
 from ..autograd.graph import OUT
 
 PREVIEW_ROWS = 8  # the visible corner of a matrix: at most this many rows ...
-PREVIEW_COLS = 8  # ... and columns (a 1-d tensor shows up to PREVIEW_VECTOR entries)
-PREVIEW_VECTOR = 12
+PREVIEW_COLS = 8  # ... and columns (a 1-d tensor: its first PREVIEW_VECTOR, in rows of 8)
+PREVIEW_VECTOR = 16
 HEAT_ROWS, HEAT_COLS = 16, 32  # a big tensor's heat-map: block means on at most this grid
 HEAT_LEVELS = 99  # heat-map entries are integers in [-99, 99], times scale / 99
 
@@ -70,18 +70,21 @@ def _preview(a: np.ndarray) -> Json:
         return {"rows": 1, "cols": 1, "lead": [], "rows_total": 1, "cols_total": 1,
                 "flat": [0], "v": [exact(a[()], a.dtype)]}
     lead = [0] * max(a.ndim - 2, 0)
-    if a.ndim == 1:
-        rows_total, cols_total = 1, a.shape[0]
-        rows, cols = 1, min(cols_total, PREVIEW_VECTOR)
+    flat, values = [], []
+    if a.ndim == 1:  # wrapped onto rows of PREVIEW_COLS
+        n = a.shape[0]
+        cols = min(n, PREVIEW_COLS)
+        rows, rows_total, cols_total = -(-min(n, PREVIEW_VECTOR) // cols), -(-n // cols), cols
+        flat = list(range(min(n, PREVIEW_VECTOR)))
+        values = [exact(a[i], a.dtype) for i in flat]
     else:
         rows_total, cols_total = a.shape[-2], a.shape[-1]
         rows, cols = min(rows_total, PREVIEW_ROWS), min(cols_total, PREVIEW_COLS)
-    flat, values = [], []
-    for r in range(rows):
-        for c in range(cols):
-            index = tuple(lead) + ((c,) if a.ndim == 1 else (r, c))
-            flat.append(int(np.ravel_multi_index(index, a.shape)))
-            values.append(exact(a[index], a.dtype))
+        for r in range(rows):
+            for c in range(cols):
+                index = (*lead, r, c)
+                flat.append(int(np.ravel_multi_index(index, a.shape)))
+                values.append(exact(a[index], a.dtype))
     return {"rows": rows, "cols": cols, "lead": lead, "rows_total": rows_total,
             "cols_total": cols_total, "flat": flat, "v": values}
 

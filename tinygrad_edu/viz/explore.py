@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..autograd import watch
-from ..autograd.graph import FREED, AccumulateGrad, Function
+from ..autograd.graph import FREED, Function
 from ._explore_data import ExploreData, NotRecordedError, extract, find_nodes
 from ._explore_layout import layout
 from .formulas import ACCUMULATE, formula
@@ -186,8 +186,3 @@ def run_command(args: argparse.Namespace,
     return explore(loss, args.out, model=model, params=names, title=title,
                    open_browser=bool(getattr(args, "open", False)))
 
-
-def leaves_of(loss: Any) -> list[Any]:
-    """The parameters (leaves that require grad) the loss depends on, in graph order."""
-    return [n.variable for n in find_nodes(loss.grad_fn, None)
-            if isinstance(n, AccumulateGrad) and n.variable is not None]

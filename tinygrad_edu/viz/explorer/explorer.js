@@ -57,7 +57,9 @@
     for (let r = 0; r < pv.rows; r++) {
       h += "<tr>";
       for (let c = 0; c < pv.cols; c++) {
-        const k = r * pv.cols + c, v = pv.v[k], bad = !Number.isFinite(num(v));
+        const k = r * pv.cols + c;
+        if (k >= pv.v.length) break; // the last row of a wrapped vector
+        const v = pv.v[k], bad = !Number.isFinite(num(v));
         h += `<td data-i="${pv.flat[k]}" data-v="${esc(v)}" title="${esc(v)}" class="${bad ? "bad" : ""}" style="${colour(v, scale)}">${fmt(v)}</td>`;
       }
       if (pv.cols < pv.cols_total) h += '<td class="more">\u2026</td>';
@@ -83,7 +85,8 @@
       const lead = pv.lead.length ? "[" + pv.lead.join(", ") + ", :, :]" : "";
       h += `<div class="stats">${statsText(p)}</div>`;
       h += matrix(p);
-      h += `<div class="heat-caption">the first ${pv.rows}\u00d7${pv.cols} entries${lead ? " of " + lead : ""} of ${p.size.toLocaleString()}</div>`;
+      const corner = p.shape.length === 1 ? pv.v.length : pv.rows + "\u00d7" + pv.cols;
+      h += `<div class="heat-caption">the first ${corner} entries${lead ? " of " + lead : ""} of ${p.size.toLocaleString()}</div>`;
       if (p.heat) {
         h += `<canvas class="heat" data-heat="${idx}"></canvas><div class="heat-caption">heat-map of all ${p.size.toLocaleString()} entries as a ${p.heat.matrix.join("\u00d7")} matrix${p.heat.row_axes === 2 ? " (rows: axes 0 and 1)" : ""}; each cell the largest-magnitude entry of its block (red +, blue \u2212)</div>`;
       }
