@@ -26,7 +26,15 @@ import tinygrad_edu as tg
 from tinygrad_edu.autograd import Function
 from tinygrad_edu.viz._explore_data import find_nodes
 
-from .test_explore_cases import Case, cnn_step, mlp_step, nan_step, shared_step, xor_step
+from .test_explore_cases import (
+    Case,
+    big_step,
+    cnn_step,
+    mlp_step,
+    nan_step,
+    shared_step,
+    xor_step,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -250,3 +258,23 @@ def test_keys_slider_and_awkward_values(browser: Any, tmp_path: Path) -> None:
     assert "NaN" in texts
     assert opened.messages == []
     opened.page.close()
+
+
+def test_a_graph_of_a_hundred_nodes_follows_the_step(browser: Any, tmp_path: Path) -> None:
+    loss, model, names = big_step()
+    path = tg.viz.explore(loss, tmp_path / "big.html", model=model, params=names)
+    opened = Opened(browser, path)
+    page = opened.page
+    steps = page.evaluate("window.explorer.steps")
+    assert steps > 80 and page.locator(".node").count() > 120
+    inside = """() => { const r = document.getElementById("graph").getBoundingClientRect();
+        const b = document.querySelector(".node.current").getBoundingClientRect();
+        return b.left >= r.left && b.right <= r.right && b.top >= r.top
+            && b.bottom <= r.bottom; }"""
+    for target in (1, steps // 2, steps):  # the view pans to keep the current node in sight
+        page.fill("#slider", str(target))
+        v = opened.view()
+        assert v["counter"] == f"step {target} of {steps}" and page.evaluate(inside)
+    opened.shot(tmp_path, "big_last_step")
+    assert opened.messages == []
+    page.close()

@@ -264,6 +264,19 @@ def test_errors_say_how_to_record() -> None:
         explore_html(loss, max_nodes=1)
 
 
+def test_unnamed_parameters_are_numbered_and_a_non_scalar_loss_is_refused() -> None:
+    a, b = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    with tg.viz.watch():
+        out = a * 2 + b
+    with pytest.raises(RuntimeError, match="only for scalar outputs"):
+        explore_html(out)
+    with tg.viz.watch():
+        loss = (a * 2 + b).sum()
+    data = json.loads(re.search(r'type="application/json">(.*?)</script>', explore_html(loss),
+                                re.S).group(1))
+    assert [n["name"] for n in data["nodes"] if n["kind"] == "param"] == ["param 1", "param 2"]
+
+
 def test_runs_backward_itself_when_not_run_yet() -> None:
     tg.manual_seed(0)
     net = nn.Linear(3, 2)
@@ -322,6 +335,8 @@ def test_a_graph_of_a_hundred_nodes_is_quick() -> None:
     assert time.perf_counter() - start < 5
     data = json.loads(re.search(r'type="application/json">(.*?)</script>', text, re.S).group(1))
     assert len(data["nodes"]) > 120 and len(text) < 2_000_000
+    x_nodes = [n for n in data["nodes"] if n["name"] == "x"]
+    assert len(x_nodes) == 1 and len(x_nodes[0]["consumers"]) == 2  # fc(x) and x + ...
 
 
 def test_layout_of_a_diamond_and_a_skip() -> None:

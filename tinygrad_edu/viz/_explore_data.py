@@ -280,13 +280,16 @@ def extract(loss: Any, formula: Any, params: Mapping[str, Any] | None = None,
     leaves = sorted((n for n in found if isinstance(n, AccumulateGrad)),
                     key=lambda n: (model_order.get(id(n.variable), len(model_order)),
                                    first_use.get(id(n), 0)))
+    unnamed = [leaf for leaf in leaves if id(leaf.variable) not in names]
+    for i, leaf in enumerate(unnamed):  # "param", or "param 1", "param 2"... in forward order
+        names[id(leaf.variable)] = "param" if len(unnamed) == 1 else f"param {i + 1}"
     for leaf in leaves:
         ids[id(leaf)] = len(data.nodes)
         variable = leaf.variable
         shape = list(variable.shape) if variable is not None else list(leaf.out_shape)
         data.nodes.append({
             "id": ids[id(leaf)], "kind": "param", "shape": shape,
-            "name": names.get(id(variable), "parameter") if variable is not None else "(freed)",
+            "name": names[id(variable)] if variable is not None else "(freed)",
             "dtype": str(variable._data.dtype) if variable is not None else "",
             "value": None, "grad": None, "contributions": [], "consumers": []})
     output_of: dict[int, int | None] = {}  # node id -> tensor index of its recorded output
@@ -294,6 +297,7 @@ def extract(loss: Any, formula: Any, params: Mapping[str, Any] | None = None,
         ids[id(op)] = len(data.nodes)
         data.nodes.append({"id": ids[id(op)], "kind": "op"})
     unrecorded = 0
+    named_sources: dict[str, int] = {}  # a named data tensor read by several ops: one node
     for op in ops:
         node = data.nodes[ids[id(op)]]
         recorded = op.__dict__.get("recorded")
@@ -310,14 +314,21 @@ def extract(loss: Any, formula: Any, params: Mapping[str, Any] | None = None,
                 grad = recorded.input_grads[k]
             entry: Json = {"k": k, "label": labels[k], "uses": k in saved_from}
             if nxt is None:  # data or a constant: a node of its own on the page
-                source = len(data.nodes)
                 name = next((n for n, t in named_constants if value is not None and
                              t._data.shape == value.shape and np.array_equal(t._data, value)),
-                            _constant_name(value, labels[k]))
-                data.nodes.append({"id": source, "kind": "const", "name": name,
-                                   "shape": None if value is None else list(value.shape),
-                                   "dtype": "" if value is None else str(value.dtype),
-                                   "value": tensors.add(value), "consumers": []})
+                            None)
+                if name is not None and name in named_sources:  # the same named tensor again
+                    source = named_sources[name]
+                else:
+                    source = len(data.nodes)
+                    data.nodes.append({
+                        "id": source, "kind": "const",
+                        "name": name or _constant_name(value, labels[k]),
+                        "shape": None if value is None else list(value.shape),
+                        "dtype": "" if value is None else str(value.dtype),
+                        "value": tensors.add(value), "consumers": []})
+                    if name is not None:
+                        named_sources[name] = source
                 entry["value"] = data.nodes[source]["value"]
             else:
                 source = ids[id(nxt)]
