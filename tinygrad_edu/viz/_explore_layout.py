@@ -5,8 +5,9 @@ and its versions place nodes differently), the layout must be known to Python (t
 it) and a backward graph is nearly a tree -- a chain of ops with parameters and data hanging
 off it -- which the classic four steps lay out well:
 
-1. **ranks**: an op sits one row below its lowest input op; a parameter or data input sits
-   just above the first op that reads it; the loss just below the op that made it;
+1. **ranks**: each node one row above the earliest op that reads it (the longest path to
+   the loss, counted from the bottom): a parameter, a data input, or an op on a parameter
+   alone (a weight's transpose) sits just above its consumer, the loss at the bottom;
 2. **dummies**: an edge that skips rows gets a waypoint on each row it crosses;
 3. **order** within rows: barycenter sweeps, keeping the order with the fewest crossings;
 4. **x**: each node pulled toward its neighbours, rows kept in order with a minimum gap (a
@@ -36,17 +37,15 @@ class Layout:
     height: float
 
 
-def _ranks(ids: Sequence[int], preds: dict[int, list[int]], succs: dict[int, list[int]],
-           order: list[int]) -> dict[int, int]:
-    rank: dict[int, int] = {}
-    for v in order:  # topological: inputs first
-        inner = [rank[u] for u in preds[v] if preds[u]]
-        if preds[v]:
-            rank[v] = 1 + max(inner, default=0)
-    for v in ids:
-        if not preds[v]:
-            rank[v] = max(0, min((rank[w] for w in succs[v] if w in rank), default=1) - 1)
-    return rank
+def _ranks(ids: Sequence[int], succs: dict[int, list[int]], order: list[int]) -> dict[int, int]:
+    """Rows as late as possible: a node's row is one above its earliest consumer's, i.e. the
+    longest path to the loss counted from the bottom. A parameter or an op on one (the
+    transpose of a weight) then sits just above the op that uses it, not at the top."""
+    to_sink: dict[int, int] = {}
+    for v in reversed(order):  # consumers first
+        to_sink[v] = 1 + max((to_sink[w] for w in succs[v]), default=-1)
+    deepest = max(to_sink.values(), default=0)
+    return {v: deepest - to_sink[v] for v in ids}
 
 
 def _topological(ids: Sequence[int], preds: dict[int, list[int]],
@@ -107,7 +106,7 @@ def layout(sizes: dict[int, tuple[float, float]], edges: Sequence[tuple[int, int
     for s, t, _ in edges:
         preds[t].append(s)
         succs[s].append(t)
-    rank = _ranks(ids, preds, succs, _topological(ids, preds, succs))
+    rank = _ranks(ids, succs, _topological(ids, preds, succs))
     # dummies: waypoints of edges that skip rows (ids below zero)
     width = dict(sizes)
     down: dict[int, list[int]] = defaultdict(list)  # segment graph, row r -> row r + 1

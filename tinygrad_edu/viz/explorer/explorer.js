@@ -253,7 +253,7 @@
     }
     const where = src.kind === "param"
       ? `parameter <i>${esc(src.name)}</i>: added into <code>${esc(src.name)}.grad</code>` + (src.contributions.length > 1 ? ` (share ${src.contributions.findIndex((c) => c.op === n.id) + 1} of ${src.contributions.length}: it is used ${src.contributions.length} times)` : "")
-      : `the output of <i>${esc(src.name)}</i> (step ${src.position || "\u2013"})` + ((src.consumers || []).length > 1 ? ", which waits until all its consumers are done" : "");
+      : `the output of <i>${esc(src.name)}</i> (processed at step ${src.position || "\u2013"})` + ((src.consumers || []).length > 1 ? ", which waits until all its consumers are done" : "");
     h += `<div class="card-head">\u2192 input ${inp.k} ${label}: ${where}</div>`;
     if (inp.grad === null) h += '<div class="note">no gradient (not needed)</div>';
     else h += tensorView(inp.grad, "dL/d" + inp.label, opts.role, { node: n.id, k: inp.k, target: src.id });
