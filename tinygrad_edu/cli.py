@@ -39,6 +39,7 @@ from ._cli_types import (
 from .creation import rand as tensor_rand
 from .creation import randint
 from .random import manual_seed
+from .tensor import Tensor
 from .train import accuracy, binary_accuracy, evaluate, fit, load_checkpoint
 
 MODELS = ("softmax", "logistic", "mlp", "autoencoder", "cnn")
@@ -258,12 +259,14 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"{args.optimizer} lr={optimizer.param_groups[0]['lr']}, "
           f"{plural(args.epochs, 'epoch')}, writing to {out}/", flush=True)
     checkpoint = out / "checkpoint.npz"
+    writer = _tensorboard_writer(args, out, model, X_train)
     try:
         history = fit(model, loss_fn, optimizer, train_loader, epochs=args.epochs,
                       val_loader=test_loader, metrics=metrics,
                       progress=None if args.progress else False,
                       metrics_file=out / "metrics.csv", checkpoint_path=checkpoint,
-                      resume=resume, checkpoint_extra={"settings": _settings(args)})
+                      resume=resume, checkpoint_extra={"settings": _settings(args)},
+                      writer=writer)
     except FloatingPointError as e:  # divergence: no accuracy of a NaN model is reported
         _fail(f"training diverged: {e} (--optimizer {args.optimizer}, "
               f"lr={optimizer.param_groups[0]['lr']})")
@@ -271,6 +274,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         _fail(f"cannot write into {out}: {e}")
     except (RuntimeError, ValueError) as e:  # a checkpoint that does not fit this model
         _fail(f"--resume {resume}: {e}")
+    finally:
+        if writer is not None:
+            writer.close()
     if history.interrupted:
         print(f"to resume: {_resume_command(args, checkpoint)}", flush=True)
         return EXIT_INTERRUPTED
@@ -291,6 +297,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         print(f"test loss: {final['loss']:.5f}")
     return 0
+
+
+def _tensorboard_writer(args: argparse.Namespace, out: Path, model: nn.Module,
+                        X_train: np.ndarray) -> Any:
+    """``--tensorboard [DIR]``: a SummaryWriter into DIR (default ``<out>/tensorboard``, so a
+    resumed run goes on in the same run) with the model's graph; None without the option."""
+    if args.tensorboard is None:
+        return None
+    try:
+        from .utils.tensorboard import SummaryWriter, default_log_dir
+    except ImportError as e:
+        _fail(str(e))
+    log_dir = Path(args.tensorboard) if args.tensorboard else default_log_dir(out)
+    writer = SummaryWriter(str(log_dir))
+    writer.add_graph(model, Tensor(X_train[: args.batch_size]))
+    print(f"TensorBoard: tensorboard --logdir {log_dir}", flush=True)
+    return writer
 
 
 def graph_of_one_step(args: argparse.Namespace) -> tuple[Any, dict[str, Any], nn.Module]:
@@ -475,6 +498,10 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", default=None, metavar="PATH",
                        help="continue from a checkpoint.npz of an earlier run with the same "
                        "options, up to --epochs in all (Ctrl-C saves one and prints the command)")
+    train.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
+                       help="log the step loss, epoch metrics, learning rates and weight and "
+                       "gradient histograms for TensorBoard into DIR (default <out>/tensorboard; "
+                       "needs pip install tinygrad_edu[tensorboard])")
     train.set_defaults(func=cmd_train)
 
     graph = commands.add_parser("graph", help="draw the graph of one training step",
