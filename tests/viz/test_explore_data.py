@@ -36,6 +36,7 @@ from .test_explore_cases import (
     Case,
     big_step,
     cnn_step,
+    cnn_unfused_step,
     mlp_step,
     nan_step,
     shared_step,
@@ -43,7 +44,7 @@ from .test_explore_cases import (
 )
 
 CASES = {"mlp": mlp_step, "xor": xor_step, "shared": shared_step, "nan": nan_step,
-         "cnn": cnn_step}
+         "cnn": cnn_step, "cnn_unfused": cnn_unfused_step}
 
 
 def shown(entry: Any, dtype: np.dtype[Any]) -> Any:
