@@ -337,7 +337,9 @@ def group_norm_cases(draw: Any) -> Case:
     rng = np.random.default_rng(draw(seeds))
     groups = draw(st.integers(1, 3))
     shape = (draw(sides), groups * draw(st.integers(1, 2))) + _shape(draw, 0, 2)
-    assume(shape[0] * shape[1] // groups * int(np.prod(shape[2:])) > 1)
+    # more than one value per statistic: over one value, x - mean is 0 exactly here, while the
+    # fused node's y = x a - mean a (a = 1 / sqrt(eps)) keeps a rounding error times 316
+    assume(shape[1] // groups * int(np.prod(shape[2:])) > 1)
     affine, names = _affine(draw, rng, (shape[1],))
     eps = draw(st.sampled_from([1e-5, 0.1]))
 
@@ -387,10 +389,17 @@ def _mlp(dtype: Any, sizes: tuple[int, int, int], seed: int) -> nn.Module:
 def test_mlp_step_with_batch_norm_matches_fused(batch: int, sizes: tuple[int, int, int],
                                                 seed: int, dtype: Any, layout: str) -> None:
     """Two SGD steps of Linear-BatchNorm-ReLU-Linear + cross_entropy: the same loss, the same
-    gradient of every parameter, the same running statistics and parameters after."""
+    gradient of every parameter, the same running statistics and parameters after.
+
+    Batch norm divides by the batch's standard deviation, which multiplies rounding errors by
+    1 / std: batches where a hidden unit barely varies (two samples, one input feature) are
+    left out, as float32 cannot agree to the tolerance there whichever way it computes."""
     rng = np.random.default_rng(seed)
     x = tg.Tensor(in_layout(rng.normal(size=(batch, sizes[0])).astype(dtype), layout))
     y = tg.tensor(rng.integers(0, sizes[2], batch))
+    with tg.no_grad():
+        hidden = _mlp(np.float64, sizes, seed % 1000)[0](x.to(tg.float64)).numpy()
+    assume(hidden.var(axis=0).min() > 0.05)
     results = []
     for unfused in (False, True):
         model = _mlp(dtype, sizes, seed % 1000)

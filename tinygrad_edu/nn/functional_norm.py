@@ -148,7 +148,7 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):
         _check_vector(t, name, channels, x, "instance_norm")
-    if _unfused_state.forms is not None:  # tg.unfused(): its steps (nn/unfused_norm.py)
+    if _unfused_state.forms is not None:  # tg.unfused(): its steps (nn/unfused.py)
         return _unfused_state.forms.instance_norm(x, running_mean, running_var, weight, bias,
                                                   momentum, eps)
     flags = {"weight": weight is not None, "bias": bias is not None}
@@ -189,7 +189,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
                                f"channels in input, but got {name} of shape {list(t.shape)} "
                                f"and input of shape {list(shape)}")
         _check_vector(t, name, channels, x, "group_norm")
-    if _unfused_state.forms is not None:  # tg.unfused(): its steps (nn/unfused_norm.py)
+    if _unfused_state.forms is not None:  # tg.unfused(): its steps (nn/unfused.py)
         return _unfused_state.forms.group_norm(x, groups, weight, bias, eps)
     return N.GroupNorm.apply(*_affine(x, weight, bias),
                              plan=N.channel_plan(shape, groups, per_sample=True), eps=eps,
@@ -233,7 +233,7 @@ def layer_norm(input: Tensor, normalized_shape: Sequence[int], weight: Tensor | 
         if t._data.dtype != x._data.dtype:
             raise RuntimeError(f"layer_norm(): mixed dtypes: the input is {x._data.dtype} but "
                                f"{name} is {t._data.dtype}; all must share one dtype")
-    if _unfused_state.forms is not None:  # tg.unfused(): its steps (nn/unfused_norm.py)
+    if _unfused_state.forms is not None:  # tg.unfused(): its steps (nn/unfused.py)
         return _unfused_state.forms.layer_norm(x, len(dims), weight, bias, eps)
     return N.LayerNorm.apply(*_affine(x, weight, bias), plan=N.row_plan(shape, len(dims)),
                              eps=eps, weight=weight is not None, bias=bias is not None)
