@@ -219,7 +219,16 @@ def test_payload_edge_cases() -> None:
     big = np.random.default_rng(0).standard_normal((64, 32, 3, 3)).astype(np.float32)
     pbig = payload(big)
     assert_payload_shows(pbig, big)
-    assert not pbig["complete"] and pbig["preview"]["lead"] == [0, 0]
+    assert not pbig["complete"] and pbig["preview"]["fixed"] == ["0", "0", ":", ":"]
+    stat = np.arange(64.0).reshape(1, 64, 1, 1)  # looked through as the vector it is
+    pstat = payload(stat)
+    assert pstat["preview"]["flat"] == list(range(16)) and pstat["preview"]["cols"] == 8
+    assert pstat["heat"]["rows"] == 1 and pstat["heat"]["matrix"] == [1, 64]
+    assert_payload_shows(pstat, stat)
+    column = np.arange(30.0).reshape(10, 1, 3)  # two long axes: the (10, 3) matrix
+    pcol = payload(column)
+    assert pcol["preview"]["fixed"] == [] and pcol["preview"]["rows"] == 8
+    assert_payload_shows(pcol, column)
     heat = pbig["heat"]
     assert heat["rows"] <= HEAT_ROWS and heat["cols"] <= HEAT_COLS and heat["row_axes"] == 2
     assert heat["matrix"] == [64 * 32, 9] and len(heat["q"]) == heat["rows"] * heat["cols"]

@@ -64,35 +64,44 @@ def _rounded(v: float, digits: int = 6) -> Any:
 
 
 def _preview(a: np.ndarray) -> Json:
-    """The visible corner: the last two axes at leading index 0 (a matrix), a row of a
-    vector, or the one value of a 0-d tensor; each entry with its flat index into ``a``."""
+    """The visible corner, each entry with its flat index into ``a``: the one value of a 0-d
+    tensor; the first entries of a vector, wrapped onto rows of PREVIEW_COLS; else the top
+    left of the matrix spanned by the last two axes longer than 1 (the other axes at index 0;
+    ``fixed`` spells it, e.g. ``["0", "0", ":", ":"]``). Axes of length 1 are looked through:
+    a ``(1, 64, 1, 1)`` batch-norm statistic shows as the vector it is."""
     if a.ndim == 0:
-        return {"rows": 1, "cols": 1, "lead": [], "rows_total": 1, "cols_total": 1,
-                "flat": [0], "v": [exact(a[()], a.dtype)]}
-    lead = [0] * max(a.ndim - 2, 0)
-    flat, values = [], []
-    if a.ndim == 1:  # wrapped onto rows of PREVIEW_COLS
-        n = a.shape[0]
+        return {"rows": 1, "cols": 1, "fixed": [], "rows_total": 1, "cols_total": 1,
+                "vector": True, "flat": [0], "v": [exact(a[()], a.dtype)]}
+    long_axes = [i for i, n in enumerate(a.shape) if n > 1]
+    flat: list[int] = []
+    if len(long_axes) <= 1:  # a vector: the flat order is its order
+        n = a.size
         cols = min(n, PREVIEW_COLS)
         rows, rows_total, cols_total = -(-min(n, PREVIEW_VECTOR) // cols), -(-n // cols), cols
         flat = list(range(min(n, PREVIEW_VECTOR)))
-        values = [exact(a[i], a.dtype) for i in flat]
+        fixed: list[str] = []
     else:
-        rows_total, cols_total = a.shape[-2], a.shape[-1]
+        row_axis, col_axis = long_axes[-2], long_axes[-1]
+        rows_total, cols_total = a.shape[row_axis], a.shape[col_axis]
         rows, cols = min(rows_total, PREVIEW_ROWS), min(cols_total, PREVIEW_COLS)
+        index = [0] * a.ndim
         for r in range(rows):
             for c in range(cols):
-                index = (*lead, r, c)
-                flat.append(int(np.ravel_multi_index(index, a.shape)))
-                values.append(exact(a[index], a.dtype))
-    return {"rows": rows, "cols": cols, "lead": lead, "rows_total": rows_total,
-            "cols_total": cols_total, "flat": flat, "v": values}
+                index[row_axis], index[col_axis] = r, c
+                flat.append(int(np.ravel_multi_index(tuple(index), a.shape)))
+        fixed = [":" if i in (row_axis, col_axis) else "0" for i in range(a.ndim)]
+        if len(long_axes) == 2:
+            fixed = []  # nothing is cut away: no need to say where the corner is
+    values = [exact(v, a.dtype) for v in a.ravel()[flat]] if flat else []
+    return {"rows": rows, "cols": cols, "fixed": fixed, "rows_total": rows_total,
+            "cols_total": cols_total, "vector": len(long_axes) <= 1, "flat": flat, "v": values}
 
 
 def heat_matrix_axes(shape: tuple[int, ...]) -> int:
-    """How many leading axes a heat-map's rows run along: 1 for a matrix, 2 (samples x
-    channels) for 3-d and 4-d tensors, 0 for a vector (one row)."""
-    return 0 if len(shape) <= 1 else 1 if len(shape) == 2 else 2
+    """How many leading axes (of those longer than 1) a heat-map's rows run along: none for
+    a vector (one row), 1 for a matrix, 2 (samples x channels) for 3-d and 4-d tensors."""
+    long = sum(1 for n in shape if n > 1)
+    return 0 if long <= 1 else 1 if long == 2 else 2
 
 
 def _heat(a: np.ndarray, scale: float) -> Json | None:
@@ -102,8 +111,9 @@ def _heat(a: np.ndarray, scale: float) -> Json | None:
     few large entries of a sparse gradient); non-finite blocks are ``None``."""
     if a.ndim == 0 or a.size == 0:
         return None
+    long_shape = [n for n in a.shape if n > 1]
     row_axes = heat_matrix_axes(a.shape)
-    m = a.reshape(int(np.prod(a.shape[:row_axes], dtype=np.int64)) if row_axes else 1, -1)
+    m = a.reshape(int(np.prod(long_shape[:row_axes], dtype=np.int64)) if row_axes else 1, -1)
     rows, cols = min(m.shape[0], HEAT_ROWS), min(m.shape[1], HEAT_COLS)
     row_edges = np.linspace(0, m.shape[0], rows + 1).astype(int)
     col_edges = np.linspace(0, m.shape[1], cols + 1).astype(int)

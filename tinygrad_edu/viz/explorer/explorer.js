@@ -82,10 +82,10 @@
       h += matrix(p) + `<div class="stats">${statsText(p)}</div>`;
     } else {
       const pv = p.preview;
-      const lead = pv.lead.length ? "[" + pv.lead.join(", ") + ", :, :]" : "";
+      const lead = pv.fixed.length ? "[" + pv.fixed.join(", ") + "]" : "";
       h += `<div class="stats">${statsText(p)}</div>`;
       h += matrix(p);
-      const corner = p.shape.length === 1 ? pv.v.length : pv.rows + "\u00d7" + pv.cols;
+      const corner = pv.vector ? pv.v.length : pv.rows + "\u00d7" + pv.cols;
       h += `<div class="heat-caption">the first ${corner} entries${lead ? " of " + lead : ""} of ${p.size.toLocaleString()}</div>`;
       if (p.heat) {
         h += `<canvas class="heat" data-heat="${idx}"></canvas><div class="heat-caption">heat-map of all ${p.size.toLocaleString()} entries as a ${p.heat.matrix.join("\u00d7")} matrix${p.heat.row_axes === 2 ? " (rows: axes 0 and 1)" : ""}; each cell the largest-magnitude entry of its block (red +, blue \u2212)</div>`;
