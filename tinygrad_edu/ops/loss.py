@@ -295,7 +295,13 @@ class NLLLoss(Function):
         _, picks, coef, valid = ctx.saved
         scale = over_count(grad, ctx.count) if ctx.reduction == "mean" else grad
         if coef is not None:
-            scale = scale * coef
+            # a count of 0 makes scale inf, and inf x an ignored row's 0 weight is NaN (the
+            # selection below drops it): no NumPy warning for that
+            if ctx.reduction == "mean" and ctx.count == 0:
+                with np.errstate(invalid="ignore"):
+                    scale = scale * coef
+            else:
+                scale = scale * coef
         if valid is not None:  # selected: 'none' with a nan gradient in an ignored row gives 0
             scale = either.where(valid, scale, 0)
         return place_entries(-scale, picks, ctx.shape)
