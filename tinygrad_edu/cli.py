@@ -8,6 +8,9 @@
     tinygrad-edu data download fashion-mnist
     tinygrad-edu train --epochs 20 --resume runs/softmax-fashion-mnist/checkpoint.npz
     tinygrad-edu bench --quick              # training-step benchmark into ./bench-results
+    tinygrad-edu graph --grad --values --out step.png   # the graph after backward, with gradients
+    tinygrad-edu explore --out step.html    # step through the backward pass in a browser
+    tinygrad-edu train --tensorboard        # also log for TensorBoard into runs/.../tensorboard
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from . import bench, data, models, nn, optim
+from . import data, models, nn, optim
+from ._cli_bench import DEFAULT_BENCH_OUT, add_bench_arguments, bench_argv
 from ._cli_types import (
     Parser,
     betas,
@@ -33,8 +37,6 @@ from ._cli_types import (
     int_list,
     nonnegative,
     positive,
-    positive_int,
-    thread_counts,
 )
 from .creation import rand as tensor_rand
 from .creation import randint
@@ -375,6 +377,22 @@ def cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    from .viz.explore import run_command
+
+    out = Path(args.out)
+    if out.is_dir():
+        _fail(f"--out {out} is a directory; give a file name such as {out / 'explore.html'}")
+    _output_dir(out.parent, "--out's directory")
+    _check_positive_class(args, 10, "the random labels of the explore command")
+    try:
+        written = run_command(args, graph_of_one_step)  # seeds, records under watch(), writes
+    except OSError as e:
+        _fail(f"cannot write the page to {out}: {e}")
+    print(f"explorer: {written} (open it in a browser: one file, works offline)")
+    return 0
+
+
 def cmd_data(args: argparse.Namespace) -> int:
     if args.action == "download":
         if args.name is None:
@@ -391,53 +409,6 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------------- tinygrad-edu bench
-
-
-def _model_list(text: str) -> tuple[str, ...]:
-    keys = tuple(k.strip().upper() for k in text.split(",") if k.strip())
-    unknown = [k for k in keys if k not in bench.MODELS]
-    if not keys or unknown:
-        raise argparse.ArgumentTypeError(f"unknown model(s) {', '.join(unknown) or repr(text)}; "
-                                         f"choose from {','.join(bench.MODELS)}")
-    return keys
-
-
-#: Where ``tinygrad-edu bench`` writes, relative to the current directory: the user's, never the
-#: committed ``benchmarks/results/`` of the source checkout.
-DEFAULT_BENCH_OUT = "bench-results"
-
-
-def add_bench_arguments(parser: argparse.ArgumentParser,
-                        default_out: str = DEFAULT_BENCH_OUT) -> None:
-    """The step benchmark's options: ``tinygrad-edu bench`` checks them, then hands them
-    (:func:`bench_argv`) to ``benchmarks/bench_step.py``, which parses the same ones."""
-    parser.add_argument("--quick", action="store_true",
-                        help="2 rounds x 2 steps, 20 steps for memory: a smoke test that still "
-                        "checks the losses and writes every file")
-    parser.add_argument("--rounds", type=positive_int, default=None,
-                        help="timing rounds (default 31, quick 2)")
-    parser.add_argument("--threads", type=thread_counts, default=(1, 2),
-                        help="thread counts, each in its own process (default 1,2)")
-    parser.add_argument("--models", type=_model_list, default=tuple(bench.MODELS),
-                        help="models to run, e.g. A,C (default all; " + "; ".join(
-                            f"{k}: {s.title}" for k, s in bench.MODELS.items()) + ")")
-    parser.add_argument("--no-torch", dest="use_torch", action="store_false",
-                        help="leave PyTorch out even if it is installed")
-    parser.add_argument("--out", default=default_out,
-                        help=f"directory for bench_step.json/.md/.png (default {default_out})")
-
-
-def bench_argv(args: argparse.Namespace) -> list[str]:
-    """The command line that :func:`add_bench_arguments` parses back into ``args``."""
-    argv = ["--threads", ",".join(map(str, args.threads)), "--models", ",".join(args.models),
-            "--out", str(args.out)]
-    if args.quick:
-        argv.append("--quick")
-    if args.rounds is not None:
-        argv += ["--rounds", str(args.rounds)]
-    if not args.use_torch:
-        argv.append("--no-torch")
-    return argv
 
 
 #: The benchmark harness, next to the package in a source checkout (not in a wheel).
@@ -535,6 +506,23 @@ def make_parser() -> argparse.ArgumentParser:
     graph.add_argument("--seed", type=nonnegative(int), default=0)
     graph.add_argument("--out", required=True, help="output file, e.g. graph.svg")
     graph.set_defaults(func=cmd_graph)
+
+    explore = commands.add_parser(
+        "explore", help="step through the backward pass of one training step",
+        description="Record one training step of a preset model on a random batch under "
+        "watch() and write an HTML page (one file, offline) that steps through its backward "
+        "pass node by node.")
+    explore.add_argument("--model", choices=MODELS, default="mlp")
+    explore.add_argument("--hidden", type=int_list, default=[64])
+    explore.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
+    explore.add_argument("--dropout", type=fraction, default=None)
+    explore.add_argument("--positive", type=nonnegative(int), default=1)
+    explore.add_argument("--batch-size", type=positive(int), default=8,
+                         help="small batches keep every value readable (default 8)")
+    explore.add_argument("--seed", type=nonnegative(int), default=0)
+    explore.add_argument("--out", default="explore.html", help="output file (default explore.html)")
+    explore.add_argument("--open", action="store_true", help="open the page in the default browser")
+    explore.set_defaults(func=cmd_explore)
 
     data_cmd = commands.add_parser("data", help="show where datasets are, or download one")
     data_cmd.add_argument("action", nargs="?", choices=["where", "download"], default="where")
