@@ -87,3 +87,17 @@ def test_readme_pytorch_script_runs_with_its_imports_changed(tmp_path, monkeypat
     assert all(0 <= int(v) <= 9 for v in match.group(1).split(", "))
     assert abs(float(match.group(2))) < 0.3  # Normalize((0.2860,), (0.3530,)) centres it
     assert not multiprocessing.active_children()  # the worker was shut down
+
+
+def test_readme_backprop_block_draws_and_explores_the_watched_step(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {"__name__": "__main__"}
+    title = "## See backprop: gradients in the picture, a step-through explorer, TensorBoard"
+    exec(compile(_code(title), "README.md", "exec"), scope)
+    model, dot, page = scope["model"], scope["dot"], scope["page"]
+    assert page.is_file() and page.read_text().lstrip().lower().startswith("<!doctype html>")
+    # the picture shows the last layer's bias gradient (a single number) as .grad holds it
+    bias_grad = float(model[2].bias.grad.numpy()[0])
+    assert f"{bias_grad:.4g}" in dot
+    # and the watched intermediate (the first Sigmoid's output) with its values
+    assert "Sigmoid" in dot and "data" in dot and "dz/dx = z (1 - z)" in dot
