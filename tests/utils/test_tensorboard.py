@@ -440,12 +440,9 @@ def test_bad_histograms(tmp_path):
     with SummaryWriter(tmp_path) as w:
         with pytest.raises(ValueError, match="no element"):
             w.add_histogram("h", np.zeros(0))
-        with pytest.raises(ValueError, match="1 of 3 values are NaN or inf"):
-            w.add_histogram("h", tg.tensor([1.0, float("nan"), 2.0]))
-        with pytest.raises(ValueError, match="max_bins"):
+        with pytest.raises(ValueError, match="max_bins"):  # PyTorch: ZeroDivisionError
             w.add_histogram("h", [1.0, 2.0], max_bins=0)
-        with pytest.raises(ValueError, match="no value falls inside"):
-            w.add_histogram("h", [10.0, 20.0], bins=[0, 1, 2])
+    # NaN, inf and values outside the bins: test_tensorboard_plugins.py, against PyTorch
     with TorchWriter(str(tmp_path / "torch")) as w, pytest.raises(ValueError):
         w.add_histogram("h", np.zeros(0))
 

@@ -60,19 +60,19 @@ def tensorflow_bins() -> tuple[float, ...]:
 
 def histogram(tag: str, values: Any, bins: Any = "tensorflow",
               max_bins: int | None = None) -> Summary:
-    """A ``HistogramProto`` of ``values`` (any shape, flattened). ``bins``: ``'tensorflow'``,
-    a NumPy rule (``'auto'``, ``'fd'``, ``'doane'``, ...), a number of bins or the edges
-    (values outside explicit edges are left out). With more than ``max_bins`` bins, each run
-    of ``bins // max_bins`` neighbours is merged, as PyTorch does (so up to about twice
-    ``max_bins`` may remain)."""
+    """A ``HistogramProto`` of ``values`` (any shape, flattened), as PyTorch writes it.
+
+    ``bins``: ``'tensorflow'``, a NumPy rule (``'auto'``, ``'fd'``, ``'doane'``, ...), a
+    number of bins or the edges (values outside explicit edges are counted in ``num``, ``sum``,
+    ``min`` and ``max`` but in no bucket). NaN and inf are kept as PyTorch keeps them: they
+    make ``min``/``max``/``sum`` NaN or inf and fall in no bucket; a rule or a bin count then
+    fails as NumPy fails (``autodetected range of [1.0, inf] is not finite``). With more
+    than ``max_bins`` bins, each run of ``bins // max_bins`` neighbours is merged, as PyTorch
+    does (so up to about twice ``max_bins`` may remain)."""
     what = f"add_histogram({tag!r})"
     array = to_numpy(values, what).astype(np.float64).reshape(-1)
     if array.size == 0:
-        raise ValueError(f"{what}: the input has no element")
-    if not np.isfinite(array).all():
-        bad = int((~np.isfinite(array)).sum())
-        raise ValueError(f"{what}: {bad} of {array.size} values are NaN or inf; a histogram "
-                         "needs finite values")
+        raise ValueError("The input has no element.")  # PyTorch's message
     if isinstance(bins, str) and bins == "tensorflow":
         bins = tensorflow_bins()
     if max_bins is not None and (isinstance(max_bins, bool) or int(max_bins) != max_bins
@@ -82,6 +82,20 @@ def histogram(tag: str, values: Any, bins: Any = "tensorflow",
     if max_bins is not None and len(counts) > max_bins:
         counts, edges = _merge_bins(counts, edges, len(counts) // int(max_bins))
     return Summary(value=[Summary.Value(tag=tag, histo=_histogram_proto(array, counts, edges))])
+
+
+def histogram_raw(tag: str, min: float, max: float, num: int, sum: float,
+                  sum_squares: float, bucket_limits: Any, bucket_counts: Any) -> Summary:
+    """A ``HistogramProto`` of statistics and buckets computed elsewhere (``add_histogram_raw``:
+    ``bucket_limits[i]`` is the right edge of bucket ``i``)."""
+    limits = to_numpy(bucket_limits, f"add_histogram_raw({tag!r}): bucket_limits").reshape(-1)
+    counts = to_numpy(bucket_counts, f"add_histogram_raw({tag!r}): bucket_counts").reshape(-1)
+    if len(limits) != len(counts):
+        raise ValueError("len(bucket_limits) != len(bucket_counts), see the document.")
+    histo = HistogramProto(min=float(min), max=float(max), num=float(num), sum=float(sum),
+                           sum_squares=float(sum_squares), bucket_limit=limits.tolist(),
+                           bucket=counts.tolist())
+    return Summary(value=[Summary.Value(tag=tag, histo=histo)])
 
 
 def _merge_bins(counts: np.ndarray, edges: np.ndarray, group: int
@@ -97,17 +111,20 @@ def _merge_bins(counts: np.ndarray, edges: np.ndarray, group: int
 def _histogram_proto(values: np.ndarray, counts: np.ndarray, edges: np.ndarray
                      ) -> HistogramProto:
     """TensorBoard stores each bin by its right edge: keep the bins from the first to the last
-    non-empty one, plus one empty bin on the left whose right edge is the leftmost limit."""
+    non-empty one, plus one empty bin on the left whose right edge is the leftmost limit.
+
+    When no value falls in any bin PyTorch raises (``The histogram is empty``), except for a
+    single bin, where it writes that empty bin; we do the same."""
     filled = np.flatnonzero(counts)
-    if filled.size == 0:  # every value outside explicit bins
-        raise ValueError(f"add_histogram: no value falls inside the bins [{edges[0]}, "
-                         f"{edges[-1]}]")
-    first, last = int(filled[0]), int(filled[-1])
+    first = int(filled[0]) if filled.size else len(counts)
+    stop = int(filled[-1]) + 1 if filled.size else 1  # one past the last non-empty bin
     if first > 0:
-        kept_counts = counts[first - 1: last + 1]
+        kept_counts = counts[first - 1: stop]
     else:
-        kept_counts = np.concatenate([[0], counts[: last + 1]])
-    kept_edges = edges[first: last + 2]
+        kept_counts = np.concatenate([[0], counts[:stop]])
+    kept_edges = edges[first: stop + 1]
+    if kept_counts.size == 0 or kept_edges.size == 0:
+        raise ValueError("The histogram is empty, please file a bug report.")  # PyTorch's
     return HistogramProto(min=float(values.min()), max=float(values.max()), num=len(values),
                           sum=float(values.sum()), sum_squares=float(values @ values),
                           bucket_limit=kept_edges.tolist(), bucket=kept_counts.tolist())
