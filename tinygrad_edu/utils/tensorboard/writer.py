@@ -17,11 +17,21 @@ from typing import Any
 
 from tensorboard.compat.proto.event_pb2 import Event, SessionLog, TaggedRunMetadata
 from tensorboard.compat.proto.summary_pb2 import Summary
+from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
-from . import _graph, _summaries
+from . import _graph, _plugins, _projector, _summaries
 
 __all__ = ["FileWriter", "SummaryWriter", "default_log_dir"]
+
+# PyTorch's SummaryWriter methods we do not write, and what they log
+NOT_WRITTEN = {
+    "add_video": "videos (PyTorch encodes them as GIFs with moviepy)",
+    "add_audio": "audio clips",
+    "add_mesh": "3D meshes and point clouds (the mesh plugin)",
+    "add_onnx_graph": "ONNX graphs",
+    "add_image_with_boxes": "images with bounding boxes drawn on them",
+}
 
 PathLike = str | os.PathLike[str]
 
@@ -48,6 +58,13 @@ def _step(global_step: Any) -> int | None:
     if isinstance(global_step, bool) or int(global_step) != global_step:
         raise TypeError(f"global_step must be an integer, got {global_step!r}")
     return int(global_step)
+
+
+def _not_written(method: str) -> None:
+    raise NotImplementedError(
+        f"SummaryWriter.{method}: tinygrad_edu does not write {NOT_WRITTEN[method]}; "
+        "PyTorch's torch.utils.tensorboard.SummaryWriter does (log to a run of its own with "
+        "it, TensorBoard reads both)")
 
 
 class FileWriter:
@@ -90,8 +107,11 @@ class FileWriter:
 
 
 class SummaryWriter:
-    """Writes scalars, histograms, images, text, the model's graph and hyperparameters into
-    event files in ``log_dir`` for TensorBoard (``tensorboard --logdir runs``).
+    """Writes scalars, histograms, images and figures, text, raw tensors, the model's graph,
+    hyperparameters, precision-recall curves, custom-scalar layouts and embeddings (the
+    projector's files) into ``log_dir`` for TensorBoard (``tensorboard --logdir runs``).
+    PyTorch's ``add_video``, ``add_audio``, ``add_mesh``, ``add_onnx_graph`` and
+    ``add_image_with_boxes`` raise ``NotImplementedError``.
 
     ``log_dir``: the run's folder (default ``default_log_dir()``: ``runs/<date>_<host>`` +
     ``comment``). ``purge_step``: a run that crashed at step T+X and restarts at T passes
@@ -112,6 +132,7 @@ class SummaryWriter:
         self.filename_suffix = filename_suffix
         self.file_writer: FileWriter | None = None
         self.all_writers: dict[str, FileWriter] | None = None
+        self._projector_config = ProjectorConfig()  # every embedding added, rewritten each time
         self._get_file_writer()
 
     def _get_file_writer(self) -> FileWriter:
@@ -172,6 +193,16 @@ class SummaryWriter:
         summary = _summaries.histogram(tag, values, bins, max_bins)
         self._get_file_writer().add_summary(summary, global_step, walltime)
 
+    def add_histogram_raw(self, tag: str, min: float, max: float, num: int, sum: float,
+                          sum_squares: float, bucket_limits: Any, bucket_counts: Any,
+                          global_step: int | None = None, walltime: float | None = None
+                          ) -> None:
+        """A histogram computed elsewhere: its statistics and buckets (``bucket_limits[i]``
+        is the right edge of bucket ``i``; as many limits as counts)."""
+        summary = _summaries.histogram_raw(tag, min, max, num, sum, sum_squares,
+                                           bucket_limits, bucket_counts)
+        self._get_file_writer().add_summary(summary, global_step, walltime)
+
     # ----------------------------------------------------------------------- images
 
     def add_image(self, tag: str, img_tensor: Any, global_step: int | None = None,
@@ -189,12 +220,29 @@ class SummaryWriter:
         summary = _summaries.image(tag, img_tensor, dataformats, "add_images")
         self._get_file_writer().add_summary(summary, global_step, walltime)
 
+    def add_figure(self, tag: str, figure: Any, global_step: int | None = None,
+                   close: bool = True, walltime: float | None = None) -> None:
+        """A matplotlib figure as an image (a list of figures: tiled, as ``add_images``);
+        ``close`` closes the figures after drawing them. Needs matplotlib
+        (``pip install tinygrad_edu[plot]``) and Pillow."""
+        pixels = _plugins.figure_to_image(figure, close)
+        if isinstance(figure, list):
+            self.add_images(tag, pixels, global_step, walltime, dataformats="NCHW")
+        else:
+            self.add_image(tag, pixels, global_step, walltime, dataformats="CHW")
+
     # ----------------------------------------------------------------------- text
 
     def add_text(self, tag: str, text_string: str, global_step: int | None = None,
                  walltime: float | None = None) -> None:
         """Markdown text (TensorBoard's text tab), under ``tag + '/text_summary'``."""
         summary = _summaries.text(tag, text_string)
+        self._get_file_writer().add_summary(summary, global_step, walltime)
+
+    def add_tensor(self, tag: str, tensor: Any, global_step: int | None = None,
+                   walltime: float | None = None) -> None:
+        """The whole tensor (its values, dtype and shape) for the tensor plugin."""
+        summary = _plugins.tensor_summary(tag, tensor)
         self._get_file_writer().add_summary(summary, global_step, walltime)
 
     # ----------------------------------------------------------------------- graph
@@ -230,6 +278,79 @@ class SummaryWriter:
                 sub._get_file_writer().add_summary(summary, global_step)
             for name, value in metric_dict.items():
                 sub.add_scalar(name, value, global_step)
+
+    # ----------------------------------------------------------------------- other plugins
+
+    def add_pr_curve(self, tag: str, labels: Any, predictions: Any,
+                     global_step: int | None = None, num_thresholds: int = 127,
+                     weights: Any = None, walltime: float | None = None) -> None:
+        """A precision-recall curve (the PR CURVES tab): ``labels`` 1/True for positives,
+        ``predictions`` probabilities in [0, 1] of the same shape, counted at
+        ``num_thresholds`` (at most 127) thresholds."""
+        summary = _plugins.pr_curve(tag, labels, predictions, num_thresholds, weights)
+        self._get_file_writer().add_summary(summary, global_step, walltime)
+
+    def add_pr_curve_raw(self, tag: str, true_positive_counts: Any,
+                         false_positive_counts: Any, true_negative_counts: Any,
+                         false_negative_counts: Any, precision: Any, recall: Any,
+                         global_step: int | None = None, num_thresholds: int = 127,
+                         weights: Any = None, walltime: float | None = None) -> None:
+        """A precision-recall curve from counts computed elsewhere, one entry per threshold.
+        ``weights`` is accepted and unused, as in PyTorch."""
+        del weights
+        summary = _plugins.pr_curve_raw(tag, true_positive_counts, false_positive_counts,
+                                        true_negative_counts, false_negative_counts,
+                                        precision, recall, num_thresholds)
+        self._get_file_writer().add_summary(summary, global_step, walltime)
+
+    def add_custom_scalars(self, layout: dict[str, dict[str, list[Any]]]) -> None:
+        """The CUSTOM SCALARS tab's layout: ``{category: {chart title: ['Multiline', tags]
+        or ['Margin', [value, lower, upper]]}}``, tags being scalar tags (or regexes)."""
+        self._get_file_writer().add_summary(_plugins.custom_scalars(layout))
+
+    def add_custom_scalars_multilinechart(self, tags: list[str], category: str = "default",
+                                          title: str = "untitled") -> None:
+        """One chart of several scalar tags in the CUSTOM SCALARS tab."""
+        self.add_custom_scalars({category: {title: ["Multiline", tags]}})
+
+    def add_custom_scalars_marginchart(self, tags: list[str], category: str = "default",
+                                       title: str = "untitled") -> None:
+        """One chart of a value and its lower and upper bounds: three scalar tags."""
+        if len(tags) != 3:
+            raise _summaries.TensorBoardInputError(f"Expected 3 tags, got {len(tags)}.")
+        self.add_custom_scalars({category: {title: ["Margin", tags]}})
+
+    def add_embedding(self, mat: Any, metadata: Any = None, label_img: Any = None,
+                      global_step: int | None = None, tag: str = "default",
+                      metadata_header: list[Any] | None = None) -> None:
+        """Points (``mat``, N x D) for the PROJECTOR tab, with a label per point
+        (``metadata``; rows of columns with ``metadata_header``) and an image per point
+        (``label_img``, N x C x H x W in [0, 1]). Written as PyTorch writes them: files in
+        ``log_dir/<step:05d>/<tag>/`` and ``log_dir/projector_config.pbtxt``."""
+        step = _step(global_step)
+        _projector.write_embedding(str(self._get_file_writer().get_logdir()),
+                                   self._projector_config, mat, metadata, label_img,
+                                   0 if step is None else step, tag, metadata_header)
+
+    def add_video(self, *args: Any, **kwargs: Any) -> None:
+        """Not written by tinygrad_edu (raises ``NotImplementedError``)."""
+        _not_written("add_video")
+
+    def add_audio(self, *args: Any, **kwargs: Any) -> None:
+        """Not written by tinygrad_edu (raises ``NotImplementedError``)."""
+        _not_written("add_audio")
+
+    def add_mesh(self, *args: Any, **kwargs: Any) -> None:
+        """Not written by tinygrad_edu (raises ``NotImplementedError``)."""
+        _not_written("add_mesh")
+
+    def add_onnx_graph(self, *args: Any, **kwargs: Any) -> None:
+        """Not written by tinygrad_edu (raises ``NotImplementedError``)."""
+        _not_written("add_onnx_graph")
+
+    def add_image_with_boxes(self, *args: Any, **kwargs: Any) -> None:
+        """Not written by tinygrad_edu (raises ``NotImplementedError``)."""
+        _not_written("add_image_with_boxes")
 
     # ----------------------------------------------------------------------- lifetime
 
