@@ -246,16 +246,17 @@ def test_second_derivatives_match_finite_differences_of_the_gradient(name):
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_bce_second_derivatives_at_clipped_probabilities_follow_the_documented_formula(reduction):
-    """p exactly 0 or 1: the clipped logs and the clipped denominator are constants, so what
-    is left is the derivative of (p - y) / eps in p and y (torch's BCE clamps at -100 instead:
-    compared with the documented formula as a torch Function with a differentiable backward)."""
+    """p exactly 0 or 1 with ``eps=1e-10`` (seed 004's clipping): the clipped logs and the
+    clipped denominator are constants, so what is left is the derivative of (p - y) / eps in p
+    and y (compared with the documented formula as a torch Function with a differentiable
+    backward; without ``eps`` the op is PyTorch's, see test_torch_parity)."""
     p = np.array([[0.0, 1.0, 0.3], [1.0, 0.6, 0.0]])
     y = np.array([[0.25, 0.5, 1.0], [0.0, 0.25, 0.75]])
     c = np.array([[1.0, -2.0, 0.5], [1.5, 1.0, -1.0]])
 
     def ours(p, y):
         weight = tg.tensor(c) if reduction == "none" else 1.0
-        return (F.binary_cross_entropy(p, y, reduction=reduction) * weight).sum()
+        return (F.binary_cross_entropy(p, y, reduction=reduction, eps=1e-10) * weight).sum()
 
     def theirs(p, y):
         per = BCEDocumented.apply(p, y)

@@ -459,18 +459,27 @@ def test_penalties(w: np.ndarray, lam: float) -> None:
 # ====================================================================== differences on purpose
 
 
-def test_binary_cross_entropy_saturated_differs_from_torch_on_purpose() -> None:
-    """At p = 0 or 1 exactly, seed 004 clips p and 1 - p at 1e-10 (so a wrong certain answer
-    costs -log(1e-10) = 23.03), while PyTorch clamps each log at -100 (a cost of 100). The
-    gradient's denominator p(1 - p) is clipped at 1e-10 here, at 1e-12 in PyTorch. Inside
-    (1e-10, 1 - 1e-10) both agree (see test_binary_cross_entropy_interior)."""
-    p = np.array([0.0, 1.0, 0.0, 1.0])
-    y = np.array([1.0, 0.0, 0.0, 1.0])
-    ours = F.binary_cross_entropy(tg.Tensor(p), tg.Tensor(y), reduction="none").data.numpy()
-    theirs = TF.binary_cross_entropy(torch.tensor(p), torch.tensor(y), reduction="none").numpy()
-    np.testing.assert_allclose(ours, [-np.log(1e-10), -np.log(1e-10), 0.0, 0.0], rtol=1e-12)
-    np.testing.assert_allclose(theirs, [100.0, 100.0, 0.0, 0.0], rtol=1e-12)
-    # the float32 version of the same clipping (1 - 1e-10 rounds to 1 in float32)
-    ours32 = F.binary_cross_entropy(tg.Tensor(p.astype(np.float32)),
-                                    tg.Tensor(y.astype(np.float32)), reduction="none").data.numpy()
-    assert ours32.dtype == np.float32 and np.all(np.isfinite(ours32))
+def test_binary_cross_entropy_saturated_equals_torch() -> None:
+    """At p = 0 or 1 exactly each log is clamped at -100 (a wrong certain answer costs 100) and
+    the gradient's denominator p(1 - p) at 1e-12, as PyTorch; dL/dy is log(1 - p) - log(p),
+    inf there. ``eps=`` (ours) clips p and 1 - p instead, as seed 004."""
+    p = np.array([0.0, 1.0, 0.0, 1.0, 1e-30])
+    y = np.array([1.0, 0.0, 0.0, 1.0, 0.7])
+    for dtype in (np.float64, np.float32):
+        ours_p = tg.Tensor(p.astype(dtype), requires_grad=True)
+        ours_y = tg.Tensor(y.astype(dtype), requires_grad=True)
+        theirs_p = torch.tensor(p.astype(dtype), requires_grad=True)
+        theirs_y = torch.tensor(y.astype(dtype), requires_grad=True)
+        ours = F.binary_cross_entropy(ours_p, ours_y, reduction="none")
+        theirs = TF.binary_cross_entropy(theirs_p, theirs_y, reduction="none")
+        np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-6)
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(ours_p.grad.numpy(), theirs_p.grad.numpy(), rtol=1e-6)
+        ours_gy, theirs_gy = ours_y.grad.numpy(), theirs_y.grad.numpy()
+        np.testing.assert_array_equal(np.isinf(ours_gy), np.isinf(theirs_gy))
+        finite = np.isfinite(theirs_gy)
+        np.testing.assert_allclose(ours_gy[finite], theirs_gy[finite], rtol=1e-6)
+    clipped = F.binary_cross_entropy(tg.Tensor(p), tg.Tensor(y), reduction="none", eps=1e-10)
+    np.testing.assert_allclose(clipped.numpy()[:4], [-np.log(1e-10)] * 2 + [0.0, 0.0],
+                               rtol=1e-12)

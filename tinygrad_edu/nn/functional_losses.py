@@ -446,11 +446,11 @@ def kl_div(input: Tensor, target: Any, size_average: bool | None = None,
 
 def binary_cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                          size_average: bool | None = None, reduce: bool | None = None,
-                         reduction: str = "mean", *, eps: float = 1e-10) -> Tensor:
+                         reduction: str = "mean", *, eps: float | None = None) -> Tensor:
     """-w (y log p + (1 - y) log(1 - p)) for probabilities p, with the optional ``weight`` w
-    broadcast to p's shape. p and 1 - p are clipped below at ``eps`` (seed 004 clips at 1e-10;
-    PyTorch instead clamps the log at -100: the two agree unless p is within eps of 0 or 1).
-    ``eps`` is this project's keyword, not PyTorch's."""
+    broadcast to p's shape. As PyTorch, each log is clamped below at -100 (p = 0 or 1, as a
+    float32 sigmoid gives past |x| = 17, costs 100, not inf). ``eps`` (this project's keyword,
+    not PyTorch's) clips p and 1 - p below at eps instead, as seed 004 does with 1e-10."""
     fn = "binary_cross_entropy"
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, fn)

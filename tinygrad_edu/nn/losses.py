@@ -168,14 +168,14 @@ class BCELoss(_WeightedLoss):
     """L_i = -w_i (y_i log p_i + (1 - y_i) log(1 - p_i)) for probabilities p in [0, 1], with
     the optional ``weight`` broadcast to p's shape.
 
-    Differs from PyTorch: p and 1 - p are clipped below at ``eps`` (1e-10 by default, the
-    clipping of seed 004; a keyword of this project) where PyTorch clamps each log at -100;
-    the two agree unless p is within eps of 0 or 1. Prefer ``BCEWithLogitsLoss`` on logits.
+    Each log is clamped below at -100, as PyTorch. ``eps`` (a keyword of this project, seed
+    004's clipping) clips p and 1 - p below at eps instead. Prefer ``BCEWithLogitsLoss`` on
+    logits.
     """
 
     def __init__(self, weight: Tensor | None = None, size_average: bool | None = None,
                  reduce: bool | None = None, reduction: str = "mean", *,
-                 eps: float = 1e-10) -> None:
+                 eps: float | None = None) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.eps = eps
 

@@ -316,13 +316,20 @@ def l1_loss(input: Any, target: Any, reduction: str, weight: Tensor | None) -> T
 
 
 def binary_cross_entropy(p: Tensor, y: Tensor, weight: np.ndarray | None, reduction: str,
-                         eps: float) -> Tensor:
-    """L = -w (y log p + (1 - y) log(1 - p)), p and 1 - p clipped below at ``eps`` as the
-    fused op does (``Clamp``: derivative 0 where it clips), ``Log``, ``Mul``, ``Add``, ``Neg``,
-    the reduction. dL/dp = w (-y / p + (1 - y) / (1 - p)) = w (p - y) / (p (1 - p)).
+                         eps: float | None) -> Tensor:
+    """L = -w (y log p + (1 - y) log(1 - p)): ``Log``, ``Mul``, ``Add``, ``Neg``, the
+    reduction, each log clamped below at -100 as the fused op and PyTorch do (with ``eps``: p
+    and 1 - p clipped below at eps first; ``Clamp``: derivative 0 where it clips).
+    dL/dp = w (-y / p + (1 - y) / (1 - p)) = w (p - y) / (p (1 - p)); the fused op clamps the
+    denominator at 1e-12, so the two differ only within about 1e-12 of p = 0 or 1.
     ``weight`` is the checked constant of ``F.binary_cross_entropy``."""
-    log_p = p.clamp(min=eps).log()
-    log_q = (1 - p).clamp(min=eps).log()
+    if eps is None:
+        with np.errstate(divide="ignore"):
+            log_p = p.log().clamp(min=-100)
+            log_q = (1 - p).log().clamp(min=-100)
+    else:
+        log_p = p.clamp(min=eps).log()
+        log_q = (1 - p).clamp(min=eps).log()
     loss = -(y * log_p + (1 - y) * log_q)
     return _reduce(loss if weight is None else loss * _make(weight, False), reduction)
 

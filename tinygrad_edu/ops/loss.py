@@ -444,29 +444,38 @@ class L1Loss(Function):
 
 
 class BinaryCrossEntropy(Function):
-    """L = -w (y log p + (1 - y) log(1 - p)), with p and 1 - p clipped below at ``eps`` as seed
-    004 does (so log never sees 0, also in float32 where 1 - 1e-10 rounds to 1); w is the
-    optional ``weight`` (broadcast to p's shape, 1 without).
+    """L = -w (y log p + (1 - y) log(1 - p)), w the optional ``weight`` (broadcast to p's
+    shape, 1 without). As PyTorch, each log is clamped below at -100 (so p = 0 or 1 gives a
+    finite loss); with ``eps`` (seed 004's way) p and 1 - p are clipped below at eps instead.
 
-    dL/dp = w (p - y) / (p (1 - p)), with the denominator clipped at eps too;
-    dL/dy = w (log(1 - p) - log(p)).
-    A clipped value is a constant (``at_least``): its derivative is 0. ``backward`` recomputes
-    the logs from p (recorded under create_graph, so d2L/dy dp = -w / (p (1 - p)) is there);
-    ``array_backward`` uses the logs the forward saved.
+    dL/dp = w (p - y) / (p (1 - p)), the denominator clamped below at 1e-12 as PyTorch (at eps
+    with ``eps``: a clipped value is a constant, ``at_least``);
+    dL/dy = w (log(1 - p) - log(p)) (PyTorch's: not clamped, so inf at p = 0 or 1).
+    ``backward`` recomputes the logs from p (recorded under create_graph, so
+    d2L/dy dp = -w / (p (1 - p)) is there); ``array_backward`` uses the logs the forward saved.
     """
 
     saved_from = (0, 1, None, None, None)
     differentiable_backward = True
+    TORCH_FLOOR = 1e-12  # PyTorch's EPSILON in binary_cross_entropy_backward
 
     @staticmethod
-    def forward(ctx: Any, p: Array, y: Array, reduction: str, eps: float,
+    def forward(ctx: Any, p: Array, y: Array, reduction: str, eps: float | None,
                 weight: Array | None = None) -> Array:
-        eps_ = np.asarray(eps, dtype=p.dtype)
-        log_p = np.log(np.maximum(p, eps_))
-        log_q = np.log(np.maximum(1 - p, eps_))
+        if eps is None:  # PyTorch's: the logs, clamped at -100 in the loss only
+            with np.errstate(divide="ignore"):
+                log_p, log_q = np.log(p), np.log1p(-p)
+            floor = np.asarray(-100, dtype=p.dtype)
+            per_element = -(y * np.maximum(log_p, floor) + (1 - y) * np.maximum(log_q, floor))
+            ctx.floor = np.asarray(BinaryCrossEntropy.TORCH_FLOOR, dtype=p.dtype)
+        else:
+            eps_ = np.asarray(eps, dtype=p.dtype)
+            log_p = np.log(np.maximum(p, eps_))
+            log_q = np.log(np.maximum(1 - p, eps_))
+            per_element = -(y * log_p + (1 - y) * log_q)
+            ctx.floor = eps_
         ctx.saved = (p, y, log_p, log_q, weight)
-        ctx.reduction, ctx.eps = reduction, eps_
-        per_element = -(y * log_p + (1 - y) * log_q)
+        ctx.reduction, ctx.eps = reduction, eps
         return reduce_loss(per_element if weight is None else per_element * weight, reduction)
 
     @staticmethod
@@ -476,11 +485,15 @@ class BinaryCrossEntropy(Function):
         if weight is not None:
             scale = scale * weight
         need_p, need_y = ctx.needs_input_grad
-        grad_p = (p - y) / at_least(p * (1 - p), ctx.eps) * scale if need_p else None
+        grad_p = (p - y) / at_least(p * (1 - p), ctx.floor) * scale if need_p else None
         grad_y = None
         if need_y:
-            log_p, log_q = either.log(at_least(p, ctx.eps)), either.log(at_least(1 - p, ctx.eps))
-            grad_y = (log_q - log_p) * scale
+            if ctx.eps is None:
+                with np.errstate(divide="ignore"):
+                    grad_y = (either.log(1 - p) - either.log(p)) * scale
+            else:
+                log_p = either.log(at_least(p, ctx.floor))
+                grad_y = (either.log(at_least(1 - p, ctx.floor)) - log_p) * scale
         return grad_p, grad_y
 
     @staticmethod
@@ -490,6 +503,10 @@ class BinaryCrossEntropy(Function):
         if weight is not None:
             scale = scale * weight
         need_p, need_y = ctx.needs_input_grad
-        grad_p = (p - y) / np.maximum(p * (1 - p), ctx.eps) * scale if need_p else None
-        grad_y = (log_q - log_p) * scale if need_y else None
+        grad_p = (p - y) / np.maximum(p * (1 - p), ctx.floor) * scale if need_p else None
+        if need_y:
+            with np.errstate(invalid="ignore"):  # inf - inf cannot happen: p is in [0, 1]
+                grad_y = (log_q - log_p) * scale
+        else:
+            grad_y = None
         return grad_p, grad_y
