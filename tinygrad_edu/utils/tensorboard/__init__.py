@@ -1,8 +1,9 @@
 """``tinygrad_edu.utils.tensorboard``: PyTorch's ``torch.utils.tensorboard`` for our tensors.
 
-``SummaryWriter`` writes TensorBoard event files (scalars, histograms, images, text, the
-model's graph, hyperparameters) through the ``tensorboard`` package itself, so ``tensorboard
---logdir runs`` shows them::
+``SummaryWriter`` writes TensorBoard event files (scalars, histograms, images and matplotlib
+figures, text, the model's graph, hyperparameters, PR curves, custom-scalar layouts, raw
+tensors) and the projector's embedding files through the ``tensorboard`` package itself, as
+PyTorch's writer does, so ``tensorboard --logdir runs`` shows them::
 
     from tinygrad_edu.utils.tensorboard import SummaryWriter
 
