@@ -324,3 +324,12 @@ def test_a_good_in_process_run_exits_0(capsys, tmp_path):
     code, out, err = call(capsys, *XOR, "--out", str(tmp_path / "run"))
     assert code == 0, err
     assert "test accuracy:" in out and (tmp_path / "run" / "checkpoint.npz").exists()
+
+
+def test_graph_format_that_contradicts_the_out_suffix_is_one_line(tmp_path, capsys):
+    from tinygrad_edu.cli import main as run
+
+    assert run(["graph", "--format", "png", "--out", str(tmp_path / "y.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "--format png does not match --out" in err and "y.png" in err
+    assert not (tmp_path / "y.png").exists() and not (tmp_path / "y.svg").exists()

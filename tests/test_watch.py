@@ -195,3 +195,30 @@ def test_anomaly_in_forward_without_a_graph_still_raises():
             np.errstate(divide="ignore"), tg.autograd.detect_anomaly():
         tg.tensor([0.0]).log()
     assert info.value.node is None
+
+
+def test_a_pass_stopped_by_detect_anomaly_changes_no_grad_and_is_a_runtime_error():
+    a = tg.tensor([0.0, 1.0], requires_grad=True)
+    b = tg.tensor([2.0, 3.0], requires_grad=True)
+    b.grad = tg.tensor([1.0, 1.0])
+    with pytest.raises(RuntimeError, match="SqrtBackward0"), np.errstate(divide="ignore"), \
+            tg.autograd.detect_anomaly():
+        (a.sqrt() * a * b).sum().backward()  # Mul hands a and b their share before Sqrt fails
+    assert a.grad is None
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+
+
+def test_detect_anomaly_gives_the_same_gradients_when_nothing_is_wrong():
+    def step():
+        tg.manual_seed(3)
+        model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+        h = model[0].weight.register_hook(lambda g: g * 2)  # hooks still run on the totals
+        F.cross_entropy(model(tg.randn(5, 3)), tg.tensor([0, 1, 0, 1, 1])).backward()
+        h.remove()
+        return [p.grad.numpy().copy() for p in model.parameters()]
+
+    plain = step()
+    with tg.autograd.detect_anomaly():
+        checked = step()
+    for a, b in zip(plain, checked, strict=True):
+        np.testing.assert_array_equal(a, b)

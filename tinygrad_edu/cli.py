@@ -313,7 +313,8 @@ def _tensorboard_writer(args: argparse.Namespace, out: Path, model: nn.Module,
         _fail(str(e))
     log_dir = Path(args.tensorboard) if args.tensorboard else default_log_dir(out)
     writer = SummaryWriter(str(log_dir))
-    writer.add_graph(model, Tensor(X_train[: args.batch_size]))
+    if args.resume is None:  # a resumed run has its graph already (one graph event per run)
+        writer.add_graph(model, Tensor(X_train[: args.batch_size]))
     print(f"TensorBoard: tensorboard --logdir {log_dir}", flush=True)
     return writer
 
@@ -346,6 +347,9 @@ def cmd_graph(args: argparse.Namespace) -> int:
     if fmt not in ("svg", "png", "pdf", "dot"):
         _fail(f"--format must be svg, png, pdf or dot, got {fmt!r} (from the --out suffix; "
               "pass --format)")
+    if args.format and out.suffix and out.suffix.lstrip(".") != args.format:
+        _fail(f"--format {args.format} does not match --out {out} (its suffix is {out.suffix}); "
+              f"give --out {out.with_suffix('.' + args.format)} or leave --format out")
     if out.is_dir() or out.with_suffix(f".{fmt}").is_dir():
         _fail(f"--out {out} is a directory; give a file name such as {out / 'graph.svg'}")
     _output_dir(out.parent, "--out's directory")

@@ -46,3 +46,15 @@ def test_train_without_the_option_writes_no_events(tmp_path):
     out = tmp_path / "run"
     assert main([*ARGS, "--epochs", "1", "--out", str(out)]) == 0
     assert not (out / "tensorboard").exists()
+
+
+def test_a_resumed_run_writes_no_second_graph(tmp_path):
+    out = tmp_path / "run"
+    assert main([*ARGS, "--epochs", "1", "--out", str(out), "--tensorboard"]) == 0
+    assert main([*ARGS, "--epochs", "2", "--out", str(out), "--tensorboard",
+                 "--resume", str(out / "checkpoint.npz")]) == 0
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    graphs = [event for path in sorted((out / "tensorboard").glob("events.out.tfevents.*"))
+              for event in EventFileLoader(str(path)).Load() if event.HasField("graph_def")]
+    assert len(graphs) == 1

@@ -212,7 +212,7 @@ def run(roots: Sequence[Any], gradients: Sequence[Any], retain_graph: bool,
         leaf_root = leaf_root or root._ctx is None
     order = graph_order(grads)
     capture = None
-    if targets is not None or _hooks.hooks or _hooks.retained or leaf_root:
+    if targets is not None or _hooks.hooks or _hooks.retained or leaf_root or graph._anomaly:
         capture = Capture(grads, order, targets, hooks_before_capture)
     kept: set[int] = set()  # see give_to_leaf
     wrap, observed = roots[0]._wrap, graph._observed
@@ -334,6 +334,9 @@ class Capture:
     def __init__(self, grads: dict[Node, Any], order: list[tuple[int, Function]],
                  targets: Sequence[Any] | None, hooks_before_capture: bool) -> None:
         self.wanted = None if targets is None else {gradient_edge(t) for t in targets}
+        # detect_anomaly(): leaves get their totals only once the whole pass ran, so a pass it
+        # stops leaves every .grad as it was (as PyTorch, whose leaves wait for all inputs)
+        self.hold_leaves = graph._anomaly
         self.leads = None if self.wanted is None else _leading_to(order, self.wanted)
         self.hooks_before_capture = hooks_before_capture
         self.found: dict[Node, Any] = {}
@@ -360,7 +363,7 @@ class Capture:
 
     def takes_leaf(self, to: AccumulateGrad, g: Any) -> bool:
         """Hold a leaf's gradient until the end if it has hooks or is a target."""
-        if self.wanted is None and id(to) not in _hooks.hooks:
+        if self.wanted is None and id(to) not in _hooks.hooks and not self.hold_leaves:
             return False
         pending = self.leaves.get(to)
         self.leaves[to] = g if pending is None else pending + g

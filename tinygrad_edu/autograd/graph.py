@@ -324,7 +324,8 @@ def is_grad_enabled() -> bool:
 
 @contextlib.contextmanager
 def detect_anomaly() -> Any:
-    """Raise ``FloatingPointError`` on the first op whose output or gradient is NaN or inf.
+    """Raise ``AnomalyError`` (a FloatingPointError and a RuntimeError) on the first op whose
+    output or gradient is NaN or inf; a backward pass it stops changes no ``.grad``.
 
     The node that produced it is marked (``node.anomaly``, the message), so a graph picture
     drawn afterwards shows it in red; the error carries it as ``error.node`` and, for a forward
@@ -399,12 +400,16 @@ def observe_forward(op: type[Function], node: Function | None, inputs: tuple[Any
             raise
 
 
+class AnomalyError(FloatingPointError, RuntimeError):
+    """What ``detect_anomaly()`` raises: a FloatingPointError, and a RuntimeError as PyTorch's."""
+
+
 def _check_finite(array: Any, where: str) -> None:
     if not isinstance(array, np.ndarray):  # a Tensor (create_graph)
         array = array._data
     if array.dtype.kind in "fc" and not np.isfinite(array).all():
         bad = "NaN" if np.isnan(array).any() else "inf"
-        raise FloatingPointError(f"detect_anomaly: {where} produced {bad} values")
+        raise AnomalyError(f"detect_anomaly: {where} produced {bad} values")
 
 
 # --------------------------------------------------------------------------- in-place versions

@@ -61,7 +61,24 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         return _unfused_state.forms.linear(x, weight, bias)
     if bias is None:
         return Lin.Linear.apply(x, weight)
+    if bias._data.shape != weight._data.shape[:1] and weight._data.ndim == 2:
+        return _broadcast_bias(x, weight, bias)
     return Lin.Linear.apply(x, weight, bias)
+
+
+def _broadcast_bias(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """A bias that is not the (out_features,) vector but broadcasts to the output (as PyTorch
+    allows: (1, out), (N, out)...): matmul + add, whose gradient the engine sums back to the
+    bias's shape (the fused node sums over rows only)."""
+    out_shape = (*x.shape[:-1], weight.shape[0])
+    try:
+        fits = np.broadcast_shapes(out_shape, bias.shape) == out_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"Linear: a bias of shape {bias.shape} does not broadcast to the "
+                         f"output's shape {out_shape}")
+    return x @ weight.T + bias
 
 
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")

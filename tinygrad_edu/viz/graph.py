@@ -192,7 +192,7 @@ def _legend(kinds: set[str], hints: list[str], show_values: bool, shown: set[str
         "data and constants (no gradient) are not drawn" if not show_values
         else "data and constants: drawn for a step run under watch()"]
     if "grad" in shown:
-        notes.append("grad: dL/d(the tensor), L = the output drawn")
+        notes.append("grad: a leaf's .grad; on an op, dL/d(its output) in the last backward()")
     for note in [*notes, *hints]:
         cells.append('<TR><TD COLSPAN="2" ALIGN="LEFT"><FONT POINT-SIZE="9" COLOR="#555555">'
                      f"{L.h(note)}</FONT></TD></TR>")
@@ -416,7 +416,8 @@ def _build(root: Tensor | Sequence[Tensor], params: Mapping[str, Tensor] | None,
             f"\tedge {L.attrs({'color': '#666666', 'arrowsize': '0.7'})}\n"]
     nodes = emit_clusters(top)
     if legend:
-        hint = missing["values"] or (missing["grad"] and backward_ran)
+        # a pass detect_anomaly() stopped explains the missing gradients itself
+        hint = (missing["values"] or (missing["grad"] and backward_ran)) and "anomaly" not in kinds
         grad_font = f'COLOR="{L.GRAD_COLOR}"'
         shown = {"grad"} if any(grad_font in line for line in nodes) else set()
         body.append(_legend(kinds, [WATCH_HINT] if hint else [], show.values, shown))
