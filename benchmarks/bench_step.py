@@ -66,32 +66,56 @@ import numpy as np
 
 import tinygrad_edu
 from tinygrad_edu import Tensor
-from tinygrad_edu.bench import MODELS, ModelSpec, Step, build_steps, load_torch, make_problem
+from tinygrad_edu.bench import MODELS, Step, build_steps, load_torch, make_problem
 from tinygrad_edu.cli import add_bench_arguments
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE / "results"
+if str(HERE) not in sys.path:  # its siblings (the report, jax_steps), also when loaded by path
+    sys.path.insert(0, str(HERE))
+from bench_step_report import render_markdown, render_png, write_outputs  # noqa: E402
+
+__all__ = ["BenchConfig", "BenchError", "CheckFailed", "check_losses", "compare_losses",
+           "interleaved", "load_jax", "main", "render_markdown", "render_png", "run",
+           "run_timing", "time_first_calls", "write_outputs"]
 
 # --------------------------------------------------------------------------- what is measured
 
-#: The three ways of taking a step, in the order they appear in every table.
+#: The three ways of taking a step that every run has (peak memory measures these).
 IMPLEMENTATIONS = ("tinygrad_edu", "closed_form", "torch")
+#: The optional ones (issue 16): ``tinygrad_edu.compile`` of our step, where the library has it
+#: (``bench.build_steps`` looks it up), and JAX's ``jax.jit`` (``jax_steps.py``), where JAX
+#: imports. The steps of a model are timed in the order ``build_steps`` returns them.
+OPTIONAL_IMPLEMENTATIONS = ("compiled", "jax")
 #: Ratios reported per model: name -> (numerator, denominator).
 RATIOS = {
     "ours/closed": ("tinygrad_edu", "closed_form"),
     "ours/torch": ("tinygrad_edu", "torch"),
     "torch/closed": ("torch", "closed_form"),
+    "compiled/closed": ("compiled", "closed_form"),
+    "compiled/ours": ("compiled", "tinygrad_edu"),
+    "compiled/jax": ("compiled", "jax"),
+    "ours/jax": ("tinygrad_edu", "jax"),
+    "jax/closed": ("jax", "closed_form"),
 }
-#: Targets per model: the median ours/closed and ours/torch step-time ratios, at most.
+#: Targets per model: the median ours/closed, ours/torch and compiled/closed step-time ratios,
+#: at most (``None``: no target).
 TARGETS: dict[str, dict[str, float | None]] = {
-    "A": {"max_vs_closed": 1.10, "max_vs_torch": 0.75},
-    "B": {"max_vs_closed": 1.10, "max_vs_torch": 0.75},
-    "C": {"max_vs_closed": 1.10, "max_vs_torch": 1.0},
-    "D": {"max_vs_closed": 1.10, "max_vs_torch": 1.0},
-    "E": {"max_vs_closed": 1.5, "max_vs_torch": 0.5},
-    "F": {"max_vs_closed": 1.10, "max_vs_torch": 2.0},
-    "G": {"max_vs_closed": 1.10, "max_vs_torch": None},  # issue 13 sets none against PyTorch
+    "A": {"max_vs_closed": 1.10, "max_vs_torch": 0.75, "max_compiled_vs_closed": 1.05},
+    "B": {"max_vs_closed": 1.10, "max_vs_torch": 0.75, "max_compiled_vs_closed": 1.05},
+    "C": {"max_vs_closed": 1.10, "max_vs_torch": 1.0, "max_compiled_vs_closed": 1.02},
+    "D": {"max_vs_closed": 1.10, "max_vs_torch": 1.0, "max_compiled_vs_closed": 1.02},
+    "E": {"max_vs_closed": 1.5, "max_vs_torch": 0.5, "max_compiled_vs_closed": 1.25},
+    "F": {"max_vs_closed": 1.10, "max_vs_torch": 2.0, "max_compiled_vs_closed": None},
+    # issue 13 sets none against PyTorch, issue 16 none for F and G compiled
+    "G": {"max_vs_closed": 1.10, "max_vs_torch": None, "max_compiled_vs_closed": None},
 }
+#: (ratio, target field) of every target row of the summary
+TARGET_RATIOS = (("ours/closed", "max_vs_closed"), ("ours/torch", "max_vs_torch"),
+                 ("compiled/closed", "max_compiled_vs_closed"))
+#: Calls of a fresh step timed one by one: ``tg.compile`` traces on the first two calls and
+#: replays from the third, ``jax.jit`` compiles on the first.
+FIRST_CALLS = 3
 #: Target for one ``a + b`` with grad on 10 floats, microseconds.
 ADD_TARGET_US = 1.0
 #: Target for the peak RSS of 1,000 steps of model C, as a multiple of the closed form's.
@@ -129,6 +153,8 @@ class BenchConfig:
     add_number: int = 20_000  # ``a + b`` calls per timing sample
     rss_steps: int = 1_000
     use_torch: bool = True
+    #: JAX's steps where JAX imports (no command-line option: tests switch it off to stay fast)
+    use_jax: bool = True
     #: Separate processes per thread count and per RSS measurement. ``False`` runs everything in
     #: this process (tests): thread counts then only reach PyTorch, not NumPy's BLAS.
     isolate: bool = True
@@ -172,6 +198,21 @@ def log(message: str) -> None:
 
 def _as_float(loss: Any) -> float:
     return float(loss.item()) if hasattr(loss, "item") else float(loss)
+
+
+def load_jax(use_jax: bool = True) -> tuple[Callable[..., Step] | None, str | None]:
+    """``(jax_steps.build_jax_step, jax's version)``, or ``(None, None)`` when JAX does not
+    import (or is not wanted). ``jax_steps.py`` sits next to this file; the package's
+    ``build_steps`` gets the builder as an argument, so it never imports the benchmarks."""
+    if not use_jax:
+        return None, None
+    try:
+        import jax
+    except ImportError:
+        return None, None
+    import jax_steps
+
+    return jax_steps.build_jax_step, str(jax.__version__)
 
 
 # --------------------------------------------------------------------------- the loss check
@@ -249,6 +290,21 @@ def interleaved(samplers: Mapping[str, Sampler], number: int, rounds: int,
                 time.sleep(settle)
             samples[name].append(samplers[name](number))
     return samples
+
+
+def time_first_calls(steps: Mapping[str, Step], calls: int) -> dict[str, list[float]]:
+    """Microseconds of each of the first ``calls`` calls of fresh steps, one at a time: the
+    cost of tracing (``tg.compile``) or compiling (``jax.jit``), next to a first call of the
+    closed form (which pays only for first-touch memory)."""
+    out: dict[str, list[float]] = {}
+    for name, step in steps.items():
+        times = []
+        for _ in range(calls):
+            start = time.perf_counter()
+            _as_float(step())  # the loss as a number: a lazily computed step must finish
+            times.append((time.perf_counter() - start) * 1e6)
+        out[name] = times
+    return out
 
 
 def _steps_per_sample(steps: Mapping[str, Step], seconds: float, settle: float = 0.0) -> int:
@@ -367,16 +423,20 @@ def _run_timing(config: BenchConfig, threads: int, torch: Any) -> dict[str, Any]
     cpu_start = _cpu_seconds()
 
     settle = config.settle_seconds if threads > 1 else 0.0  # one thread: no pools to settle
+    jax_step, jax_version = load_jax(config.use_jax)
+    build = functools.partial(build_steps, torch=torch, jax_step=jax_step)
 
     # Check every model before timing any: a wrong implementation fails in seconds.
     steps: dict[str, dict[str, Step]] = {}
     checks: dict[str, dict[str, Any]] = {}
+    first_calls: dict[str, dict[str, list[float]]] = {}
     for key in config.models:
         problem = make_problem(MODELS[key])
-        steps[key] = build_steps(problem, torch)
+        first_calls[key] = time_first_calls(build(problem, implementations=(
+            "tinygrad_edu", "compiled", "closed_form", "jax")), FIRST_CALLS)
+        steps[key] = build(problem)
         # each implementation draws its own dropout masks: check the twin without dropout
-        checked = steps[key] if not MODELS[key].dropout else build_steps(problem, torch,
-                                                                           dropout=False)
+        checked = steps[key] if not MODELS[key].dropout else build(problem, dropout=False)
         checks[key] = check_losses(checked, config.check_steps, label=f"model {key}")
     log(f"{label} losses agree (rtol {LOSS_RTOL:g}, {config.check_steps} steps) for "
         f"{', '.join(config.models)}: {', '.join(steps[config.models[0]])}")
@@ -389,6 +449,7 @@ def _run_timing(config: BenchConfig, threads: int, torch: Any) -> dict[str, Any]
             sampler(number)
         log(f"{label} {key}: {config.rounds} rounds x {number} steps")
         models[key] = {"steps_per_sample": number, "check": checks[key],
+                       "first_calls_us": first_calls[key],
                        **_summarize(interleaved(samplers, number, config.rounds, settle),
                                     RATIOS)}
     log(f"{label} a + b: {config.rounds} rounds x {config.add_number} ops")
@@ -401,6 +462,8 @@ def _run_timing(config: BenchConfig, threads: int, torch: Any) -> dict[str, Any]
         "env": {k: os.environ.get(k) for k in thread_env(threads)},
         "torch": None if torch is None else torch.__version__,
         "torch_threads": None if torch is None else torch.get_num_threads(),
+        "jax": jax_version,
+        "compile": hasattr(tinygrad_edu, "compile"),
         "models": models,
         "add": add,
     }
@@ -443,7 +506,7 @@ def run_rss(config: BenchConfig, model: str, implementation: str) -> dict[str, A
             return {"skipped": "torch does not import"}
         torch.set_num_threads(1)
     problem = make_problem(MODELS[model])
-    step = build_steps(problem, torch)[implementation]
+    step = build_steps(problem, torch, (implementation,))[implementation]
     gc.collect()
     if _reset_peak():  # the peak is now the current RSS: the memory after setup
         method, setup = "VmHWM after clear_refs", proc_status_kib()["VmHWM"]
@@ -478,9 +541,18 @@ def run_rss(config: BenchConfig, model: str, implementation: str) -> dict[str, A
 
 
 def thread_env(threads: int) -> dict[str, str]:
-    """The variables that size the BLAS and OpenMP thread pools (read once, at load time)."""
+    """The variables that size the BLAS, OpenMP and XLA (JAX) thread pools (read once, at
+    load time; XLA's flags are added to any the user set)."""
     n = str(threads)
-    return {"OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n}
+    xla = (f"--xla_cpu_multi_thread_eigen={'true' if threads > 1 else 'false'} "
+           f"intra_op_parallelism_threads={n}")
+    user = os.environ.get("XLA_FLAGS", "")
+    if "intra_op_parallelism_threads" not in user:
+        xla = f"{user} {xla}".strip()
+    else:  # the user's flags already size the pool (a worker inherits ours): keep them
+        xla = user
+    return {"OPENBLAS_NUM_THREADS": n, "OMP_NUM_THREADS": n, "MKL_NUM_THREADS": n,
+            "XLA_FLAGS": xla}
 
 
 def run_worker(script: Path, args: Sequence[str], threads: int
@@ -566,6 +638,7 @@ def machine_info() -> dict[str, Any]:
         "numpy": np.__version__,
         "blas": blas,
         "torch": None,  # filled in from a worker: this process does not import torch
+        "jax": None,  # and neither jax
         "tinygrad_edu": tinygrad_edu.__version__,
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -577,8 +650,8 @@ def _target_rows(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     for threads, result in report["threads"].items():
         for key, model in result["models"].items():
             targets = TARGETS[key]
-            for ratio, target in (("ours/closed", targets["max_vs_closed"]),
-                                  ("ours/torch", targets["max_vs_torch"])):
+            for ratio, field in TARGET_RATIOS:
+                target = targets[field]
                 if target is None:
                     continue
                 value = model["ratios"].get(ratio, {}).get("median")
@@ -611,6 +684,8 @@ def run(config: BenchConfig, out: str | os.PathLike[str] | None = None) -> dict[
         "targets": {
             "ours/closed": {key: TARGETS[key]["max_vs_closed"] for key in config.models},
             "ours/torch": {key: TARGETS[key]["max_vs_torch"] for key in config.models},
+            "compiled/closed": {key: TARGETS[key]["max_compiled_vs_closed"]
+                                for key in config.models},
             "add_us": ADD_TARGET_US,
             "rss_peak_ours/closed": RSS_TARGET,
         },
@@ -622,6 +697,8 @@ def run(config: BenchConfig, out: str | os.PathLike[str] | None = None) -> dict[
         result = _call(job, threads, config.isolate)
         report["threads"][str(threads)] = result
         report["machine"]["torch"] = result["torch"]
+        report["machine"]["jax"] = result["jax"]
+        report["machine"]["compile"] = result["compile"]
     if RSS_MODEL in config.models:
         report["rss"] = _measure_rss(config, report["machine"]["torch"] is not None)
     rows = _target_rows(report)
@@ -650,222 +727,6 @@ def _measure_rss(config: BenchConfig, with_torch: bool) -> dict[str, Any]:
     ours, closed = measured["tinygrad_edu"], measured["closed_form"]
     result["ours/closed"] = ours["peak_kib"] / closed["peak_kib"]
     return result
-
-
-# --------------------------------------------------------------------------- output
-
-
-def write_outputs(report: Mapping[str, Any], out: Path) -> list[Path]:
-    """``bench_step.json``, ``bench_step.md`` and (with matplotlib) ``bench_step.png``."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / "bench_step.json", out / "bench_step.md"]
-    written[0].write_text(json.dumps(report, indent=1) + "\n")
-    written[1].write_text(render_markdown(report))
-    png = out / "bench_step.png"
-    if render_png(report, png):
-        written.append(png)
-    else:
-        print("(matplotlib is not installed: bench_step.png skipped; "
-              "pip install tinygrad_edu[plot])")
-    return written
-
-
-def _us(stats: Mapping[str, float] | None) -> str:
-    if stats is None:
-        return "n/a"
-    digits = 0 if stats["median"] >= 100 else 1 if stats["median"] >= 10 else 2
-    return f"{stats['median']:.{digits}f} ({stats['min']:.{digits}f}–{stats['max']:.{digits}f})"
-
-
-def _ratio_text(value: float, target: float | None) -> str:
-    """The ratio with two decimals, or three where two would print a miss as the target."""
-    digits = 3 if target is not None and round(value, 2) == target and value > target else 2
-    return f"{value:.{digits}f}"
-
-
-def _verdict(value: float | None, target: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if target is None:  # no target: the ratio alone
-        return f"{value:.2f}"
-    return f"{_ratio_text(value, target)} {'✓' if value <= target else '✗'} (≤ {target:g})"
-
-
-def render_markdown(report: Mapping[str, Any]) -> str:
-    """The results as markdown tables: one per thread count, then ``a + b`` and memory."""
-    m = report["machine"]
-    settings = report["settings"]
-    lines = ["# Training-step benchmark", ""]
-    if settings["quick"]:
-        lines += ["**Quick mode: a smoke test of the benchmark; the numbers mean nothing.**", ""]
-    lines += [
-        f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, NumPy {m['numpy']} "
-        f"({m['blas']}), PyTorch {m['torch'] or 'not installed'}, tinygrad_edu "
-        f"{m['tinygrad_edu']}; {m['date']}.",
-        "",
-        "Microseconds per training step: median (min–max) over "
-        f"{settings['rounds']} rounds, the implementations interleaved in one process per "
-        "thread count. Ratios are medians of the per-round ratios; ✓ / ✗: target met or not. "
-        "*ours* = tinygrad_edu, *closed* = the hand-derived NumPy step of "
-        "`tinygrad_edu.reference`, *torch* = PyTorch.",
-        "",
-    ]
-    for threads, result in report["threads"].items():
-        lines += [f"## {threads} thread{'s' if threads != '1' else ''}", ""]
-        others = result.get("others_cores")
-        if others is not None:
-            busy = others > 0.2
-            lines += [f"{'**Warning: busy machine.** ' if busy else ''}Other processes used "
-                      f"{others:.2f} cores on average while this was measured"
-                      + (" (timings disturbed, above all with 2 BLAS threads on 2 cores)."
-                         if busy else "."), ""]
-        if result.get("settle_seconds"):
-            lines += [f"Each sample follows a {result['settle_seconds']:g} s pause, so that the "
-                      "thread pool of the previous contender (OpenBLAS or PyTorch's OpenMP) "
-                      "has stopped spinning (see `run_timing` in `benchmarks/bench_step.py`).", ""]
-        lines += ["| model | ours µs | closed µs | torch µs | ours/closed | ours/torch "
-                  "| torch/closed |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
-        for key, model in result["models"].items():
-            spec, most = MODELS[key], TARGETS[key]
-            us, ratios = model["us"], model["ratios"]
-            torch_closed = ratios.get("torch/closed")
-            lines.append(
-                f"| {key}: {spec.title} | {_us(us['tinygrad_edu'])} | "
-                f"{_us(us['closed_form'])} | {_us(us.get('torch'))} | "
-                f"{_verdict(ratios['ours/closed']['median'], most['max_vs_closed'])} | "
-                f"{_verdict(ratios.get('ours/torch', {}).get('median'), most['max_vs_torch'])} | "
-                f"{'n/a' if torch_closed is None else format(torch_closed['median'], '.2f')} |")
-        lines.append("")
-
-    lines += ["## Overhead of one op: `a + b` with grad, 10 floats", "",
-              "| threads | ours µs | NumPy µs (no grad) | torch µs | ours ≤ "
-              f"{ADD_TARGET_US:g} µs |", "|---|---:|---:|---:|---:|"]
-    for threads, result in report["threads"].items():
-        us = result["add"]["us"]
-        ours = us["tinygrad_edu"]["median"]
-        lines.append(f"| {threads} | {_us(us['tinygrad_edu'])} | {_us(us['numpy'])} | "
-                     f"{_us(us.get('torch'))} | {'✓' if ours <= ADD_TARGET_US else '✗'} |")
-    lines.append("")
-
-    rss = report.get("rss")
-    if rss:
-        lines += [f"## Peak memory: {rss['steps']:,} steps of model {rss['model']}", "",
-                  f"Each implementation alone in a fresh process, {rss['threads']} thread; "
-                  "*after setup* is the resident memory once imports, batch and model exist; "
-                  "*peak* is the highest resident memory during the steps.", "",
-                  "| implementation | after setup MiB | peak MiB | growth MiB | peak / closed "
-                  "| growth / closed |",
-                  "|---|---:|---:|---:|---:|---:|"]
-        closed = rss["implementations"]["closed_form"]
-        for impl, r in rss["implementations"].items():
-            if "skipped" in r:
-                continue
-            ratio = r["peak_kib"] / closed["peak_kib"]
-            verdict = (f"{ratio:.2f} {'✓' if ratio <= RSS_TARGET else '✗'} (≤ {RSS_TARGET:g})"
-                       if impl == "tinygrad_edu" else f"{ratio:.2f}")
-            growth = ("n/a" if r["growth_kib"] is None or not closed["growth_kib"]
-                      else f"{r['growth_kib'] / closed['growth_kib']:.1f}")
-            lines.append(f"| {impl} | {_mib(r['setup_kib'])} | {_mib(r['peak_kib'])} | "
-                         f"{_mib(r['growth_kib'])} | {verdict} | {growth} |")
-        method = rss["implementations"]["closed_form"]["method"]
-        lines += ["", f"(peak from {method})", ""]
-
-    summary = report.get("summary")
-    if summary:
-        total = sum(1 for r in summary["targets"] if r["met"] is not None)
-        lines += [f"Targets met: {summary['met']} of {total}."
-                  + (f" Not met: {', '.join(summary['not_met'])}." if summary["not_met"] else ""),
-                  ""]
-    check_steps = settings["check_steps"]
-    lines += [f"Loss check: before timing, every implementation ran {check_steps} steps from the "
-              f"same initial weights on the same batch; all loss sequences agree with the "
-              f"closed form's within rtol {settings['loss_rtol']:g} (losses in "
-              "`bench_step.json`).", ""]
-    return "\n".join(lines)
-
-
-def _mib(kib: int | None) -> str:
-    return "n/a" if kib is None else f"{kib / 1024:.1f}"
-
-
-def render_png(report: Mapping[str, Any], path: Path) -> bool:
-    """Bar chart of ours/closed and ours/torch per model and thread count, targets marked.
-
-    Returns ``False`` (and draws nothing) when matplotlib is not installed.
-    """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")  # files only: no display needed
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
-
-    thread_counts = list(report["threads"])
-    models = list(report["models"])
-    panels = [("ours/closed", "tinygrad_edu / closed-form NumPy", "max_vs_closed")]
-    if report["machine"]["torch"]:
-        panels.append(("ours/torch", "tinygrad_edu / PyTorch", "max_vs_torch"))
-    colors = ["#4C72B0", "#DD8452", "#55A868", "#C44E52"]
-    width = 0.8 / len(thread_counts)
-
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.4), squeeze=False)
-    for ax, (ratio, title, target_field) in zip(axes[0], panels, strict=True):
-        # a model without a target for this ratio (G against PyTorch) draws no target line
-        targets = [report["models"][key][target_field] for key in models]
-        known = [t for t in targets if t is not None] or [1.0]
-        per_threads = {t: [report["threads"][t]["models"][key]["ratios"][ratio] for key in models]
-                       for t in thread_counts}
-        highest = max(r["median"] for rs in per_threads.values() for r in rs)
-        # One very slow configuration must not flatten the others: cap the axis at 2.5x the
-        # largest target and print the true value of a clipped bar.
-        top = min(max(highest, *known) * 1.2, max(known) * 2.5)
-        for t_index, (threads, ratios) in enumerate(per_threads.items()):
-            offsets = [i - 0.4 + width * (t_index + 0.5) for i in range(len(models))]
-            values = [r["median"] for r in ratios]
-            whiskers = [[v - r["q1"] for v, r in zip(values, ratios, strict=True)],
-                        [r["q3"] - v for v, r in zip(values, ratios, strict=True)]]
-            ax.bar(offsets, values, width * 0.92, color=colors[t_index % len(colors)],
-                   label=f"{threads} thread{'s' if threads != '1' else ''}", yerr=whiskers,
-                   error_kw={"elinewidth": 0.7, "capsize": 2, "ecolor": "#666666"})
-            for x, v, target in zip(offsets, values, targets, strict=True):  # value in its bar
-                clipped = v > top
-                label = _ratio_text(v, target) + ("\n↑" if clipped else "")
-                ax.text(x, top * 0.9 if clipped else v / 2, label,
-                        ha="center", va="center", fontsize=7.5, color="white",
-                        fontweight="bold")
-        for i, target in enumerate(targets):
-            if target is None:
-                continue
-            ax.hlines(target, i - 0.45, i + 0.45, colors="#C00000", linestyles="--",
-                      linewidth=1.6, label="target (at most)" if i == 0 else None, zorder=3)
-        ax.axhline(1.0, color="#999999", linewidth=0.8, zorder=0)
-        ax.set_xticks(range(len(models)))
-        ax.set_xticklabels([f"{key}\n{_short(MODELS[key])}" for key in models], fontsize=8)
-        ax.set_ylabel("step time ratio, median of rounds (lower is better)")
-        ax.set_title(title, fontsize=10.5)
-        ax.set_ylim(0, top)
-        ax.grid(axis="y", alpha=0.3)
-    m = report["machine"]
-    caption = (f"Training step time ratios: median over rounds (whiskers: quartiles); "
-               f"{m['cpu']}, {m['cores']} cores")
-    if report["settings"]["quick"]:
-        caption = "QUICK MODE (numbers mean nothing) - " + caption
-    fig.suptitle(caption, fontsize=10)
-    handles, labels = axes[0][0].get_legend_handles_labels()  # below the panels: covers no bar
-    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8.5, frameon=False)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
-
-
-def _short(spec: ModelSpec) -> str:
-    """``784-512-10`` over ``Adam``: a tick label narrow enough for five models side by side."""
-    net = {"cnn": "CNN", "mlp_bn": "-".join(str(s) for s in spec.sizes) + "\nBN"}.get(
-        spec.kind, "-".join(str(s) for s in spec.sizes))
-    return f"{net}\n{'Adam' if spec.optimizer == 'adam' else 'SGD'}"
 
 
 # --------------------------------------------------------------------------- command line

@@ -6,7 +6,10 @@
 * ``closed_form``: the hand-derived NumPy step of :mod:`tinygrad_edu.reference`, the same
   arithmetic without a framework (the floor);
 * ``torch``: the same model in PyTorch -- literally the same code as ours (:func:`_autograd_step`
-  takes the library as an argument), when PyTorch imports.
+  takes the library as an argument), when PyTorch imports;
+* ``compiled``: ``tinygrad_edu.compile`` of our step, where the library has ``compile``;
+* ``jax``: the step in JAX under ``jax.jit``, from a builder the caller passes in
+  (``benchmarks/jax_steps.py``: the package never imports the benchmarks, nor JAX).
 
 Only this much lives in the package: the harness that times, checks and reports these steps is
 ``benchmarks/bench_step.py`` (and ``benchmarks/bench_memory.py`` for peak memory), which
@@ -234,19 +237,28 @@ def _closed_form(problem: Problem, dropout: bool = True) -> Step:
 
 
 def build_steps(problem: Problem, torch: Any = None,
-                implementations: tuple[str, ...] = ("tinygrad_edu", "closed_form", "torch"),
-                dropout: bool = True) -> dict[str, Step]:
+                implementations: tuple[str, ...] = ("tinygrad_edu", "compiled", "closed_form",
+                                                    "torch", "jax"),
+                dropout: bool = True,
+                jax_step: Callable[[Problem, bool], Step] | None = None) -> dict[str, Step]:
     """A fresh step per implementation, each from ``problem.params`` (``torch``: the module,
-    or ``None`` to leave PyTorch out). ``dropout=False`` builds the networks without dropout:
-    each implementation draws its own masks, so only then do their losses agree step by step
-    (the loss check uses that twin; the timed steps have dropout)."""
+    or ``None`` to leave PyTorch out; ``jax_step(problem, dropout)``: the JAX step's builder, or
+    ``None``; "compiled" only where ``tinygrad_edu`` has ``compile``). ``dropout=False`` builds
+    the networks without dropout: each implementation draws its own masks, so only then do
+    their losses agree step by step (the loss check uses that twin; the timed steps have
+    dropout)."""
+    compile_step = getattr(tinygrad_edu, "compile", None)  # looked up now: tests may plant one
     builders: dict[str, Callable[[], Step]] = {
         "tinygrad_edu": lambda: _autograd_step(tinygrad_edu, problem, dropout),
+        "compiled": lambda: compile_step(  # type: ignore[misc]
+            _autograd_step(tinygrad_edu, problem, dropout)),
         "closed_form": lambda: _closed_form(problem, dropout),
         "torch": lambda: _autograd_step(torch, problem, dropout),
+        "jax": lambda: jax_step(problem, dropout),  # type: ignore[misc]
     }
-    return {name: builders[name]() for name in implementations
-            if name != "torch" or torch is not None}
+    available = {"compiled": compile_step is not None, "torch": torch is not None,
+                 "jax": jax_step is not None}
+    return {name: builders[name]() for name in implementations if available.get(name, True)}
 
 
 def load_torch(use_torch: bool = True) -> Any:
