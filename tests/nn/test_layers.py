@@ -289,9 +289,10 @@ def test_loss_reduction_is_validated_at_construction() -> None:
             cls("sum")  # reduction is keyword-only
 
 
-def test_bce_loss_clips_at_eps_like_seed_004() -> None:
+def test_bce_loss_clamps_the_log_at_minus_100_or_clips_at_eps_like_seed_004() -> None:
     p, y = tg.tensor([0.0, 1.0]), tg.tensor([1.0, 0.0])
-    np.testing.assert_allclose(nn.BCELoss()(p, y).item(), -math.log(1e-10), rtol=1e-6)
+    np.testing.assert_allclose(nn.BCELoss()(p, y).item(), 100.0, rtol=1e-6)  # as PyTorch
+    np.testing.assert_allclose(nn.BCELoss(eps=1e-10)(p, y).item(), -math.log(1e-10), rtol=1e-6)
     np.testing.assert_allclose(nn.BCELoss(eps=1e-3)(p, y).item(), -math.log(1e-3), rtol=1e-5)
 
 
