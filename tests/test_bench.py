@@ -5,7 +5,9 @@ and refuses to time implementations that disagree.
 No timing assertions: the machine is shared and noisy, and a benchmark is not a test of speed.
 Everything runs in quick mode, mostly in this process (``isolate=False``) to stay fast; one test
 goes through ``tinygrad-edu bench`` and its worker processes, one through the memory script's.
-PyTorch parts are skipped without torch.
+PyTorch parts are skipped without torch. The "compiled" column (``tinygrad_edu.compile``) is
+exercised with a stand-in (the identity) where the library has no ``compile`` yet; JAX's column
+is tested in tests/test_bench_jax.py (these runs leave it out: jitting costs seconds).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 
+import tinygrad_edu
 from tinygrad_edu import bench, cli
 from tinygrad_edu.cli import main as cli_main
 from tinygrad_edu.reference import softmax_regression, xor_mlp
@@ -30,6 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 IMPLS = ["tinygrad_edu", "closed_form"] + (["torch"] if HAS_TORCH else [])
+HAS_COMPILE = hasattr(tinygrad_edu, "compile")
+#: what build_steps builds by default (without JAX's builder)
+BUILT = IMPLS + (["compiled"] if HAS_COMPILE else [])
 FILES = ["bench_step.json", "bench_step.md"] + (["bench_step.png"] if HAS_MATPLOTLIB else [])
 
 
@@ -52,11 +58,19 @@ memory = _load("bench_memory")
 
 @pytest.fixture(scope="module")
 def quick(tmp_path_factory):
-    """One in-process quick run of all the models at 1 thread: (report, output directory)."""
+    """One in-process quick run of all the models at 1 thread, with a "compiled" column (a
+    stand-in ``compile`` where the library has none): (report, output directory)."""
     out = tmp_path_factory.mktemp("bench")
-    config = harness.BenchConfig.quick_config(threads=(1,), isolate=False, rss_steps=5)
-    report = harness.run(config, out)
+    config = harness.BenchConfig.quick_config(threads=(1,), isolate=False, rss_steps=5,
+                                              use_jax=False)
+    with pytest.MonkeyPatch.context() as mp:
+        if not HAS_COMPILE:
+            mp.setattr(tinygrad_edu, "compile", lambda step: step, raising=False)
+        report = harness.run(config, out)
     return report, out
+
+
+QUICK_IMPLS = IMPLS + ["compiled"]
 
 
 def test_quick_run_writes_json_markdown_and_png(quick):
@@ -68,6 +82,9 @@ def test_quick_run_writes_json_markdown_and_png(quick):
     for key, spec in bench.MODELS.items():
         assert f"| {key}: {spec.title} |" in table
     assert "`a + b` with grad" in table and "Peak memory" in table
+    assert "| model | ours µs | compiled µs | closed µs | torch µs | jax µs |" in table
+    assert "jax: not installed" in table and "First calls of a fresh step" in table
+    assert "compiled/jax" not in table  # no JAX: no table against it
     if HAS_MATPLOTLIB:
         assert (out / "bench_step.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -81,24 +98,31 @@ def test_json_has_every_model_implementation_ratio_and_target(quick):
     result = report["threads"]["1"]
     assert sorted(result["models"]) == list("ABCDEFG")
     for model in result["models"].values():
-        assert sorted(model["us"]) == sorted(IMPLS)
+        assert sorted(model["us"]) == sorted(QUICK_IMPLS)
         for stats in model["us"].values():
             assert 0 < stats["min"] <= stats["median"] <= stats["max"]
-        expected = {"ours/closed"} | ({"ours/torch", "torch/closed"} if HAS_TORCH else set())
+        expected = {"ours/closed", "compiled/closed", "compiled/ours"} | (
+            {"ours/torch", "torch/closed"} if HAS_TORCH else set())
         assert set(model["ratios"]) == expected
+        first = model["first_calls_us"]  # fresh steps, each of the first calls timed alone
+        assert sorted(first) == ["closed_form", "compiled", "tinygrad_edu"]
+        assert all(len(t) == harness.FIRST_CALLS and min(t) > 0 for t in first.values())
+    assert report["machine"]["jax"] is None and report["machine"]["compile"]
     assert sorted(result["add"]["us"]) == sorted(["numpy", *IMPLS[:1], *IMPLS[2:]])
     assert sorted(report["rss"]["implementations"]) == sorted(IMPLS)
     for r in report["rss"]["implementations"].values():
         assert r["peak_kib"] > 0 and r["steps"] == 5
     targets = {row["what"] for row in report["summary"]["targets"]}
-    assert {"A ours/closed", "E ours/torch", "a + b (us)", "peak RSS C ours/closed"} <= targets
+    assert {"A ours/closed", "E ours/torch", "a + b (us)", "peak RSS C ours/closed",
+            "A compiled/closed", "E compiled/closed"} <= targets
+    assert "F compiled/closed" not in targets  # issue 16 sets none for F and G
 
 
 def test_every_implementation_computes_the_same_losses(quick):
     report, _ = quick
     for key, model in report["threads"]["1"]["models"].items():
         check = model["check"]
-        assert check["ok"] and sorted(check["losses"]) == sorted(IMPLS)
+        assert check["ok"] and sorted(check["losses"]) == sorted(QUICK_IMPLS)
         closed = np.array(check["losses"]["closed_form"])
         assert len(closed) == check["steps"] == 5
         for losses in check["losses"].values():
@@ -112,11 +136,45 @@ def test_the_three_builders_start_from_the_same_weights():
     problem = bench.make_problem(bench.MODELS["C"])
     torch = bench.load_torch()
     steps = bench.build_steps(problem, torch)
-    assert sorted(steps) == sorted(IMPLS)
+    assert sorted(steps) == sorted(BUILT)
     first = {name: harness._as_float(step()) for name, step in steps.items()}
     assert len({round(v, 5) for v in first.values()}) == 1, first  # the same first loss
     only = bench.build_steps(problem, torch, ("closed_form",))
     assert list(only) == ["closed_form"]
+
+
+def test_build_steps_compiles_with_the_librarys_compile_and_takes_a_jax_builder(monkeypatch):
+    """"compiled" is ``tinygrad_edu.compile`` of a step of its own; "jax" is the builder's."""
+    compiled: list[object] = []
+    monkeypatch.setattr(tinygrad_edu, "compile", lambda step: compiled.append(step) or step,
+                        raising=False)
+    problem = bench.make_problem(bench.MODELS["E"])
+    built: list[tuple[object, bool]] = []
+
+    def jax_step(problem, dropout):
+        built.append((problem, dropout))
+        return lambda: 0.0
+
+    steps = bench.build_steps(problem, implementations=("tinygrad_edu", "compiled", "jax"),
+                              dropout=False, jax_step=jax_step)
+    assert list(steps) == ["tinygrad_edu", "compiled", "jax"]
+    assert compiled == [steps["compiled"]] and steps["compiled"] is not steps["tinygrad_edu"]
+    assert built == [(problem, False)]
+    losses = [harness._as_float(steps[name]()) for name in ("tinygrad_edu", "compiled")]
+    assert losses[0] == losses[1]  # both start from the problem's weights
+    monkeypatch.delattr(tinygrad_edu, "compile")
+    assert list(bench.build_steps(problem, jax_step=None)) == ["tinygrad_edu", "closed_form"]
+
+
+def test_thread_env_sizes_xla_too(monkeypatch):
+    monkeypatch.delenv("XLA_FLAGS", raising=False)
+    one = harness.thread_env(1)
+    assert one["OPENBLAS_NUM_THREADS"] == "1"
+    assert one["XLA_FLAGS"] == ("--xla_cpu_multi_thread_eigen=false "
+                                "intra_op_parallelism_threads=1")
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/tmp/x")  # a user's flags are kept
+    assert harness.thread_env(2)["XLA_FLAGS"] == (
+        "--xla_dump_to=/tmp/x --xla_cpu_multi_thread_eigen=true intra_op_parallelism_threads=2")
 
 
 def test_deep_problems_use_the_mlp_of_any_depth():
@@ -142,7 +200,7 @@ def test_a_wrong_implementation_fails_the_check_and_writes_nothing(
         tmp_path, monkeypatch, model, module, name, wrong):
     monkeypatch.setattr(module, name, wrong(getattr(module, name)))
     config = harness.BenchConfig.quick_config(models=(model,), threads=(1,), isolate=False,
-                                              use_torch=False)
+                                              use_torch=False, use_jax=False)
     with pytest.raises(harness.CheckFailed, match=f"loss check failed for model {model}") as e:
         harness.run(config, tmp_path / "out")
     assert "tinygrad_edu" in str(e.value) and not e.value.details["ok"]
@@ -210,14 +268,18 @@ def test_cli_without_the_harness_says_where_it_lives(capsys, monkeypatch, tmp_pa
     assert "source checkout" in err and not (tmp_path / "out").exists()
 
 
-def test_without_torch_the_torch_columns_say_n_a(tmp_path, monkeypatch):
+def test_without_torch_and_jax_their_columns_say_n_a(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
-    assert bench.load_torch() is None
+    monkeypatch.setitem(sys.modules, "jax", None)
+    assert bench.load_torch() is None and harness.load_jax() == (None, None)
     config = harness.BenchConfig.quick_config(models=("E",), threads=(1,), isolate=False)
     report = harness.run(config, tmp_path)
-    assert report["machine"]["torch"] is None
-    assert sorted(report["threads"]["1"]["models"]["E"]["us"]) == ["closed_form", "tinygrad_edu"]
-    assert "| n/a |" in (tmp_path / "bench_step.md").read_text()
+    assert report["machine"]["torch"] is None and report["machine"]["jax"] is None
+    assert sorted(report["threads"]["1"]["models"]["E"]["us"]) == sorted(
+        ["closed_form", "tinygrad_edu"] + (["compiled"] if HAS_COMPILE else []))
+    table = (tmp_path / "bench_step.md").read_text()
+    assert "| n/a |" in table and "jax: not installed" in table
+    assert ("no `compile`" in table) != HAS_COMPILE
     assert report["rss"] is None  # memory is measured on model C only
 
 
@@ -229,11 +291,12 @@ def test_bad_model_name_is_an_argument_error(capsys):
 
 def test_import_tinygrad_edu_loads_neither_bench_nor_torch():
     code = ("import sys, tinygrad_edu; a = ['tinygrad_edu.bench' in sys.modules, "
-            "'torch' in sys.modules]; import tinygrad_edu.cli; "
-            "print(*a, 'torch' in sys.modules, 'matplotlib' in sys.modules)")
+            "'torch' in sys.modules]; import tinygrad_edu.cli, tinygrad_edu.bench; "
+            "print(*a, 'torch' in sys.modules, 'matplotlib' in sys.modules, "
+            "'jax' in sys.modules, 'jax_steps' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=60)
-    assert result.stdout.split() == ["False"] * 4, result.stderr
+    assert result.stdout.split() == ["False"] * 6, result.stderr
 
 
 def test_the_package_keeps_only_the_step_builder():
