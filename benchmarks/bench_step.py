@@ -1,4 +1,5 @@
-"""Training-step time of tinygrad_edu vs the closed-form NumPy step vs PyTorch (issue 6).
+"""Training-step time of tinygrad_edu vs the closed-form NumPy step vs PyTorch (issue 6), and of
+our ``tg.compile``d step vs JAX's ``jax.jit`` (issue 16).
 
 Five models (``tinygrad_edu.bench.MODELS``), each trained three ways on the same float32 batch
 from the same initial weights (the steps are built by ``tinygrad_edu.bench.build_steps``):
@@ -24,6 +25,15 @@ training loop runs with it, and a framework that creates many Python objects per
 them there. Peak memory of 1,000 steps of model C is measured with each implementation alone in
 a fresh process, so that no implementation is charged for another's imports or buffers (the
 peak memory of large models is ``bench_memory.py``'s job).
+
+**Two optional columns (issue 16).** *compiled* is ``tinygrad_edu.compile`` of our step (a step
+of its own): ``tinygrad_edu.bench.build_steps`` looks ``compile`` up on the package when it
+builds the steps and leaves the column out where the library has none. *jax* is the same step
+in JAX under ``jax.jit`` (``jax_steps.py`` next to this file, loaded by :func:`load_jax` only
+where JAX imports; install it in the benchmark's environment only, it is no dependency). Both
+are timed in the same rounds as the others, checked by the same loss check, and the first
+:data:`FIRST_CALLS` calls of fresh compiled and JAX steps are timed one by one: the cost of
+tracing and of XLA's compilation. :func:`thread_env` sizes XLA's thread pool too.
 
 **A benchmark of wrong code is worthless**, so before any timing every implementation runs a few
 steps from the same initial weights on the same batch, and their loss sequences must agree with
