@@ -20,6 +20,7 @@ from .autograd import (
     set_grad_enabled,
 )
 from .autograd import functional as _functional  # noqa: F401 (loads tg.autograd.functional)
+from .compile import compile  # the tracing JIT: a step recorded once, then replayed
 from .creation import (
     arange,
     as_tensor,

@@ -36,6 +36,8 @@ class InPlace(TensorFields):
 
 
     def _before_inplace(self, op: str) -> None:
+        if autograd.graph._tracer is not None:
+            autograd.graph._tracer.unsupported(f"the in-place {op}", self)
         if autograd.is_grad_enabled() and self._requires_grad:
             if self._ctx is None:
                 raise RuntimeError(

@@ -268,7 +268,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                       progress=None if args.progress else False,
                       metrics_file=out / "metrics.csv", checkpoint_path=checkpoint,
                       resume=resume, checkpoint_extra={"settings": _settings(args)},
-                      writer=writer)
+                      writer=writer, compile=args.compile)
     except FloatingPointError as e:  # divergence: no accuracy of a NaN model is reported
         _fail(f"training diverged: {e} (--optimizer {args.optimizer}, "
               f"lr={optimizer.param_groups[0]['lr']})")
@@ -473,6 +473,9 @@ def make_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", default=None, metavar="PATH",
                        help="continue from a checkpoint.npz of an earlier run with the same "
                        "options, up to --epochs in all (Ctrl-C saves one and prints the command)")
+    train.add_argument("--compile", action="store_true",
+                       help="run each step through tg.compile: traced on its first batches, "
+                       "then replayed (the same numbers, less Python per step)")
     train.add_argument("--tensorboard", nargs="?", const="", default=None, metavar="DIR",
                        help="log the step loss, epoch metrics, learning rates and weight and "
                        "gradient histograms for TensorBoard into DIR (default <out>/tensorboard; "

@@ -18,7 +18,7 @@ from ._typing import DTypeLike, PyBool, PyFloat, PyInt, Scalar
 from .autograd import Array
 from .device import check_device
 from .dtypes import _dtype, _to_array, bool_, int64, scalar_dtype
-from .random import Generator, rng_of
+from .random import Generator, draw, rng_of
 from .tensor import Tensor, _check_can_require_grad, _make
 
 
@@ -164,10 +164,30 @@ def rand(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad:
     check_device(device)
     dtype = _float_dtype(dtype, "rand")
     shape = size_args(size, "rand")
+    rng_of(generator)  # checks it
+    return Tensor(draw(_uniform, generator, shape, dtype), requires_grad=requires_grad)
+
+
+def _uniform(generator: Generator | None, shape: tuple[int, ...], dtype: np.dtype) -> Array:
     rng = rng_of(generator)
-    array = rng.random(shape, dtype=dtype) if dtype.itemsize >= 4 else (
+    return rng.random(shape, dtype=dtype) if dtype.itemsize >= 4 else (
         rng.random(shape).astype(dtype))  # NumPy draws float32 and float64 only
-    return Tensor(array, requires_grad=requires_grad)
+
+
+def _normal(generator: Generator | None, shape: tuple[int, ...], dtype: np.dtype) -> Array:
+    rng = rng_of(generator)
+    return rng.standard_normal(shape, dtype=dtype) if dtype.itemsize >= 4 else (
+        rng.standard_normal(shape).astype(dtype))
+
+
+def _integers(generator: Generator | None, low: int, high: int, shape: tuple[int, ...],
+              dtype: DTypeLike) -> Array:
+    array = rng_of(generator).integers(low, high, size=shape, dtype=np.int64)
+    return array if dtype is None else array.astype(_dtype(dtype))
+
+
+def _permutation(generator: Generator | None, n: int, dtype: DTypeLike) -> Array:
+    return rng_of(generator).permutation(n).astype(int64 if dtype is None else _dtype(dtype))
 
 
 def randn(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad: PyBool = False,
@@ -177,10 +197,8 @@ def randn(*size: Any, dtype: DTypeLike = None, device: Any = None, requires_grad
     check_device(device)
     dtype = _float_dtype(dtype, "randn")
     shape = size_args(size, "randn")
-    rng = rng_of(generator)
-    array = rng.standard_normal(shape, dtype=dtype) if dtype.itemsize >= 4 else (
-        rng.standard_normal(shape).astype(dtype))
-    return Tensor(array, requires_grad=requires_grad)
+    rng_of(generator)  # checks it
+    return Tensor(draw(_normal, generator, shape, dtype), requires_grad=requires_grad)
 
 
 def rand_like(t: Tensor, requires_grad: PyBool = False, *, dtype: DTypeLike = None,
@@ -208,10 +226,9 @@ def randint(low: PyInt, high: PyInt | None = None, size: Sequence[PyInt] = (), *
     if low >= high:
         raise RuntimeError(f"randint(): expected low < high, got low={low}, high={high}")
     shape = size_args((tuple(size),), "randint")
-    array = rng_of(generator).integers(low, high, size=shape, dtype=np.int64)
-    if dtype is not None:
-        array = array.astype(_dtype(dtype))
-    return Tensor(array, requires_grad=requires_grad)
+    rng_of(generator)  # checks it
+    return Tensor(draw(_integers, generator, low, high, shape, dtype),
+                  requires_grad=requires_grad)
 
 
 def randperm(n: PyInt, *, generator: Generator | None = None, dtype: DTypeLike = None,
@@ -221,5 +238,5 @@ def randperm(n: PyInt, *, generator: Generator | None = None, dtype: DTypeLike =
     n = as_int(n, "n", "randperm")
     if n < 0:
         raise RuntimeError(f"randperm(): n must be non-negative, got {n}")
-    array = rng_of(generator).permutation(n).astype(int64 if dtype is None else _dtype(dtype))
-    return Tensor(array, requires_grad=requires_grad)
+    rng_of(generator)  # checks it
+    return Tensor(draw(_permutation, generator, n, dtype), requires_grad=requires_grad)

@@ -8,11 +8,24 @@ keeps the Generator.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from .autograd import graph
+
 _rng = np.random.default_rng()
+
+
+def draw(sample: Callable[..., np.ndarray], *args: Any) -> np.ndarray:
+    """``sample(*args)``: a random array that ``sample`` draws from ``rng_of(generator)`` at
+    the moment it is called. Every random op goes through here, so that tg.compile can call it
+    again in each replay (fresh numbers, in the eager order) instead of keeping its values."""
+    array = sample(*args)
+    if graph._tracer is not None:
+        graph._tracer.random(sample, args, array)
+    return array
 
 
 def manual_seed(seed: int) -> np.random.Generator:

@@ -26,6 +26,7 @@ from ._tensor_shape import ShapeOps
 from ._tensor_str import format_tensor, with_suffixes
 from ._typing import DTypeLike, PyBool, PyFloat, PyInt
 from .autograd import AccumulateGrad, Array, Function, Node
+from .autograd import graph as _graph
 from .dtypes import (
     _to_array,
     bool_,
@@ -107,6 +108,8 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
     def data(self, value: Tensor | Array) -> None:
         """``p.data = other``: ``p`` now holds ``other``'s values (shared, not copied); its shape
         may change, as in PyTorch. A NumPy array is accepted too."""
+        if _graph._tracer is not None:
+            _graph._tracer.unsupported("assigning .data")
         array = value._data if isinstance(value, Tensor) else value
         if isinstance(array, np.generic):  # what arithmetic on 0-d arrays returns
             array = np.asarray(array)
@@ -136,6 +139,8 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
+        if _graph._tracer is not None:
+            _graph._tracer.unsupported("assigning .grad")
         if value is not None:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
@@ -211,6 +216,8 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
         return int(self._data.size)
 
     def item(self) -> Any:
+        if _graph._tracer is not None:
+            _graph._tracer.read_value(self, "item()")
         if self._data.size != 1:
             raise ValueError(
                 f"item() needs a one-element tensor, this one has shape {self.shape}"
@@ -223,9 +230,13 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
             raise RuntimeError(
                 "Can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )
+        if _graph._tracer is not None:
+            _graph._tracer.read_value(self, "numpy()")
         return self._data
 
     def tolist(self) -> Any:
+        if _graph._tracer is not None:
+            _graph._tracer.read_value(self, "tolist()")
         return self._data.tolist()
 
     def detach(self) -> Tensor:
@@ -290,6 +301,8 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
     # (to, float(), type(), device... are in _tensor_convert.Conversions)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Array:
+        if _graph._tracer is not None:
+            _graph._tracer.read_value(self, "np.asarray(tensor)")
         return self._data if dtype is None else self._data.astype(dtype)
 
     def __len__(self) -> PyInt:
@@ -303,6 +316,8 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
         return (self[i] for i in range(self._data.shape[0]))
 
     def __bool__(self) -> PyBool:
+        if _graph._tracer is not None:
+            _graph._tracer.read_value(self, "bool(tensor) (an if or while on a tensor)")
         if self._data.size != 1:
             raise RuntimeError(
                 f"Boolean value of a tensor with {self._data.size} values is ambiguous"

@@ -10,16 +10,17 @@ checkpoint of the last finished epoch, ``resume=`` to continue from it exactly, 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -307,6 +308,7 @@ def fit(
     verbose: bool = True,
     checkpoint_extra: Mapping[str, Any] | None = None,
     writer: Any = None,
+    compile: bool = False,
 ) -> History:
     """Train ``model`` until epoch ``epochs``; return the ``History``.
 
@@ -333,6 +335,9 @@ def fit(
     restored from it and training continues with the next epoch up to ``epochs`` (the total,
     as Keras' ``initial_epoch``/``epochs``): 2 epochs, then a resume to 4, give the same
     weights as 4 epochs straight. Build the same model, optimizer, scheduler and loader first.
+
+    ``compile``: run each training step through ``tg.compile`` (traced on its first two
+    batches of each shape, then replayed; the same numbers as without).
 
     ``writer``: a ``tinygrad_edu.utils.tensorboard.SummaryWriter`` (or PyTorch's) to log to
     TensorBoard. Every tag's step is the global step, the number of optimizer steps so far
@@ -379,11 +384,12 @@ def fit(
             save(finished, checkpoint_path)
             history.checkpoint_path = Path(checkpoint_path)
 
+    train_step = _step_function(model, loss_fn, optimizer, compile)
     try:
         for epoch in range(first, epochs + 1):
             started = time.perf_counter()
-            row, step = _train_epoch(model, loss_fn, optimizer, train_loader, fns, epoch, epochs,
-                                     show, writer, step)
+            row, step = _train_epoch(model, train_step, optimizer, train_loader, fns, epoch,
+                                     epochs, show, writer, step)
             if val_loader is not None:
                 row.update({f"val_{k}": v for k, v in evaluate(model, loss_fn, val_loader,
                                                                  fns).items()})
@@ -396,15 +402,16 @@ def fit(
                 else:
                     scheduler.step()
             history.epochs.append(row)
-            if checkpoint_path is not None:
-                finished = _snapshot(model, optimizer, scheduler, train_loader, epoch,
-                                     history.epochs, checkpoint_extra, step)
-            if log is not None:
-                log.append(row)
-            if verbose:
-                shown = row if scheduler is not None else {k: v for k, v in row.items()
-                                                            if k != "lr"}
-                _say(epoch_line(shown, epochs, time.perf_counter() - started))
+            with _ctrl_c_after():  # the snapshot, the metrics row and the epoch line: all or none
+                if checkpoint_path is not None:
+                    finished = _snapshot(model, optimizer, scheduler, train_loader, epoch,
+                                         history.epochs, checkpoint_extra, step)
+                if log is not None:
+                    log.append(row)
+                if verbose:
+                    shown = row if scheduler is not None else {k: v for k, v in row.items()
+                                                                if k != "lr"}
+                    _say(epoch_line(shown, epochs, time.perf_counter() - started))
             if any(callback(epoch, row) is True for callback in callbacks):
                 break
     except KeyboardInterrupt:
@@ -426,6 +433,26 @@ def fit(
     if writer is not None:
         writer.flush()
     return history
+
+
+@contextlib.contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """A Ctrl-C during the block takes effect when it ends (main thread only, where signals
+    arrive): what the block writes about an epoch is then never half done."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = []
+    previous = signal.signal(signal.SIGINT, lambda *_: pressed.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def _holding_off_ctrl_c(action: Callable[[], None]) -> None:
@@ -453,9 +480,27 @@ def _length(loader: Iterable[Any]) -> int | None:
         return None
 
 
-def _train_epoch(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
-                 loader: Iterable[Any], fns: Mapping[str, Metric], epoch: int, epochs: int,
-                 show: bool, writer: Any, step: int) -> tuple[dict[str, float], int]:
+def _step_function(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: Any,
+                   compiled: bool) -> Callable[[Any, Any], tuple[Any, Tensor]]:
+    """One training step, ``(inputs, targets) -> (output, loss)``; through tg.compile if asked."""
+    def train_step(inputs: Any, targets: Any) -> tuple[Any, Tensor]:
+        optimizer.zero_grad()
+        output = model(inputs)
+        loss = loss_fn(output, targets)
+        loss.backward()
+        optimizer.step()
+        return output, loss
+
+    if not compiled:
+        return train_step
+    from .compile import compile as compile_step
+
+    return cast(Callable[[Any, Any], tuple[Any, Tensor]], compile_step(train_step))
+
+
+def _train_epoch(model: Any, train_step: Callable[[Any, Any], tuple[Any, Tensor]],
+                 optimizer: Any, loader: Iterable[Any], fns: Mapping[str, Metric], epoch: int,
+                 epochs: int, show: bool, writer: Any, step: int) -> tuple[dict[str, float], int]:
     """One pass over ``loader``: the row of mean training loss and metrics, and the global
     step after it (``step`` counts on from the steps before; each loss goes to ``writer``)."""
     if hasattr(model, "train"):
@@ -467,11 +512,7 @@ def _train_epoch(model: Any, loss_fn: Callable[[Any, Any], Tensor], optimizer: A
               desc=f"epoch {epoch}/{epochs}", unit="batch") as bar:
         for batch in bar:
             inputs, targets = _split_batch(batch)
-            optimizer.zero_grad()
-            output = model(inputs)
-            loss = loss_fn(output, targets)
-            loss.backward()
-            optimizer.step()
+            output, loss = train_step(inputs, targets)
             value = loss.item()
             step += 1
             if writer is not None:

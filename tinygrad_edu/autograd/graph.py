@@ -41,7 +41,10 @@ class TensorLike(Protocol):
 _grad_enabled = True  # the grad mode; switched by no_grad()/enable_grad()
 _anomaly = False  # detect_anomaly(): check every output and gradient for NaN/inf
 _watching = False  # watch(): keep every node's values and gradients, for the pictures
-_observed = False  # _anomaly or _watching: the one flag apply() and backward() test per op
+_observed = False  # _anomaly, _watching or _tracer: the one flag apply() tests per op
+# tg.compile's tracer while it records a call (compile.py); None otherwise. The library's
+# other hooks (Optimizer.step, Module.__call__, in-place methods, item()...) test it too.
+_tracer: Any = None
 # One clock ticks when a node is made and when a tensor is changed in place. A node's tick
 # orders the graph (inputs always have smaller ticks) and dates it (see ``bump_version``).
 _clock = itertools.count(1)
@@ -186,6 +189,8 @@ class Function(Node):
             result._ctx = result._node = ctx
         if _observed:
             observe_forward(cls, ctx if record else None, inputs, result)
+            if _tracer is not None:
+                _tracer.op(cls, ctx, record, inputs, result, settings)
         return result
 
     @staticmethod
@@ -337,7 +342,7 @@ def detect_anomaly() -> Any:
         yield
     finally:
         _anomaly = previous
-        _observed = _anomaly or _watching
+        _observed = _anomaly or _watching or _tracer is not None
 
 
 @contextlib.contextmanager
@@ -361,7 +366,23 @@ def watch() -> Any:
         yield
     finally:
         _watching = previous
-        _observed = _anomaly or _watching
+        _observed = _anomaly or _watching or _tracer is not None
+
+
+def side_effect(change: Callable[..., Any], *args: Any) -> Any:
+    """``change(*args)``: a change of state that no op makes (BatchNorm's batch counter).
+    Library code makes such changes through here, so that tg.compile replays them."""
+    if _tracer is not None:
+        return _tracer.call(change, *args)
+    return change(*args)
+
+
+def set_tracer(tracer: Any) -> Any:
+    """Install ``tracer`` (``None``: none) for tg.compile; returns the previous one."""
+    global _tracer, _observed
+    previous, _tracer = _tracer, tracer
+    _observed = _anomaly or _watching or _tracer is not None
+    return previous
 
 
 class Recorded:
@@ -440,6 +461,14 @@ def bump_version(tensor: Any) -> None:  # a Tensor
     bump_versions([tensor])
 
 
+def bump_arrays(arrays: tuple[Array, ...]) -> None:
+    """``bump_versions`` for arrays an op's forward changes in place (running statistics)."""
+    global _last_change
+    _last_change = tick = next(_clock)
+    for array in arrays:
+        _version_entry(array, tick)
+
+
 def bump_versions(tensors: list[Any]) -> None:
     """``bump_version`` for several tensors changed in one go (an optimizer step): one tick.
 
@@ -448,6 +477,8 @@ def bump_versions(tensors: list[Any]) -> None:
     per parameter: 0.75 us of model E's 10 us step).
     """
     global _last_change
+    if _tracer is not None:
+        _tracer.changed_in_place(tensors)
     _last_change = tick = next(_clock)
     for tensor in tensors:
         node = tensor._node

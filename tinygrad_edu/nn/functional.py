@@ -19,7 +19,7 @@ from ..dtypes import model_dtype_hint, scalar_name
 from ..ops import embedding as Emb
 from ..ops import linalg as Lin
 from ..ops import shape as S
-from ..random import get_rng
+from ..random import draw, get_rng
 from ..tensor import Tensor, _as_tensor, _make
 from . import (
     _unfused_state,
@@ -196,9 +196,18 @@ def _check_dropout_p(p: float) -> None:
 
 def _keep_mask(x: Tensor, shape: tuple[int, ...], p: float) -> np.ndarray:
     """m / (1 - p) in x's dtype, m_i ~ Bernoulli(1 - p) of ``shape``, from ``get_rng()``."""
-    draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
+    return draw(_scaled_bernoulli, x._data.dtype, shape, p)
+
+
+def _bernoulli(dtype: np.dtype, shape: tuple[int, ...], p: float) -> np.ndarray:
+    draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float64
+    return (get_rng().random(shape, dtype=draw_dtype) >= p).astype(dtype)
+
+
+def _scaled_bernoulli(dtype: np.dtype, shape: tuple[int, ...], p: float) -> np.ndarray:
+    draw_dtype = dtype if dtype in (np.float32, np.float64) else np.float64
     keep = get_rng().random(shape, dtype=draw_dtype) >= p  # P(keep) = 1 - p
-    return keep * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)  # m / (1 - p), x's dtype
+    return keep * np.asarray(1.0 / (1.0 - p), dtype=dtype)  # m / (1 - p), x's dtype
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False
@@ -312,8 +321,7 @@ def _alpha_mask(x: Tensor, shape: tuple[int, ...], p: float) -> Tensor:
     """y = a * (x * m - alpha' * (1 - m)) + a * alpha' * p with a = 1 / sqrt((alpha'^2 p + 1)
     (1 - p)) (PyTorch's formula): dropped units go to the SELU saturation, and mean and
     variance stay 0 and 1 for standardised inputs. dy/dx = a * m."""
-    draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.float64
-    keep = (get_rng().random(shape, dtype=draw_dtype) >= p).astype(x.dtype)
+    keep = draw(_bernoulli, x._data.dtype, shape, p)
     a = 1.0 / math.sqrt((_ALPHA * _ALPHA * p + 1) * (1 - p))
     shift = (keep - 1) * np.asarray(_ALPHA * a, x.dtype) + np.asarray(_ALPHA * a * p, x.dtype)
     return x * _make(keep * np.asarray(a, x.dtype), False) + _make(shift, False)

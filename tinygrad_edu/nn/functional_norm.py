@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import bump_versions
 from ..ops import norm as N
 from ..tensor import Tensor, _as_tensor
 from . import _unfused_state
@@ -117,8 +116,6 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ValueError("running_mean and running_var must either both be None or "
                              "neither be None")
         return N.BatchNorm.apply(*inputs, plan=plan, eps=eps, **flags)
-    # dated before the node is made: values other nodes saved from them are now stale
-    bump_versions([running_mean, running_var])
     return N.BatchNorm.apply(*inputs, plan=plan, eps=eps, **flags,
                              running=(running_mean._data, running_var._data, momentum))
 
@@ -155,7 +152,6 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None,
     plan = N.channel_plan(shape, channels, per_sample=True)
     if running_mean is None or running_var is None:
         return N.InstanceNorm.apply(*_affine(x, weight, bias), plan=plan, eps=eps, **flags)
-    bump_versions([running_mean, running_var])  # before the node: see batch_norm
     return N.InstanceNorm.apply(*_affine(x, weight, bias), plan=plan, eps=eps, **flags,
                                 running=(running_mean._data, running_var._data, momentum))
 

@@ -128,6 +128,8 @@ class Module:
         # so a picture of the graph can group them by module (viz.graph).
         scope = autograd.module_scope
         scope.append(scope[-1] + (self,) if scope else (self,))
+        if autograd.graph._tracer is not None:  # tg.compile: a guard on self.training
+            autograd.graph._tracer.module(self)
         try:
             if self._has_hooks:
                 return hooks.call_with_hooks(self, args, kwargs)
@@ -373,6 +375,9 @@ class Module:
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of every parameter: to ``None`` (default, as PyTorch >= 2.0),
         or, with ``set_to_none=False``, to zeros in place."""
+        tracer = autograd.graph._tracer
+        if tracer is not None and not tracer.calling:  # tg.compile replays the call
+            return tracer.call(self.zero_grad, set_to_none)
         for param in self.parameters():
             if param.grad is None:
                 continue

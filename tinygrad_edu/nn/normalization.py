@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._typing import DTypeLike
+from ..autograd.graph import side_effect
 from ..device import check_device
 from ..dtypes import _dtype, get_default_dtype
 from ..tensor import Tensor
@@ -126,7 +127,7 @@ class _BatchNorm(_NormBase):
         factor = 0.0 if self.momentum is None else self.momentum
         training, tracked = self.training, self.num_batches_tracked
         if training and self.track_running_stats and tracked is not None:
-            tracked._data += 1  # in place: the state dict shares this memory
+            side_effect(_count_batch, tracked._data)
             if self.momentum is None:  # the cumulative moving average
                 factor = 1.0 / int(tracked._data)
         if training:
@@ -138,6 +139,10 @@ class _BatchNorm(_NormBase):
             use_batch = self.running_mean is None and self.running_var is None
         return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
                             use_batch, factor, self.eps)
+
+
+def _count_batch(counter: np.ndarray) -> None:
+    counter += 1  # in place: the state dict shares this memory
 
 
 def _dims(input: Any) -> int:

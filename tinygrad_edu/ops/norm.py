@@ -25,6 +25,7 @@ import numpy as np
 
 from .._sums import sum_columns
 from ..autograd import Array, Function
+from ..autograd.graph import bump_arrays
 from .either import sum_keepdims
 
 
@@ -74,6 +75,8 @@ def _update_running(running: tuple[Array, Array, float], mean: Array, square_sum
     m var_unbiased, in place, with var_unbiased = sum (x - mean)^2 / (M - 1), as PyTorch;
     instance norm's per-sample statistics are averaged over the batch first."""
     running_mean, running_var, momentum = running
+    # dated before the node is made: values other nodes saved from them are now stale
+    bump_arrays((running_mean, running_var))
     if count == 0:  # an empty batch leaves them as they are (PyTorch)
         return
     unbiased = square_sum / (count - 1) if count > 1 else np.full_like(square_sum, np.nan)

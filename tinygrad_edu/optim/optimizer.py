@@ -32,6 +32,7 @@ from typing import Any, TypeAlias
 import numpy as np
 
 from ..autograd import bump_versions, enable_grad
+from ..autograd import graph as _graph
 from ..tensor import Tensor
 
 Array: TypeAlias = np.ndarray
@@ -211,6 +212,9 @@ class Optimizer:
         With None, a parameter that gets no gradient in the next backward is skipped by the next
         step; with zeros it is stepped with a zero gradient (momentum and weight decay still act).
         """
+        tracer = _graph._tracer
+        if tracer is not None and not tracer.calling:  # tg.compile replays the call
+            return tracer.call(self.zero_grad, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if p._grad is not None:  # the slot: the checking property costs 60 ns
@@ -225,6 +229,12 @@ class Optimizer:
         ``closure`` (optional) recomputes the loss with grad on -- zero the gradients and call
         ``backward()`` inside it -- for optimizers that need it (as PyTorch's ``step``).
         """
+        tracer = _graph._tracer
+        if tracer is not None and not tracer.calling:  # tg.compile replays the call
+            if closure is not None:
+                tracer.unsupported("optimizer.step(closure)")
+            else:
+                return tracer.call(self.step)
         loss = None
         if closure is not None:
             with enable_grad():
