@@ -15,9 +15,11 @@ Adam (lr 1e-3) with the learning rate cut by ``--gamma`` every ``--step-size`` e
 ``benchmarks/bench_accuracy.py`` trains the same protocol in PyTorch and in the closed form
 (:mod:`tinygrad_edu.reference.cnn`) side by side.
 
-Run: ``python examples/cnn_fashion_mnist.py [--epochs 8] [--quick] [--out DIR]``. Needs the
-Fashion-MNIST files (Debian's ``dataset-fashion-mnist`` puts them in
-/usr/share/datasets/fashion-mnist, found by the library's search path).
+Needs the Fashion-MNIST files (Debian's ``dataset-fashion-mnist`` puts them in
+/usr/share/datasets/fashion-mnist, found by the library's search path). Run::
+
+    python examples/cnn_fashion_mnist.py [--epochs 8] [--quick] [--out DIR]
+    python examples/cnn_fashion_mnist.py --compile   # training steps through tg.compile
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--step-size", type=int, default=3)
     parser.add_argument("--gamma", type=float, default=0.3)
+    parser.add_argument("--compile", action="store_true",
+                        help="run each training step through tg.compile (the same numbers)")
     args = parser.parse_args()
     epochs = 1 if args.quick else args.epochs
 
@@ -71,7 +75,7 @@ def main() -> None:
     with Timer() as timer:
         history = fit(model, loss_fn, optimizer, train_loader, epochs=epochs,
                       val_loader=test_loader, scheduler=scheduler,
-                      metrics_file=args.out / "metrics.csv")
+                      metrics_file=args.out / "metrics.csv", compile=args.compile)
     test = evaluate(model, loss_fn, test_loader)
     for epoch, row in enumerate(history.epochs, start=1):
         print(f"epoch {epoch}: train loss {row['loss']:.4f}, test accuracy "

@@ -29,6 +29,7 @@ the three optimizers), ``weights.png`` (the ten learned weight templates of each
 
     python examples/seed000_softmax_regression.py            # full run, about 2-3 minutes
     python examples/seed000_softmax_regression.py --quick    # a few seconds
+    python examples/seed000_softmax_regression.py --compile  # the step through tg.compile
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +52,7 @@ from _common import Row, Timer, draw, make_parser, open_dataset, plural, write_r
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn, optim
+from tinygrad_edu.compile import CompiledFunction
 from tinygrad_edu.data import DataLoader, FashionMNIST, TensorDataset, train_test_split
 from tinygrad_edu.reference import softmax_regression as ref
 from tinygrad_edu.viz import image_grid, plot_history
@@ -92,6 +95,7 @@ class Run:
     seconds: float = 0.0
     weight_diff: float | None = None  # max |W_autograd - W_closed_form| (SGD run only)
     weights: np.ndarray | None = None
+    compiled: str = ""  # with --compile: how many calls were traced and replayed
 
 
 # --------------------------------------------------------------------------- data
@@ -144,12 +148,29 @@ def closed_form_params(model: nn.Linear) -> dict[str, np.ndarray]:
     return {"W": weight.T.copy(), "b": bias.copy()}
 
 
-def train(split: Split, opt_name: str, epochs: int, seed: int, side_by_side: bool) -> Run:
+def make_step(model: nn.Linear, optimizer: optim.Optimizer,
+              compiled: bool) -> Callable[[tg.Tensor, tg.Tensor], tg.Tensor]:
+    """One training step on a minibatch, returning the loss tensor. With ``compiled`` it goes
+    through ``tg.compile``: traced on its first two calls, then replayed. Its loss is read
+    (``.item()``) by the caller: a value read inside would stop the replay."""
+    def step(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+        optimizer.zero_grad()  # gradients accumulate otherwise
+        loss = F.cross_entropy(model(x), y)  # fused log-softmax + NLL
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return tg.compile(step) if compiled else step
+
+
+def train(split: Split, opt_name: str, epochs: int, seed: int, side_by_side: bool,
+          compiled: bool = False) -> Run:
     """Train a fresh model with one optimizer; with ``side_by_side``, also step the document's
     closed-form model on every minibatch and record how far apart the weights end up."""
     tg.manual_seed(seed)  # every optimizer starts from the same weights
     model = make_model()
     optimizer = OPTIMIZERS[opt_name](model.parameters())
+    step = make_step(model, optimizer, compiled)
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     loader = DataLoader(TensorDataset(split.x_train, split.y_train), batch_size=BATCH_SIZE,
                         shuffle=True, seed=seed)  # the same minibatch order for every run
@@ -162,22 +183,26 @@ def train(split: Split, opt_name: str, epochs: int, seed: int, side_by_side: boo
             for x, y in loader:
                 if reference is not None:  # same batch, same lr, the document's formulas
                     ref.sgd_step(reference, x.numpy(), y.numpy(), optimizer.param_groups[0]["lr"])
-                optimizer.zero_grad()  # gradients accumulate otherwise
-                loss = F.cross_entropy(model(x), y)  # fused log-softmax + NLL
-                loss.backward()
-                optimizer.step()
-                total += loss.item()
+                total += step(x, y).item()
             scheduler.step()
             run.train_loss.append(total / len(loader))
             run.valid_accuracy.append(accuracy(model, split.x_valid, split.y_valid))
         run.test_accuracy = accuracy(model, split.x_test, split.y_test)
     run.seconds = timer.seconds
+    run.compiled = compile_counts(step)
     weight, bias = model.weight.detach().numpy(), model.bias.detach().numpy()
     run.weights = weight.copy()
     if reference is not None:
         run.weight_diff = float(max(np.abs(reference["W"] - weight.T).max(),
                                     np.abs(reference["b"] - bias).max()))
     return run
+
+
+def compile_counts(step: Callable[..., object]) -> str:
+    """``2 traced, 48 replayed`` for a compiled step, "" for an eager one."""
+    if not isinstance(step, CompiledFunction):
+        return ""
+    return f"{step.trace_count} traced, {step.replay_count} replayed"
 
 
 # --------------------------------------------------------------------------- report
@@ -223,6 +248,8 @@ def plot_curves(runs: dict[tuple[str, str], Run], split: str, path: Path) -> Non
 def main() -> None:
     parser = make_parser("seed000_softmax_regression", __doc__, data_dir=None)
     parser.add_argument("--epochs", type=int, default=None, help=f"default {EPOCHS} (quick: 2)")
+    parser.add_argument("--compile", action="store_true",
+                        help="run each training step through tg.compile (the same numbers)")
     args = parser.parse_args()
     epochs = args.epochs or (2 if args.quick else EPOCHS)
 
@@ -231,10 +258,11 @@ def main() -> None:
     for split in splits:
         for name in OPTIMIZERS:
             side_by_side = split.name == "random split" and name == "SGD"
-            run = train(split, name, epochs, args.seed, side_by_side)
+            run = train(split, name, epochs, args.seed, side_by_side, args.compile)
             runs[split.name, name] = run
+            compiled = f", compiled step: {run.compiled}" if run.compiled else ""
             print(f"{split.name:>14} {name:>8}: test {pct(run.test_accuracy)}, "
-                  f"valid {pct(run.valid_accuracy[-1])}  ({run.seconds:.1f} s)")
+                  f"valid {pct(run.valid_accuracy[-1])}  ({run.seconds:.1f} s{compiled})")
             if run.weight_diff is not None:
                 print(f"{'':>25} closed-form model trained alongside: max abs weight "
                       f"difference {run.weight_diff:.2e}")

@@ -24,7 +24,10 @@ What this script shows:
    one input where it does (a blank image through a layer with zero bias) to show it.
 3. Training the net with SGD on MNIST; the target is >= 95 % test accuracy.
 
-Run: ``python examples/seed001_two_layer_net.py [--quick] [--out DIR] [--data-dir DIR]``.
+Run::
+
+    python examples/seed001_two_layer_net.py [--quick] [--out DIR] [--data-dir DIR]
+    python examples/seed001_two_layer_net.py --compile   # training steps through tg.compile
 """
 
 from __future__ import annotations
@@ -156,9 +159,10 @@ def relu_at_zero_demo(net: nn.Sequential, X: np.ndarray) -> Row:
 
 
 def train(net: nn.Sequential, data: tuple[np.ndarray, ...], epochs: int, seed: int,
-          out: Path) -> tuple[float, float]:
+          out: Path, compiled: bool = False) -> tuple[float, float]:
     """Part 3: SGD with momentum, batch 128, cosine-annealed learning rate; returns
-    (test accuracy, seconds) and draws the learning curves."""
+    (test accuracy, seconds) and draws the learning curves. ``compiled``: ``fit`` runs each
+    step through ``tg.compile``."""
     Xtr, ytr, Xte, yte = data
     train_loader = DataLoader(TensorDataset(Xtr, ytr), batch_size=128, shuffle=True, seed=seed)
     test_loader = DataLoader(TensorDataset(Xte, yte), batch_size=1000)
@@ -168,7 +172,7 @@ def train(net: nn.Sequential, data: tuple[np.ndarray, ...], epochs: int, seed: i
     scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     with Timer() as t:
         history = fit(net, nn.CrossEntropyLoss(), optimizer, train_loader, epochs,
-                      val_loader=test_loader, scheduler=scheduler)
+                      val_loader=test_loader, scheduler=scheduler, compile=compiled)
     # plot_history reads a list of per-epoch dicts; History keeps them in .epochs.
     draw(plot_history, history.epochs, out / "training_curves.png",
          title="784-64-10 ReLU net on MNIST (val = test set)")
@@ -186,7 +190,10 @@ def load_mnist(args: argparse.Namespace, quick: bool) -> tuple[np.ndarray, ...]:
 
 
 def main() -> None:
-    args = make_parser(NAME, __doc__).parse_args()
+    parser = make_parser(NAME, __doc__)
+    parser.add_argument("--compile", action="store_true",
+                        help="run each training step through tg.compile (the same numbers)")
+    args = parser.parse_args()
     tg.manual_seed(args.seed)
     data = load_mnist(args, args.quick)
     net = build_net()  # PyTorch's default initialisation, drawn from manual_seed's generator
@@ -195,7 +202,7 @@ def main() -> None:
     rows = gradient_checks(net, data[0], data[1])
     rows.append(relu_at_zero_demo(net, data[0]))
     epochs = 2 if args.quick else 20
-    accuracy, seconds = train(net, data, epochs, args.seed, args.out)
+    accuracy, seconds = train(net, data, epochs, args.seed, args.out, args.compile)
     rows.append(Row(f"test accuracy after {plural(epochs, 'epoch')}",
                     "- (trained in a later article)", ">= 95 %", f"{accuracy:.2%}", seconds,
                     met=accuracy >= 0.95))

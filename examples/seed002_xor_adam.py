@@ -27,6 +27,7 @@ Outputs in ``--out``: ``decision_boundary.png`` (published Adam),
 
     python examples/seed002_xor_adam.py            # full run, well under a minute
     python examples/seed002_xor_adam.py --quick    # a second
+    python examples/seed002_xor_adam.py --compile  # the step through tg.compile: faster
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,7 @@ from _common import Row, Timer, draw, make_parser, plural, write_results
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn, optim
+from tinygrad_edu.compile import CompiledFunction
 from tinygrad_edu.data import make_xor
 from tinygrad_edu.reference import xor_mlp
 from tinygrad_edu.viz import plot_decision_boundary, plot_history
@@ -113,18 +116,33 @@ def gradient_gap(model: XorNet, x: tg.Tensor, y: tg.Tensor) -> float:
     return gap
 
 
+def make_step(model: XorNet, optimizer: optim.Optimizer,
+              compiled: bool) -> Callable[[tg.Tensor, tg.Tensor], tg.Tensor]:
+    """One full-batch step, returning the loss tensor; with ``compiled``, through
+    ``tg.compile`` (traced on the first two calls, then replayed). The caller reads the loss:
+    an ``.item()`` inside would stop the replay."""
+    def step(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+        optimizer.zero_grad()
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return tg.compile(step) if compiled else step
+
+
 def train(model: XorNet, optimizer: optim.Optimizer, x: tg.Tensor, y: tg.Tensor,
-          epochs: int) -> tuple[np.ndarray, float]:
-    """Full-batch training; returns the loss of every epoch and the seconds it took."""
+          epochs: int, compiled: bool = False) -> tuple[np.ndarray, float, str]:
+    """Full-batch training; returns the loss of every epoch, the seconds it took and, when
+    compiled, how many steps were traced and replayed."""
+    step = make_step(model, optimizer, compiled)
     losses = np.empty(epochs)
     with Timer() as timer:
         for epoch in range(epochs):
-            optimizer.zero_grad()
-            loss = F.mse_loss(model(x), y)
-            loss.backward()
-            optimizer.step()
-            losses[epoch] = loss.item()
-    return losses, timer.seconds
+            losses[epoch] = step(x, y).item()
+    counts = (f"{step.trace_count} traced, {step.replay_count} replayed"
+              if isinstance(step, CompiledFunction) else "")
+    return losses, timer.seconds, counts
 
 
 def correct_points(model: XorNet, x: tg.Tensor, y: tg.Tensor) -> tuple[int, np.ndarray]:
@@ -150,6 +168,8 @@ def plots(out: Path, models: dict[str, XorNet], losses: dict[str, np.ndarray],
 def main() -> None:
     parser = make_parser("seed002_xor_adam", __doc__, data_dir=None, download=False)
     parser.add_argument("--epochs", type=int, default=None, help=f"default {EPOCHS} (quick: 2000)")
+    parser.add_argument("--compile", action="store_true",
+                        help="run each training step through tg.compile (the same numbers)")
     args = parser.parse_args()
     epochs = args.epochs or (2000 if args.quick else EPOCHS)
     x_np, y_np = make_xor()
@@ -165,13 +185,14 @@ def main() -> None:
     for name, optimizer_class in make_optimizer.items():
         tg.manual_seed(args.seed)  # both start from the same weights
         model = XorNet()
-        losses[name], seconds[name] = train(model, optimizer_class(model.parameters(), lr=LR),
-                                            x, y, epochs)
+        losses[name], seconds[name], counts = train(
+            model, optimizer_class(model.parameters(), lr=LR), x, y, epochs, args.compile)
         models[name] = model
         n_correct, outputs = correct_points(model, x, y)
         print(f"{name:>16}: final loss {losses[name][-1]:.2e}, outputs {np.round(outputs, 3)}, "
               f"{n_correct}/4 correct, {seconds[name]:.1f} s "
-              f"({1e6 * seconds[name] / epochs:.0f} us per step)")
+              f"({1e6 * seconds[name] / epochs:.0f} us per step)"
+              + (f", compiled step: {counts}" if counts else ""))
 
     args.out.mkdir(parents=True, exist_ok=True)
     plots(args.out, models, losses, x, y)

@@ -25,7 +25,10 @@ Data: the first 10,000 MNIST training images (a sixth of the document's), tested
 official 10,000 test images, so accuracies sit a little below the document's. Budgets (epochs,
 grid size) are written into results.md; the full run takes several minutes on 2 cores.
 
-Run: ``python examples/seed003_mnist_study.py [--parts a,c,g] [--quick] [--out DIR]``.
+Run::
+
+    python examples/seed003_mnist_study.py [--parts a,c,g] [--quick] [--out DIR]
+    python examples/seed003_mnist_study.py --compile   # training steps through tg.compile
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class Study:
     accuracy: dict[str, float] = field(default_factory=dict)  # part letter -> test accuracy
     depth_sweeps: dict[str, list[float]] = field(default_factory=dict)  # optimizer -> accs
     autoencoder: nn.Sequential | None = None  # trained in (g), reused in (h)
+    compile: bool = False  # --compile: every training step goes through tg.compile
 
 
 def pct(value: float) -> str:
@@ -171,7 +175,7 @@ def train_classifier(study: Study, model: nn.Module, optimizer: optim.Optimizer,
            if curves else None)
     try:
         history = fit(model, nn.CrossEntropyLoss(), optimizer, loader, epochs, val_loader=val,
-                      scheduler=scheduler)
+                      scheduler=scheduler, compile=study.compile)
     except FloatingPointError:  # fit refuses to go on with a NaN/inf loss
         return math.nan
     if curves:
@@ -187,25 +191,32 @@ def train_classifier(study: Study, model: nn.Module, optimizer: optim.Optimizer,
 
 
 def softmax_gd(X: np.ndarray, y: np.ndarray, iterations: int, lr: float = 1.0,
-               l1: float = 0.0, l2: float = 0.0) -> tuple[tg.Tensor, tg.Tensor, list[float]]:
+               l1: float = 0.0, l2: float = 0.0,
+               compiled: bool = False) -> tuple[tg.Tensor, tg.Tensor, list[float]]:
     """Full-batch gradient descent on softmax regression from W = 0, b = 0, as the document
-    (which folds b into W through a column of ones). Returns W, b and the loss per step."""
+    (which folds b into W through a column of ones). Returns W, b and the loss per step.
+
+    Plain ``optim.SGD`` is the document's update ``W -= lr * dQ/dW``. ``compiled``: the step
+    goes through ``tg.compile`` (traced on its first two calls, then replayed); the penalties
+    are fixed for the whole descent, so the ``if``s below take the same branch every call."""
     W = tg.zeros(784, 10, requires_grad=True)
     b = tg.zeros(10, requires_grad=True)
-    inputs, labels = tg.Tensor(X), tg.Tensor(y)
-    losses = []
-    for _ in range(iterations):
+    optimizer = optim.SGD([W, b], lr=lr)
+
+    def step(inputs: tg.Tensor, labels: tg.Tensor) -> tg.Tensor:
         loss = F.cross_entropy(inputs @ W + b, labels)  # fused: grad (P - Y) / N
         if l1:
             loss = loss + F.l1_penalty(W, l1)  # grad lam1 * sign(W)
         if l2:
             loss = loss + F.l2_penalty(W, l2)  # grad 2 lam2 W
-        W.grad = b.grad = None
+        optimizer.zero_grad()
         loss.backward()
-        with tg.no_grad():
-            W -= lr * W.grad
-            b -= lr * b.grad
-        losses.append(loss.item())
+        optimizer.step()
+        return loss
+
+    run = tg.compile(step) if compiled else step
+    inputs, labels = tg.Tensor(X), tg.Tensor(y)
+    losses = [run(inputs, labels).item() for _ in range(iterations)]  # read outside the step
     return W, b, losses
 
 
@@ -217,7 +228,7 @@ def linear_accuracy(W: tg.Tensor, b: tg.Tensor, X: np.ndarray, y: np.ndarray) ->
 def part_a(study: Study) -> None:
     """Softmax regression by full-batch gradient descent, autograd vs closed form."""
     n = study.budget.gd_iterations
-    W, b, losses = softmax_gd(study.X, study.y, n)
+    W, b, losses = softmax_gd(study.X, study.y, n, compiled=study.compile)
     acc = linear_accuracy(W, b, study.X_test, study.y_test)
     # The same descent with the document's hand-derived gradient X^T (P - Y) / N, in NumPy.
     params = {"W": np.zeros((784, 10), np.float32), "b": np.zeros(10, np.float32)}
@@ -251,7 +262,8 @@ def part_b(study: Study) -> None:
     acc = np.empty((len(coeffs), len(coeffs)))
     for i, lam1 in enumerate(coeffs):
         for j, lam2 in enumerate(coeffs):
-            W, b, _ = softmax_gd(study.X, study.y, iters, l1=float(lam1), l2=float(lam2))
+            W, b, _ = softmax_gd(study.X, study.y, iters, l1=float(lam1), l2=float(lam2),
+                                 compiled=study.compile)
             acc[i, j] = linear_accuracy(W, b, study.X_test, study.y_test)
     draw(plot_grid_contour, coeffs, coeffs, acc, study.out / "b_l1_l2_grid.png",
          xlabel="L1 coefficient $\\lambda_1$", ylabel="L2 coefficient $\\lambda_2$",
@@ -412,7 +424,7 @@ def train_autoencoder(study: Study) -> tuple[nn.Sequential, float]:
     loader = DataLoader(TensorDataset(study.X, study.X), batch_size=BATCH, shuffle=True,
                         seed=study.seed)
     fit(model, nn.MSELoss(), optim.Adam(model.parameters(), lr=1e-3), loader,
-        study.budget.ae_epochs, metrics=None)
+        study.budget.ae_epochs, metrics=None, compile=study.compile)
     test = DataLoader(TensorDataset(study.X_test, study.X_test), batch_size=1000)
     return model, evaluate(model, nn.MSELoss(), test, metrics=None)["loss"]
 
@@ -480,7 +492,8 @@ def load_study(args, budget: Budget) -> Study:
     X, y = open_dataset(MNIST, args, train=True).arrays()
     X_test, y_test = open_dataset(MNIST, args, train=False).arrays()
     return Study(X[:budget.n_train], y[:budget.n_train], X_test[:budget.n_test],
-                 y_test[:budget.n_test], budget, args.out, args.seed)
+                 y_test[:budget.n_test], budget, args.out, args.seed,
+                 compile=getattr(args, "compile", False))
 
 
 def budget_note(b: Budget) -> str:
@@ -496,6 +509,8 @@ def main() -> None:
                         help="which parts to run, e.g. 'a,c,g' or 'acg' (default: all)")
     parser.add_argument("--sweep-epochs", type=int, default=None,
                         help="epochs per model in the sweeps (d), (e) (default: 2; quick: 1)")
+    parser.add_argument("--compile", action="store_true",
+                        help="run every training step through tg.compile (the same numbers)")
     args = parser.parse_args()
     parts = [p for p in args.parts.replace(",", "").lower() if p.strip()]
     unknown = set(parts) - set(PARTS)

@@ -30,6 +30,7 @@ and the official 10,000-image test set, which is what the accuracy is measured o
 
     python examples/seed004_logistic_one_vs_rest.py            # full run, under a minute
     python examples/seed004_logistic_one_vs_rest.py --quick    # a few seconds
+    python examples/seed004_logistic_one_vs_rest.py --compile  # the step through tg.compile
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,7 @@ from _common import Row, Timer, draw, make_parser, open_dataset, write_results
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn, optim
+from tinygrad_edu.compile import CompiledFunction
 from tinygrad_edu.data import MNIST, DataLoader, TensorDataset
 from tinygrad_edu.viz import GraphvizNotFoundError, draw_graph, plot_history, render
 
@@ -110,14 +112,29 @@ def open_writers(log_dir: Path | None) -> tuple[Any, Any, str]:
     return SummaryWriter(log_dir / "train"), SummaryWriter(log_dir / "test"), note
 
 
+def make_step(model: nn.Linear, optimizer: optim.Optimizer,
+              compiled: bool) -> Callable[[tg.Tensor, tg.Tensor], tg.Tensor]:
+    """One SGD step on a minibatch, returning the loss (minus the log-likelihood); with
+    ``compiled``, through ``tg.compile`` (traced on the first two calls, then replayed)."""
+    def step(x: tg.Tensor, y: tg.Tensor) -> tg.Tensor:
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy(model(x).sigmoid(), y, eps=EPS)  # = -log-likelihood
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return tg.compile(step) if compiled else step
+
+
 def train(model: nn.Linear, data: tuple[np.ndarray, ...], steps: int, seed: int,
-          metrics_path: Path, writers: tuple[Any, Any] = (None, None)
+          metrics_path: Path, writers: tuple[Any, Any] = (None, None), compiled: bool = False
           ) -> tuple[list[dict[str, float]], float]:
     """SGD for steps 0..``steps``, logging the document's summaries every SUMMARY_EVERY steps
     to ``metrics_path`` and to the ``(train, test)`` SummaryWriters, if given; returns the
-    logged rows and the seconds it took."""
+    logged rows and the seconds it took. ``compiled``: the step goes through ``tg.compile``."""
     x_train, y_train, x_test, y_test = data
     optimizer = optim.SGD(model.parameters(), lr=LR)
+    step_on = make_step(model, optimizer, compiled)
     loader = DataLoader(TensorDataset(x_train, y_train), batch_size=BATCH_SIZE, shuffle=True,
                         seed=seed)
     rows: list[dict[str, float]] = []
@@ -125,10 +142,7 @@ def train(model: nn.Linear, data: tuple[np.ndarray, ...], steps: int, seed: int,
         writer = csv.writer(f)
         writer.writerow(["step", "log_likelihood", "train_batch_accuracy", "test_accuracy"])
         for step, (x, y) in zip(range(steps + 1), batches(loader), strict=False):
-            optimizer.zero_grad()
-            loss = F.binary_cross_entropy(model(x).sigmoid(), y, eps=EPS)  # = -log-likelihood
-            loss.backward()
-            optimizer.step()
+            step_on(x, y)  # the summaries below measure the model after the step
             if step % SUMMARY_EVERY == 0 or step == steps:
                 row = summaries(model, x, y, x_test, y_test)
                 row = {"step": step, **row}
@@ -138,6 +152,8 @@ def train(model: nn.Linear, data: tuple[np.ndarray, ...], steps: int, seed: int,
                 print(f"step {step:>6}: log-likelihood {row['log_likelihood']:.4f}, train-batch "
                       f"accuracy {row['train_batch_accuracy']:.2f}, test accuracy "
                       f"{row['test_accuracy']:.4f}")
+    if isinstance(step_on, CompiledFunction):
+        print(f"compiled step: {step_on.trace_count} traced, {step_on.replay_count} replayed")
     return rows, timer.seconds
 
 
@@ -187,6 +203,8 @@ def main() -> None:
                         "the tensorboard package is installed)")
     parser.add_argument("--no-tensorboard", action="store_true",
                         help="write no TensorBoard summaries")
+    parser.add_argument("--compile", action="store_true",
+                        help="run each training step through tg.compile (the same numbers)")
     args = parser.parse_args()
     steps = args.steps if args.steps is not None else (500 if args.quick else STEPS)
     data = load_data(args, args.quick)
@@ -203,7 +221,7 @@ def main() -> None:
                                tg.Tensor(data[0][:BATCH_SIZE]))
     try:
         rows, seconds = train(model, data, steps, args.seed, args.out / "metrics.csv",
-                              (train_writer, test_writer))
+                              (train_writer, test_writer), args.compile)
     finally:
         for w in (train_writer, test_writer):
             if w is not None:
