@@ -18,6 +18,7 @@ import numpy as np
 from ._compile_trace import ARG_EDGE, NO_EDGE, OP_EDGE, OUTSIDE, SLOT, TENSOR_EDGE
 from .autograd import engine
 from .autograd.graph import bump_versions
+from .tensor import _make
 
 _new = object.__new__
 
@@ -38,7 +39,7 @@ def generate(tape: Any, backward_orders: list[list[int]]) -> tuple[str, Any]:
     ``backward_orders``: for each backward entry, the op entries whose node the engine runs,
     in its order. The function takes the tensor arguments' arrays and returns the slots."""
     consts: dict[str, Any] = {"new": _new, "ndarray": np.ndarray, "asarray": np.asarray,
-                              "fit": engine.fit, "give_to_leaf": engine.give_to_leaf}
+                              "fit": engine.fit, "accumulate": engine.accumulate}
     lines: list[str] = []
     names = tape.names
 
@@ -81,11 +82,59 @@ def generate(tape: Any, backward_orders: list[list[int]]) -> tuple[str, Any]:
                                (OP_EDGE, TENSOR_EDGE, ARG_EDGE, NO_EDGE))
     params = ", ".join(names[s] for s in tape.arg_slots)
     body = "\n".join(f"    {line}" for line in lines) or "    pass"
-    outputs = ", ".join(names[s] for s in tape.output_slots)
-    source = f"def replay({params}):\n{body}\n    return ({outputs}{',' if outputs else ''})\n"
+    consts["make"] = _make
+    source = (f"def replay({params}):\n{body}\n"
+              f"    return {_output(tape.output, names, const)}\n")
     namespace = dict(consts)
     exec(compile(source, "<tg.compile tape>", "exec"), namespace)  # noqa: S102 (our own code)
     return source, namespace["replay"]
+
+
+def _output(spec: Any, names: list[str], const: Any) -> str:
+    """fn's result rebuilt from the slots (its tensors are values: no grad_fn, the step ran
+    its own backward)."""
+    kind = spec[0]
+    if kind == "tensor":
+        return f"make({names[spec[1]]}, False)"
+    if kind == "seq":
+        items = [_output(s, names, const) for s in spec[2]]
+        if spec[1] is tuple:
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        if spec[1] is list:
+            return "[" + ", ".join(items) + "]"
+        return f"{const(spec[1], 'cls')}(" + ", ".join(items) + ")"  # a namedtuple
+    if kind == "dict":
+        return "{" + ", ".join(f"{const(k, 'key')}: {_output(s, names, const)}"
+                               for k, s in spec[1].items()) + "}"
+    return const(spec[1], "result")  # a constant, or a tensor from outside
+
+
+def guard_function(tape: Any) -> Any:
+    """The tape's guards as one boolean expression: True while it may replay."""
+    consts: dict[str, Any] = {"params_of": _params_of}
+    terms = []
+
+    def const(value: Any) -> str:
+        name = f"g{len(consts)}"
+        consts[name] = value
+        return name
+
+    for module, training in tape.modules:
+        terms.append(f"{const(module)}.training is {training}")
+    for t, shape, dtype in tape.outside:
+        name = const(t)
+        terms.append(f"{name}._data.shape == {tuple(shape)!r} and "
+                     f"{name}._data.dtype is {const(dtype)}")
+    for optimizer, params in tape.optimizers:
+        terms.append(f"params_of({const(optimizer)}) == {const(params)}")
+    source = "def guards():\n    return " + (" and ".join(terms) or "True") + "\n"
+    namespace = dict(consts)
+    exec(compile(source, "<tg.compile guards>", "exec"), namespace)  # noqa: S102
+    return namespace["guards"]
+
+
+def _params_of(optimizer: Any) -> list[tuple[int, ...]]:
+    return [tuple(map(id, group["params"])) for group in optimizer.param_groups]
 
 
 def _call(e: Any, const: Any) -> list[str]:
@@ -158,8 +207,13 @@ def _backward(tape: Any, at: int, e: Any, order: list[int], shape_of: dict[int, 
                 if target is None:  # an op the engine would not reach: cannot be
                     raise NotImplementedError("a gradient to an op outside the backward order")
                 lines.append(f"        {target} = x if {target} is None else {target} + x")
-            else:
-                lines.append(f"        give_to_leaf({to}, x, {g}, kept{at})")
+            else:  # engine.give_to_leaf, with the leaf at hand: the new array becomes .grad
+                t = to[: -len("._node")]
+                dtype = const(what._data.dtype, "D")
+                lines.append(f"        if ({t}._grad is None and x is not {g} and x.base is None "
+                             f"and x.dtype is {dtype} and x.flags.writeable and id(x) not in "
+                             f"kept{at}): kept{at}.add(id(x)); {t}._grad = make(x, False)")
+                lines.append(f"        else: accumulate({t}, x)")
     return lines
 
 

@@ -94,13 +94,19 @@ class Tracer:
         finally:
             self.calling = False
 
-    def backward(self, roots: Any, gradients: Any, retain_graph: bool, create_graph: bool,
-                 targets: Any) -> None:
-        if self.calling:
-            return
+    def backward(self, run: Callable[..., Any], roots: Any, gradients: Any, retain_graph: bool,
+                 create_graph: bool, targets: Any, hooks_before_capture: bool) -> Any:
+        """Record a backward pass and run it (``engine.run``); what runs inside it (hooks)
+        is part of the pass, which the replay runs again as a whole."""
         if create_graph or targets is not None:
             self._refuse("a backward pass with create_graph=True, inputs= or autograd.grad()")
         self.events.append(_Backward(list(roots), list(gradients), bool(retain_graph)))
+        self.calling = True
+        try:
+            return run(roots, gradients, retain_graph, create_graph, targets,
+                       hooks_before_capture)
+        finally:
+            self.calling = False
 
     def module(self, module: Module) -> None:
         self.modules.setdefault(id(module), (module, module.training))

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from ._compile_codegen import generate
+from ._compile_codegen import _params_of, generate, guard_function
 from ._compile_trace import (
     ARG_EDGE,
     ARRAY,
@@ -182,6 +182,7 @@ class Tape:
         owners = {id(o): o for e in entries if e.kind == "call"
                   for o in [getattr(e.call, "__self__", None)] if hasattr(o, "param_groups")}
         self.optimizers = [(o, _params_of(o)) for o in owners.values()]
+        self._guards = guard_function(self)
         self.n_ops = sum(e.kind == "op" for e in entries)
 
     def __repr__(self) -> str:
@@ -204,7 +205,10 @@ class Tape:
             self.source, self._fast = None, None
 
     def guards_hold(self) -> str | None:
-        """None if the tape may replay, else the guard that changed."""
+        """None if the tape may replay, else the guard that changed (the generated check,
+        then the loops below to name it)."""
+        if self._guards():
+            return None
         for module, training in self.modules:
             if module.training is not training:
                 return f"{type(module).__name__}.training is now {module.training}"
@@ -214,17 +218,13 @@ class Tape:
         for optimizer, params in self.optimizers:
             if _params_of(optimizer) != params:
                 return f"the parameters of {type(optimizer).__name__} changed"
-        return None
+        return "a guard"  # (cannot happen: the generated check and the loops agree)
 
     def replay(self, tensor_args: list[Tensor]) -> Any:
         fast = self._fast
         if fast is not None and not (_hooks.hooks or _hooks.retained):
-            values = fast(*[t._data for t in tensor_args])
-            slots: list[Any] = [None] * self.n_slots
-            for slot, value in zip(self.output_slots, values, strict=True):
-                slots[slot] = value
-            return self._rebuild(self.output, slots, None)
-        slots = [None] * self.n_slots
+            return fast(*[t._data for t in tensor_args])
+        slots: list[Any] = [None] * self.n_slots
         for slot, t in zip(self.arg_slots, tensor_args, strict=True):
             slots[slot] = t._data
         nodes: list[Any] = [None] * len(self.entries)
@@ -389,10 +389,6 @@ def _build(first: tuple[Any, Tracer, list[Tensor]], second: tuple[Any, Tracer, l
     return tape
 
 
-def _params_of(optimizer: Any) -> list[tuple[int, ...]]:
-    return [tuple(map(id, group["params"])) for group in optimizer.param_groups]
-
-
 def _output_slots(spec: Any) -> list[int]:
     kind = spec[0]
     if kind == "tensor":
@@ -444,9 +440,14 @@ def _output_spec(out1: Any, out2: Any, slot_of: list[dict[int, int]],
 # ----------------------------------------------------------------------------- 3. the guards
 
 
+_NO_ARGUMENTS = {True: (True,), False: (False,)}
+
+
 def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Tensor]]:
     """The cache key of a call (shapes, dtypes, requires_grad, other values, grad mode) and
     its tensor arguments in order."""
+    if not args and not kwargs:
+        return _NO_ARGUMENTS[graph._grad_enabled], []
     if not kwargs and all(type(a) is Tensor for a in args):  # the usual call: step(x, y)
         return ((graph._grad_enabled, *[(a._data.shape, a._data.dtype.str, a._requires_grad)
                                         for a in args]), list(args))
@@ -501,6 +502,9 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         key, tensors = _key(args, kwargs)
         slot = self._tapes.get(key)
+        if slot is not None and slot.tape is not None and slot.tape._guards():  # the replay
+            self.replay_count += 1
+            return slot.tape.replay(tensors)
         if slot is None:
             if len(self._tapes) >= MAX_TAPES:
                 self._tapes.popitem(last=False)

@@ -199,8 +199,10 @@ def run(roots: Sequence[Any], gradients: Sequence[Any], retain_graph: bool,
     Without ``targets`` it accumulates into every leaf's ``.grad``. With ``targets`` it
     touches no ``.grad`` and returns the total gradient of each target's node (``Capture``).
     """
-    if graph._tracer is not None:  # tg.compile records the pass, to run it again
-        graph._tracer.backward(roots, gradients, retain_graph, create_graph, targets)
+    tracer = graph._tracer
+    if tracer is not None and not tracer.calling:  # tg.compile records the pass, to run again
+        return tracer.backward(run, roots, gradients, retain_graph, create_graph, targets,
+                               hooks_before_capture)
     grads: dict[Node, Any] = {}  # gradients waiting for their node
     leaf_root = False  # x.backward() on a leaf x
     for root, gradient in zip(roots, gradients):  # noqa: B905 (callers check the lengths)
