@@ -99,9 +99,9 @@ class _Entry:
     gradients: tuple[tuple[int, Any] | None, ...] = ()
     retain_graph: bool = False
 
-    def describe(self, names: list[str]) -> str:
+    def describe(self, names: list[str], known: dict[int, str]) -> str:
         if self.kind == "op":
-            args = ", ".join(_source_name(s, names) for s in self.sources)
+            args = ", ".join(_source_name(s, names, known) for s in self.sources)
             extra = "".join(f", {k}={_short(v)}" for k, v in self.settings.items())
             return f"{names[self.out]} = {self.cls.__name__}.forward({args}{extra})"
         if self.kind == "random":
@@ -115,12 +115,12 @@ class _Entry:
         return f"backward({roots})  # each node's array_backward, newest first"
 
 
-def _source_name(source: tuple[int, Any], names: list[str]) -> str:
+def _source_name(source: tuple[int, Any], names: list[str], known: dict[int, str]) -> str:
     kind, what = source
     if kind == SLOT:
         return names[what]
     if kind == OUTSIDE:
-        return f"<{tuple(what._data.shape)} {what._data.dtype} tensor>"
+        return known.get(id(what)) or f"<{tuple(what._data.shape)} {what._data.dtype} tensor>"
     if kind == ARRAY:
         return f"<{what.shape} {what.dtype} array>"
     return f"const{_short(what)}"
@@ -185,8 +185,17 @@ class Tape:
         self._guards = guard_function(self)
         self.n_ops = sum(e.kind == "op" for e in entries)
 
+    def tensor_names(self) -> dict[int, str]:
+        """Parameters and buffers by their names in the outermost module that ran."""
+        known: dict[int, str] = {}
+        for module, _ in reversed(self.modules):
+            known.update({id(t): name for name, t in module.named_parameters()})
+            known.update({id(t): name for name, t in module.named_buffers()})
+        return known
+
     def __repr__(self) -> str:
-        lines = [f"{i:3d}  {e.describe(self.names)}" for i, e in enumerate(self.entries)]
+        known = self.tensor_names()
+        lines = [f"{i:3d}  {e.describe(self.names, known)}" for i, e in enumerate(self.entries)]
         return "\n".join([f"<tape: {len(self.entries)} calls>", *lines])
 
     def make_fast(self, backward_orders: list[list[int]] | None) -> None:
