@@ -47,7 +47,7 @@ def generate(tape: Any, backward_orders: list[list[int]]) -> tuple[str, Any]:
 
     def const(value: Any, hint: str) -> str:
         if hint == "T" and id(value) in known:  # a parameter or buffer: by its name
-            hint = "".join(c if c.isalnum() else "_" for c in known[id(value)]) + "_"
+            hint = "p_" + "".join(c if c.isalnum() else "_" for c in known[id(value)]) + "_"
         name = f"{hint}{len(consts)}"
         consts[name] = value
         return name
