@@ -101,3 +101,16 @@ def test_readme_backprop_block_draws_and_explores_the_watched_step(tmp_path, mon
     assert f"{bias_grad:.4g}" in dot
     # and the watched intermediate (the first Sigmoid's output) with its values
     assert "Sigmoid" in dot and "data" in dot and "dz/dx = z (1 - z)" in dot
+
+
+def test_readme_compile_block_prints_the_loss_and_the_tape_shown(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    title = "## `tg.compile`: record a step once, replay it"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(_code(title), "README.md", "exec"), {"__name__": "__main__"})
+    printed = out.getvalue().strip()
+    section = _section(title)
+    claimed_loss = re.search(r"It prints the loss \(`([^`]*)`\)", section).group(1)
+    shown_tape = re.search(r"```text\n(.*?)```", section, re.S).group(1).strip()
+    assert printed == f"{claimed_loss}\n{shown_tape}"
