@@ -4,6 +4,7 @@ warning naming the cause; the module form, the decorator forms, fit and the CLI.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -293,3 +294,170 @@ def test_a_hook_or_a_new_parameter_group_is_honoured_by_the_replay():
     np.testing.assert_array_equal(model_a.weight.detach().numpy(),
                                   model_b.weight.detach().numpy())
     assert compiled.trace_count == 4 and compiled.replay_count == 4  # (2 + 2 traces)
+
+
+def _same_as_eager(make, calls, expect_warning=None):
+    """Run ``make()``'s function eagerly and compiled on the same calls (each a (args, before)
+    pair: ``before(state)`` changes something between calls); results must be equal, and a
+    fallback must have warned with ``expect_warning`` in its message."""
+    results = []
+    for compiled in (False, True):
+        state = make()
+        fn = tg.compile(state["fn"]) if compiled else state["fn"]
+        out = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for args, before in calls:
+                if before is not None:
+                    before(state)
+                try:
+                    value = fn(*args(state))
+                    out.append(np.asarray(getattr(value, "_data", value)).tolist())
+                except Exception as e:  # the same error both ways
+                    out.append((type(e).__name__, str(e)))
+        results.append(out)
+        messages = [str(w.message) for w in caught if "tg.compile" in str(w.message)]
+        if compiled:
+            if expect_warning is None:
+                assert messages == []
+            else:
+                assert len(messages) == 1 and expect_warning in messages[0], messages
+    assert results[0] == results[1]
+    return results
+
+
+def _linear_state(**extra):
+    tg.manual_seed(0)
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    return {"model": model, "opt": opt, **extra}
+
+
+def _train(state, x, y):
+    state["opt"].zero_grad()
+    loss = F.mse_loss(state["model"](x), y)
+    loss.backward()
+    state["opt"].step()
+    return loss
+
+
+X, Y = tg.ones(4, 3), tg.zeros(4, 2)
+
+
+def test_review_values_computed_outside_ops_are_not_frozen():
+    def make():
+        state = _linear_state()
+
+        def fn(x, y):
+            out = state["model"](x)
+            loss = F.mse_loss(out, y)
+            accuracy = ((out > 0).float() == (y > 0).float()).float().mean()  # a comparison
+            _train(state, x, y)
+            return loss, accuracy
+        state["fn"] = fn
+        return state
+
+    _same_as_eager(make, [(lambda s: (X, Y), None)] * 6, "computed outside the recorded ops")
+
+
+def test_review_requires_grad_of_a_parameter_is_a_guard():
+    def make():
+        state = _linear_state()
+        state["fn"] = lambda x, y: _train(state, x, y)
+        return state
+
+    def freeze(state):
+        state["model"].weight.requires_grad_(False)
+
+    calls = [(lambda s: (X, Y), None)] * 4 + [(lambda s: (X, Y), freeze)] + \
+        [(lambda s: (X, Y), None)] * 4
+    _same_as_eager(make, calls)
+
+
+def test_review_the_same_tensor_twice_is_another_tape_and_minus_zero_another_key():
+    def make():
+        return {"fn": lambda a, b: a - 2 * b}
+
+    ones, zeros = tg.ones(2), tg.zeros(2)
+    _same_as_eager(make, [(lambda s: (ones, ones), None)] * 3 + [(lambda s: (ones, zeros), None)])
+
+    def make_scaled():
+        return {"fn": lambda a, k: a * k}
+
+    _same_as_eager(make_scaled, [(lambda s: (ones, 0.0), None)] * 3 +
+                   [(lambda s: (ones, -0.0), None)] * 3)
+    assert math.copysign(1, tg.compile(lambda a, k: a * k)(ones, -0.0).numpy()[0]) == -1
+
+
+def test_review_a_scheduler_inside_the_step_is_replayed():
+    def make():
+        state = _linear_state()
+        sched = optim.lr_scheduler.ExponentialLR(state["opt"], 0.5)
+
+        def fn(x, y):
+            loss = _train(state, x, y)
+            sched.step()
+            return loss
+        state["fn"] = fn
+        return state
+
+    _same_as_eager(make, [(lambda s: (X, Y), None)] * 8)
+
+
+def test_review_cross_entropy_targets_are_guarded():
+    def make():
+        tg.manual_seed(0)
+        w = tg.randn(5, 3)
+        return {"fn": lambda x, t: F.cross_entropy(x @ w, t)}
+
+    x = tg.ones(4, 5)
+    good = tg.tensor([0, 1, 2, 1])
+    calls = [(lambda s: (x, good), None)] * 3 + [(lambda s: (x, tg.tensor([7, 1, 2, 0])), None),
+                                                  (lambda s: (x, good), None)]
+    results = _same_as_eager(make, calls)
+    assert results[1][3][0] == "IndexError"
+    padded = [(lambda s: (x, good), None)] * 3 + [(lambda s: (x, tg.tensor([-100, 2, 0, 2])),
+                                                   None)]
+    _same_as_eager(make, padded, "ignore_index")
+
+
+def test_review_module_attributes_hooks_and_flags_are_guards():
+    def make():
+        tg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(3, 4), nn.LeakyReLU(0.1), nn.Dropout(0.5))
+        return {"model": model, "fn": lambda x: model(x)}
+
+    def slope(state):
+        state["model"][1].negative_slope = 0.3
+
+    def hook(state):
+        state["model"][0].register_forward_hook(lambda m, i, o: o * 2)
+
+    def flip(state):
+        state["model"].train(not state["model"].training)
+
+    x = tg.ones(2, 3)
+    calls = ([(lambda s: (x,), None)] * 3 + [(lambda s: (x,), slope)] + [(lambda s: (x,), None)] * 3
+             + [(lambda s: (x,), hook)] + [(lambda s: (x,), None)] * 3)
+    for i in range(8):
+        calls.append((lambda s: (x,), flip if i % 3 == 0 else None))
+    tg.manual_seed(1)
+    _same_as_eager(make, calls)
+
+
+def test_review_an_optimizer_that_overrides_step_runs_eagerly():
+    class Counting(optim.SGD):
+        calls = 0
+
+        def step(self, closure=None):
+            Counting.calls += 1
+            return super().step(closure)
+
+    def make():
+        state = _linear_state()
+        state["opt"] = Counting(state["model"].parameters(), lr=0.1)
+        state["fn"] = lambda x, y: _train(state, x, y)
+        return state
+
+    _same_as_eager(make, [(lambda s: (X, Y), None)] * 4, "an override of Optimizer.step")
+    assert Counting.calls == 8

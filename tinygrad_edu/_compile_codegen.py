@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from ._compile_trace import ARG_EDGE, NO_EDGE, OP_EDGE, OUTSIDE, SLOT, TENSOR_EDGE
+from ._compile_trace import (
+    ARG_EDGE,
+    NO_EDGE,
+    OP_EDGE,
+    OUTSIDE,
+    SLOT,
+    TENSOR_EDGE,
+    _settings_of,
+)
 from .autograd import engine
 from .autograd.graph import bump_versions
 from .tensor import _make
@@ -123,12 +131,16 @@ def guard_function(tape: Any) -> Any:
         consts[name] = value
         return name
 
-    for module, training in tape.modules:
-        terms.append(f"{const(module)}.training is {training}")
-    for t, shape, dtype in tape.outside:
+    consts["settings_of"] = _settings_of
+    for module, training, settings in tape.modules:
+        name = const(module)
+        terms.append(f"{name}.training is {training} and settings_of({name}) == "
+                     f"{const(settings)}")
+    for t, shape, dtype, requires_grad in tape.outside:
         name = const(t)
         terms.append(f"{name}._data.shape == {tuple(shape)!r} and "
-                     f"{name}._data.dtype is {const(dtype)}")
+                     f"{name}._data.dtype is {const(dtype)} and "
+                     f"{name}._requires_grad is {requires_grad}")
     for optimizer, params in tape.optimizers:
         terms.append(f"params_of({const(optimizer)}) == {const(params)}")
     source = "def guards():\n    return " + (" and ".join(terms) or "True") + "\n"

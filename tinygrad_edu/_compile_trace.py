@@ -66,9 +66,14 @@ class Tracer:
 
     def __init__(self) -> None:
         self.events: list[Any] = []
-        self.modules: dict[int, tuple[Module, bool]] = {}
+        self.modules: dict[int, tuple[Module, bool, Any]] = {}
         self.reason: str | None = None
         self.calling = False  # inside a recorded call (optimizer.step): report nothing
+        # tensors made from given data (tg.tensor, factories, number operands): the only new
+        # tensors a tape may keep as constants; any other value was computed where the tracer
+        # cannot see (a comparison, argmax, a mask), so keeping it would freeze it
+        self.constants: dict[int, Any] = {}
+        self.value_guards: list[tuple[Callable[..., Any], np.ndarray, Any]] = []
 
     def _refuse(self, reason: str) -> None:
         if self.reason is None:
@@ -108,8 +113,17 @@ class Tracer:
         finally:
             self.calling = False
 
+    def constant(self, tensor: Any) -> None:
+        self.constants[id(tensor)] = tensor
+
+    def value_guard(self, check: Callable[[np.ndarray], Any], array: np.ndarray) -> None:
+        """``check(array)`` decided something in Python (cross_entropy's target path): a replay
+        holds only while it gives the same answer on that call's array."""
+        if not self.calling:
+            self.value_guards.append((check, array, check(array)))
+
     def module(self, module: Module) -> None:
-        self.modules.setdefault(id(module), (module, module.training))
+        self.modules.setdefault(id(module), (module, module.training, _settings_of(module)))
 
     def read_value(self, tensor: Any, what: str) -> None:
         if not self.calling:
@@ -127,6 +141,18 @@ class Tracer:
             self.unsupported("an in-place change of a tensor")
 
 
+def _settings_of(module: Module) -> tuple[Any, ...]:
+    """What a module's forward may branch on besides ``training``: its plain attributes (p,
+    eps, momentum, negative_slope...), its hooks, its submodule and parameter objects."""
+    plain = tuple((k, v) for k, v in vars(module).items()
+                  if isinstance(v, (bool, int, float, str, type(None)))
+                  and not k.startswith("_") or k in ("_has_hooks",))
+    hooks = tuple(len(getattr(module, h, ())) for h in
+                  ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"))
+    parts = tuple(map(id, module._modules.values())) + tuple(map(id, module._parameters.values()))
+    return plain + hooks + parts
+
+
 def _run_traced(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
                 ) -> tuple[Any, Tracer]:
     tracer = Tracer()
@@ -139,3 +165,51 @@ def _run_traced(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str,
     finally:
         graph.set_tracer(None)
     return out, tracer
+
+
+# the tape's helpers: how its entries print, when two traced values are the same
+
+
+def _source_name(source: tuple[int, Any], names: list[str], known: dict[int, str]) -> str:
+    kind, what = source
+    if kind == SLOT:
+        return names[what]
+    if kind == OUTSIDE:
+        return known.get(id(what)) or f"<{tuple(what._data.shape)} {what._data.dtype} tensor>"
+    if kind == ARRAY:
+        return f"<{what.shape} {what.dtype} array>"
+    return f"const{_short(what)}"
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return repr(value.item()) if value.size == 1 else f"<{value.shape} {value.dtype}>"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(map(_short, value)) + ("," if len(value) == 1 else "") + ")"
+    if callable(value):
+        return getattr(value, "__name__", type(value).__name__)
+    return repr(value)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two settings (or random-draw arguments) are the same: equal values, the same arrays."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return a is b or (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+                          and a.dtype == b.dtype and a.shape == b.shape
+                          and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:
+        return a is b
+
+
+def _flatten(value: Any) -> list[Any]:
+    if isinstance(value, (tuple, list)):
+        return [leaf for item in value for leaf in _flatten(item)]
+    if isinstance(value, dict):
+        return [leaf for k in value for leaf in _flatten(value[k])]
+    return [value]

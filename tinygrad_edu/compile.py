@@ -39,6 +39,7 @@ tape as the list of calls it replays.
 from __future__ import annotations
 
 import functools
+import math
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -60,9 +61,14 @@ from ._compile_trace import (
     CannotReplay,
     Tracer,
     _Call,
+    _flatten,
     _Op,
     _Random,
     _run_traced,
+    _same,
+    _settings_of,
+    _short,
+    _source_name,
 )
 from .autograd import engine, graph
 from .autograd import hooks as _hooks
@@ -76,11 +82,7 @@ TRACE_CALLS = 2  # eager, recorded calls before the first replay
 _new = object.__new__
 
 
-# 1. the trace: _compile_trace.py (Tracer)
-
-
-# ----------------------------------------------------------------------------- 2. the tape
-
+# ----------------------------- 1. the trace: _compile_trace.py (Tracer). 2. the tape
 
 
 @dataclass
@@ -115,56 +117,11 @@ class _Entry:
         return f"backward({roots})  # each node's array_backward, newest first"
 
 
-def _source_name(source: tuple[int, Any], names: list[str], known: dict[int, str]) -> str:
-    kind, what = source
-    if kind == SLOT:
-        return names[what]
-    if kind == OUTSIDE:
-        return known.get(id(what)) or f"<{tuple(what._data.shape)} {what._data.dtype} tensor>"
-    if kind == ARRAY:
-        return f"<{what.shape} {what.dtype} array>"
-    return f"const{_short(what)}"
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, np.ndarray):
-        return repr(value.item()) if value.size == 1 else f"<{value.shape} {value.dtype}>"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(map(_short, value)) + ("," if len(value) == 1 else "") + ")"
-    if callable(value):
-        return getattr(value, "__name__", type(value).__name__)
-    return repr(value)
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Two settings (or random-draw arguments) are the same: equal values, the same arrays."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return a is b or (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
-                          and a.dtype == b.dtype and a.shape == b.shape
-                          and bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")))
-    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
-        return type(a) is type(b) and len(a) == len(b) and all(map(_same, a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    try:
-        return bool(a == b) and type(a) is type(b)
-    except Exception:
-        return a is b
-
-
-def _flatten(value: Any) -> list[Any]:
-    if isinstance(value, (tuple, list)):
-        return [leaf for item in value for leaf in _flatten(item)]
-    if isinstance(value, dict):
-        return [leaf for k in value for leaf in _flatten(value[k])]
-    return [value]
-
-
 class Tape:
     """A replayable recording of one call: entries, slots, output structure and guards."""
 
     def __init__(self, entries: list[_Entry], n_slots: int, arg_slots: list[int],
-                 output: Any, outside: list[Tensor], modules: list[tuple[Module, bool]],
+                 output: Any, outside: list[Tensor], modules: list[tuple[Module, bool, Any]],
                  names: list[str], arrays: list[np.ndarray]) -> None:
         self.entries = entries
         self.shapes = [a.shape for a in arrays]  # of each slot, as traced (and guarded)
@@ -175,7 +132,8 @@ class Tape:
         self.n_slots = n_slots
         self.arg_slots = arg_slots  # the slot of each tensor leaf of the arguments
         self.output = output  # the structure of fn's result, tensors as ("slot", i)...
-        self.outside = [(t, t._data.shape, t._data.dtype) for t in outside]
+        self.outside = [(t, t._data.shape, t._data.dtype, t._requires_grad) for t in outside]
+        self.value_guards: list[tuple[Callable[..., Any], Any, Any]] = []  # see Tracer
         self.modules = modules
         self.names = names
         # the parameters of each optimizer the tape calls (its step is written out per param)
@@ -188,7 +146,7 @@ class Tape:
     def tensor_names(self) -> dict[int, str]:
         """Parameters and buffers by their names in the outermost module that ran."""
         known: dict[int, str] = {}
-        for module, _ in reversed(self.modules):
+        for module, *_ in reversed(self.modules):
             known.update({id(t): name for name, t in module.named_parameters()})
             known.update({id(t): name for name, t in module.named_buffers()})
         return known
@@ -218,16 +176,34 @@ class Tape:
         then the loops below to name it)."""
         if self._guards():
             return None
-        for module, training in self.modules:
+        for module, training, settings in self.modules:
             if module.training is not training:
                 return f"{type(module).__name__}.training is now {module.training}"
-        for t, shape, dtype in self.outside:
+            if _settings_of(module) != settings:
+                return f"an attribute, hook or submodule of {type(module).__name__} changed"
+        for t, shape, dtype, requires_grad in self.outside:
             if t._data.shape != shape or t._data.dtype != dtype:
                 return f"a tensor from outside changed to {t._data.shape} {t._data.dtype}"
+            if t._requires_grad is not requires_grad:
+                return "a tensor from outside changed its requires_grad"
+
         for optimizer, params in self.optimizers:
             if _params_of(optimizer) != params:
                 return f"the parameters of {type(optimizer).__name__} changed"
         return "a guard"  # (cannot happen: the generated check and the loops agree)
+
+    def _array_of(self, source: tuple[int, Any], tensor_args: list[Tensor] | None) -> Any:
+        kind, what = source
+        if kind == SLOT:
+            if tensor_args is None:  # (guards_hold names a guard; the arguments are checked
+                return None  # by values_hold before each replay)
+            return tensor_args[self.arg_slots.index(what)]._data
+        return what._data
+
+    def values_hold(self, tensor_args: list[Tensor]) -> bool:
+        """The value guards (Python decisions on the arguments) give what they gave."""
+        return all(check(self._array_of(source, tensor_args)) == expected
+                   for check, source, expected in self.value_guards)
 
     def replay(self, tensor_args: list[Tensor]) -> Any:
         fast = self._fast
@@ -331,6 +307,10 @@ def _build(first: tuple[Any, Tracer, list[Tensor]], second: tuple[Any, Tracer, l
         if t1_._data is t2_._data:
             return ARRAY, t2_._data
         if _same(t1_._data, t2_._data):
+            if id(t1_) not in t1.constants or id(t2_) not in t2.constants:
+                raise CannotReplay(f"{what} is a value computed outside the recorded ops (a "
+                                   "comparison, argmax, a mask or the like): a tape would "
+                                   "keep it as it was when traced")
             return CONSTANT, t2_._data.copy()
         raise CannotReplay(f"{what} changed between the calls but no recorded op computed "
                             "it (NumPy on .data, or a random draw not from the library's RNG?)")
@@ -391,11 +371,29 @@ def _build(first: tuple[Any, Tracer, list[Tensor]], second: tuple[Any, Tracer, l
                 if None in order:  # it reaches into a graph made before the call
                     orders = None
     output = _output_spec(out1, out2, slot_of, op_entry_of, names)
+    if [(id(m), f, st) for m, f, st in t1.modules.values()] != \
+            [(id(m), f, st) for m, f, st in t2.modules.values()]:
+        raise _Retrace("the modules' flags or settings differ between the two traces")
     modules = list(t2.modules.values())
+    if len(t1.value_guards) != len(t2.value_guards):
+        raise CannotReplay("the two traced calls made different Python decisions")
+    guards = []
+    for (_, a1, _), (check2, a2, v2) in zip(t1.value_guards, t2.value_guards, strict=True):
+        src = source(_make(a1, False), _make(a2, False), "a value a Python decision read")
+        if src[0] not in (SLOT, OUTSIDE, ARRAY) or (src[0] == SLOT and src[1] not in arg_slots):
+            raise CannotReplay("Python code decided on a value computed inside the function")
+        if src[0] == ARRAY:
+            src = (OUTSIDE, _make(src[1], False))
+        guards.append((check2, src, v2))
     tape = Tape(entries, len(names), arg_slots, output, list(outside.values()), modules, names,
                 arrays)
+    tape.value_guards = guards
     tape.make_fast(orders)
     return tape
+
+
+class _Retrace(CannotReplay):
+    """The two traces ran under different guards (train then eval): trace again."""
 
 
 def _output_slots(spec: Any) -> list[int]:
@@ -458,8 +456,12 @@ def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Tenso
     if not args and not kwargs:
         return _NO_ARGUMENTS[graph._grad_enabled], []
     if not kwargs and all(type(a) is Tensor for a in args):  # the usual call: step(x, y)
-        return ((graph._grad_enabled, *[(a._data.shape, a._data.dtype.str, a._requires_grad)
-                                        for a in args]), list(args))
+        key = (graph._grad_enabled, *[(a._data.shape, a._data.dtype.str, a._requires_grad)
+                                      for a in args])
+        arrays = [id(a._data) for a in args]
+        if len(set(arrays)) != len(arrays):  # one tensor given twice: f(x, x) is another tape
+            key += (tuple(arrays.index(i) for i in arrays),)
+        return key, list(args)
     tensors: list[Tensor] = []
     parts: list[Any] = [graph._grad_enabled, "general"]
     for leaf in _flatten((args, kwargs)):
@@ -468,6 +470,8 @@ def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Tenso
             parts.append((leaf._data.shape, leaf._data.dtype.str, leaf._requires_grad))
         elif isinstance(leaf, np.ndarray):
             parts.append(("array", id(leaf)))  # an array is read as a constant: its identity
+        elif isinstance(leaf, float):  # -0.0 == 0.0, but x * -0.0 is another tape
+            parts.append((float, leaf, math.copysign(1.0, leaf)))
         else:
             try:
                 hash(leaf)
@@ -475,6 +479,9 @@ def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Tenso
             except TypeError:
                 parts.append((type(leaf), id(leaf)))
     parts.append(tuple(sorted(kwargs)))
+    arrays = [id(t._data) for t in tensors]
+    if len(set(arrays)) != len(arrays):
+        parts.append(tuple(arrays.index(i) for i in arrays))
     return tuple(parts), tensors
 
 
@@ -484,7 +491,7 @@ def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Tenso
 @dataclass
 class _Slot:
     traces: list[tuple[Any, Tracer, list[Tensor]]] = field(default_factory=list)
-    tape: Tape | None = None
+    tapes: list[Tape] = field(default_factory=list)  # newest first
 
 
 class CompiledFunction:
@@ -502,8 +509,8 @@ class CompiledFunction:
     def tape(self) -> Tape | None:
         """The most recently used tape (``print`` it to see the calls it replays)."""
         for slot in reversed(self._tapes.values()):
-            if slot.tape is not None:
-                return slot.tape
+            if slot.tapes:
+                return slot.tapes[0]
         return None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -511,9 +518,11 @@ class CompiledFunction:
             return self.fn(*args, **kwargs)
         key, tensors = _key(args, kwargs)
         slot = self._tapes.get(key)
-        if slot is not None and slot.tape is not None and slot.tape._guards():  # the replay
-            self.replay_count += 1
-            return slot.tape.replay(tensors)
+        if slot is not None:
+            for tape in slot.tapes:  # (a train tape and an eval tape, say)
+                if tape._guards() and (not tape.value_guards or tape.values_hold(tensors)):
+                    self.replay_count += 1
+                    return tape.replay(tensors)
         if slot is None:
             if len(self._tapes) >= MAX_TAPES:
                 self._tapes.popitem(last=False)
@@ -522,12 +531,6 @@ class CompiledFunction:
             slot = self._tapes[key] = _Slot()
         else:
             self._tapes.move_to_end(key)
-        if slot.tape is not None:
-            changed = slot.tape.guards_hold()
-            if changed is None:
-                self.replay_count += 1
-                return slot.tape.replay(tensors)
-            slot.tape, slot.traces = None, []  # a guard changed: trace again
         out, tracer = _run_traced(self.fn, args, kwargs)
         self.trace_count += 1
         if tracer.reason is not None:
@@ -536,24 +539,26 @@ class CompiledFunction:
         slot.traces.append((out, tracer, tensors))
         if len(slot.traces) >= TRACE_CALLS:
             try:
-                slot.tape = _build(slot.traces[-2], slot.traces[-1])
+                tape = _build(slot.traces[-2], slot.traces[-1])
+                slot.tapes = [tape, *slot.tapes][:MAX_TAPES]
+                slot.traces = []
+            except _Retrace:  # traced under two guard states: keep the newer trace
+                slot.traces = slot.traces[-1:]
             except CannotReplay as e:
                 self._fall_back(str(e))
-            slot.traces = []
         return out
 
     def _fall_back(self, reason: str) -> None:
         self._eager_reason = reason
         self._tapes.clear()
         self._warn_once(f"running {getattr(self.fn, '__qualname__', self.fn)!s} eagerly from "
-                        f"now on: {reason}")
+                        f"now on: {reason}", stacklevel=4)
 
-    _warned: set[str] = set()
-
-    def _warn_once(self, message: str) -> None:
-        if message not in self._warned:
-            self._warned.add(message)
-            warnings.warn(f"tg.compile: {message}", RuntimeWarning, stacklevel=3)
+    def _warn_once(self, message: str, stacklevel: int = 3) -> None:
+        warned = self.__dict__.setdefault("_warned", set())  # once per compiled function
+        if message not in warned:
+            warned.add(message)
+            warnings.warn(f"tg.compile: {message}", RuntimeWarning, stacklevel=stacklevel)
 
 
 class CompiledModule(Module):

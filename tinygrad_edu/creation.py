@@ -19,7 +19,7 @@ from .autograd import Array
 from .device import check_device
 from .dtypes import _dtype, _to_array, bool_, int64, scalar_dtype
 from .random import Generator, draw, rng_of
-from .tensor import Tensor, _check_can_require_grad, _make
+from .tensor import Tensor, _check_can_require_grad, _constant
 
 
 def tensor(data: Any, dtype: DTypeLike = None, device: Any = None,
@@ -30,7 +30,7 @@ def tensor(data: Any, dtype: DTypeLike = None, device: Any = None,
     array = np.array(_to_array(data, dtype, False), copy=True)
     if requires_grad:
         _check_can_require_grad(array)
-    return _make(array, False).requires_grad_(True) if requires_grad else _make(array, False)
+    return _constant(array).requires_grad_(True) if requires_grad else _constant(array)
 
 
 def as_tensor(data: Any, dtype: DTypeLike = None, device: Any = None) -> Tensor:
@@ -38,11 +38,11 @@ def as_tensor(data: Any, dtype: DTypeLike = None, device: Any = None) -> Tensor:
     check_device(device)
     if isinstance(data, Tensor) and (dtype is None or _dtype(dtype) == data.dtype):
         return data
-    return _make(_to_array(data, dtype, False), False)
+    return _constant(_to_array(data, dtype, False))
 
 
 def from_numpy(array: Array) -> Tensor:
-    return _make(np.asarray(array), False)
+    return _constant(np.asarray(array))
 
 
 def _filled(shape: tuple[Any, ...], fill: Any, dtype: DTypeLike, requires_grad: PyBool,

@@ -63,6 +63,15 @@ def _make(data: Array, requires_grad: bool) -> Tensor:
 _new = object.__new__
 
 
+def _constant(data: Array) -> Tensor:
+    """``_make`` for a value given from outside the graph (Python data, a NumPy array, a number
+    operand): tg.compile may keep it as a constant, unlike values other code computed."""
+    t = _make(data, False)
+    if _graph._tracer is not None:
+        _graph._tracer.constant(t)
+    return t
+
+
 class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Arrange,
              Conversions):
     """An n-dimensional array with reverse-mode autodiff.
@@ -91,6 +100,8 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
         self._requires_grad = bool(requires_grad)
         self._ctx = None
         self._node = AccumulateGrad(self) if requires_grad else None
+        if _graph._tracer is not None:  # made from data given here: a constant for tg.compile
+            _graph._tracer.constant(self)
 
     # ------------------------------------------------------------------ properties
 
@@ -365,11 +376,11 @@ class Tensor(ShapeOps, Reductions, Math, InPlace, Pointwise, Scans, Indexing, Ar
         if isinstance(other, (PyInt, PyFloat, np.number, np.bool_)):
             number_dtype = scalar_dtype(self._data.dtype, other)
             if number_dtype.kind in "iu" and not isinstance(other, np.number):  # uint8 + 300 wraps
-                return _make(np.asarray(other).astype(number_dtype), False)  # around, as PyTorch
-            return _make(np.asarray(other, dtype=number_dtype), False)
+                return _constant(np.asarray(other).astype(number_dtype))  # around, as PyTorch
+            return _constant(np.asarray(other, dtype=number_dtype))
         if isinstance(other, (np.ndarray, list, tuple)):
             dtype = None if isinstance(other, np.ndarray) else self._data.dtype
-            return _make(_to_array(other, dtype, True), False)
+            return _constant(_to_array(other, dtype, True))
         raise TypeError(f"unsupported operand type for a Tensor op: {type(other).__name__}")
 
     def _pair(self, other: Any) -> tuple[Tensor, Tensor]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from . import graph as _graph
 from .graph import Node, gradient_edge
 
 hooks: dict[int, dict[int, Callable[[Any], Any]]] = {}
@@ -56,6 +57,8 @@ def register_hook(tensor: Any, hook: Callable[[Any], Any]) -> RemovableHandle:
     returns replaces the gradient (``Tensor.register_hook``)."""
     if not callable(hook):
         raise TypeError(f"register_hook expects a callable, got {type(hook).__name__}")
+    if _graph._tracer is not None:
+        _graph._tracer.unsupported("register_hook")
     node = _node_of(tensor, "register a hook on")
     key = id(node)
     table = hooks.get(key)
@@ -69,6 +72,8 @@ def register_hook(tensor: Any, hook: Callable[[Any], Any]) -> RemovableHandle:
 
 def retain_grad(tensor: Any) -> None:
     """Keep ``.grad`` on a non-leaf tensor after backward (``Tensor.retain_grad``)."""
+    if _graph._tracer is not None:
+        _graph._tracer.unsupported("retain_grad()")
     node = _node_of(tensor, "retain_grad on")
     if id(node) not in retained:
         retained[id(node)] = weakref.ref(tensor)

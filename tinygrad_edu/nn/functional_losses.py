@@ -19,6 +19,7 @@ accepted (PyTorch: int64 or uint8); ``binary_cross_entropy`` clips at ``eps`` (s
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -62,7 +63,28 @@ def _floating_input(x: Tensor, fn: str) -> None:
 def _class_indices(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
                    ignore_index: int) -> np.ndarray | None:
     """Validate integer class targets: shape ``shape``, every value in [0, C) or equal to
-    ``ignore_index``. Returns None when every target counts, else the mask of those that do."""
+    ``ignore_index``. Returns None when every target counts, else the mask of those that do.
+
+    Which of the two it is decides the op in Python: for tg.compile a guard on the values (a
+    replay checks the call's targets again) or, with a mask, no replay at all."""
+    valid = _target_mask(t, shape, classes, fn, ignore_index)
+    tracer = autograd.graph._tracer
+    if tracer is not None:
+        if valid is not None:
+            tracer.unsupported(f"{fn} with targets equal to ignore_index")
+        else:
+            tracer.value_guard(functools.partial(_all_counted, shape=shape, classes=classes,
+                                                 fn=fn, ignore_index=ignore_index), t)
+    return valid
+
+
+def _all_counted(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
+                 ignore_index: int) -> bool:
+    return _target_mask(t, shape, classes, fn, ignore_index) is None
+
+
+def _target_mask(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
+                 ignore_index: int) -> np.ndarray | None:
     unsigned = _UNSIGNED.get(t.dtype)
     if unsigned is None and t.dtype not in _SMALL_UNSIGNED:  # floats, bools, uint64
         raise RuntimeError(f"{fn}: class-index target must be an int64 (or other signed or "

@@ -377,7 +377,10 @@ class Module:
         or, with ``set_to_none=False``, to zeros in place."""
         tracer = autograd.graph._tracer
         if tracer is not None and not tracer.calling:  # tg.compile replays the call
-            return tracer.call(self.zero_grad, set_to_none)
+            if type(self).zero_grad is not Module.zero_grad:
+                tracer.unsupported(f"{type(self).__name__}.zero_grad (an override)")
+            else:
+                return tracer.call(self.zero_grad, set_to_none)
         for param in self.parameters():
             if param.grad is None:
                 continue

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..autograd import graph as _graph
 from ..autograd import no_grad
 from ..functions import cat
 from ..tensor import Tensor, _make
@@ -58,6 +59,8 @@ def clip_grad_norm_(parameters: Parameters, max_norm: float, norm_type: float = 
     """
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     total = get_total_norm(grads, norm_type, error_if_nonfinite)
+    if _graph._tracer is not None:
+        _graph._tracer.read_value(total, "clip_grad_norm_ (it decides on the norm)")
     clip_coef = float(max_norm) / (float(total._data) + 1e-6)
     if clip_coef < 1:
         with no_grad():

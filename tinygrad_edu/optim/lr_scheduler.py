@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
+from ..autograd import graph as _graph
 from .optimizer import Optimizer
 
 __all__ = [
@@ -83,6 +84,9 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or jump to ``epoch``, with the closed form) and set the lrs."""
+        tracer = _graph._tracer
+        if tracer is not None and not tracer.calling:  # tg.compile replays the call
+            return tracer.call(self.step, epoch)
         self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
@@ -340,6 +344,8 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: Any, epoch: int | None = None) -> None:  # type: ignore[override]
         """Record this epoch's metric (a number or one-element tensor); maybe cut the lrs."""
+        if _graph._tracer is not None:
+            _graph._tracer.unsupported("ReduceLROnPlateau.step (it decides on a metric)")
         current = float(metrics)
         self._step_count += 1
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch

@@ -214,7 +214,10 @@ class Optimizer:
         """
         tracer = _graph._tracer
         if tracer is not None and not tracer.calling:  # tg.compile replays the call
-            return tracer.call(self.zero_grad, set_to_none)
+            if type(self).zero_grad is not Optimizer.zero_grad:
+                tracer.unsupported(f"{type(self).__name__}.zero_grad (an override)")
+            else:
+                return tracer.call(self.zero_grad, set_to_none)
         for group in self.param_groups:
             for p in group["params"]:
                 if p._grad is not None:  # the slot: the checking property costs 60 ns
@@ -233,6 +236,8 @@ class Optimizer:
         if tracer is not None and not tracer.calling:  # tg.compile replays the call
             if closure is not None:
                 tracer.unsupported("optimizer.step(closure)")
+            elif type(self).step is not Optimizer.step:
+                tracer.unsupported(f"{type(self).__name__}.step (an override of Optimizer.step)")
             else:
                 return tracer.call(self.step)
         loss = None
