@@ -22,7 +22,6 @@ from ._compile_trace import (
     OUTSIDE,
     SLOT,
     TENSOR_EDGE,
-    _settings_of,
 )
 from .autograd import engine
 from .autograd.graph import bump_versions
@@ -131,11 +130,23 @@ def guard_function(tape: Any) -> Any:
         consts[name] = value
         return name
 
-    consts["settings_of"] = _settings_of
-    for module, training, settings in tape.modules:
+    for module, training, _ in tape.modules:  # the terms of _settings_of, written out
         name = const(module)
-        terms.append(f"{name}.training is {training} and settings_of({name}) == "
-                     f"{const(settings)}")
+        d = f"{name}.__dict__"
+        terms.append(f"{name}.training is {training}")
+        for key, value in vars(module).items():
+            if isinstance(value, (bool, type(None))) and not key.startswith("_"):
+                terms.append(f"{d}.get({key!r}) is {value}")
+            elif isinstance(value, (int, float, str)) and not key.startswith("_"):
+                terms.append(f"{d}.get({key!r}) == {const(value)} and type({d}.get({key!r})) is "
+                             f"{const(type(value))}")
+        terms.append(f"{d}.get('_has_hooks', False) is {bool(vars(module).get('_has_hooks'))}")
+        if vars(module).get("_has_hooks"):
+            for h in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
+                terms.append(f"len({d}.get({h!r}, ())) == {len(vars(module).get(h, ()))}")
+        for registry in ("_modules", "_parameters"):  # the same objects (ids: no Tensor ==)
+            ids = tuple(map(id, getattr(module, registry).values()))
+            terms.append(f"tuple(map(id, {name}.{registry}.values())) == {ids!r}")
     for t, shape, dtype, requires_grad in tape.outside:
         name = const(t)
         terms.append(f"{name}._data.shape == {tuple(shape)!r} and "

@@ -147,8 +147,8 @@ def _settings_of(module: Module) -> tuple[Any, ...]:
     plain = tuple((k, v) for k, v in vars(module).items()
                   if isinstance(v, (bool, int, float, str, type(None)))
                   and not k.startswith("_") or k in ("_has_hooks",))
-    hooks = tuple(len(getattr(module, h, ())) for h in
-                  ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"))
+    hooks = tuple(len(vars(module).get(h, ())) for h in  # (not getattr: a missing attribute
+                  ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"))  # is slow to ask)
     parts = tuple(map(id, module._modules.values())) + tuple(map(id, module._parameters.values()))
     return plain + hooks + parts
 
