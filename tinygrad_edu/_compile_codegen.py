@@ -144,9 +144,11 @@ def guard_function(tape: Any) -> Any:
         if vars(module).get("_has_hooks"):
             for h in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
                 terms.append(f"len({d}.get({h!r}, ())) == {len(vars(module).get(h, ()))}")
-        for registry in ("_modules", "_parameters"):  # the same objects (ids: no Tensor ==)
-            ids = tuple(map(id, getattr(module, registry).values()))
-            terms.append(f"tuple(map(id, {name}.{registry}.values())) == {ids!r}")
+        for registry in ("_modules", "_parameters"):  # the same objects (is: no Tensor ==)
+            entries = getattr(module, registry)
+            terms.append(f"len({name}.{registry}) == {len(entries)}")
+            terms += [f"{name}.{registry}.get({key!r}) is {const(value)}"
+                      for key, value in entries.items()]
     for t, shape, dtype, requires_grad in tape.outside:
         name = const(t)
         terms.append(f"{name}._data.shape == {tuple(shape)!r} and "
