@@ -437,6 +437,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- argument parsing
 
 
+def _add_step_model_options(parser: argparse.ArgumentParser) -> None:
+    """The preset model of one step (``graph_of_one_step``), for graph and explore."""
+    parser.add_argument("--model", choices=MODELS, default="mlp")
+    parser.add_argument("--hidden", type=int_list, default=[64])
+    parser.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
+    parser.add_argument("--dropout", type=fraction, default=None)
+    parser.add_argument("--positive", type=nonnegative(int), default=1)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="tinygrad-edu", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -486,11 +495,7 @@ def make_parser() -> argparse.ArgumentParser:
                                 description="Draw the computation graph that autograd records "
                                 "for one training step of a preset model (batch of random "
                                 "784-pixel images).")
-    graph.add_argument("--model", choices=MODELS, default="mlp")
-    graph.add_argument("--hidden", type=int_list, default=[64])
-    graph.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    graph.add_argument("--dropout", type=fraction, default=None)
-    graph.add_argument("--positive", type=nonnegative(int), default=1)
+    _add_step_model_options(graph)
     graph.add_argument("--batch-size", type=positive(int), default=100)
     graph.add_argument("--format", choices=["svg", "png", "pdf", "dot"], default=None,
                        help="default: from the --out suffix, else svg")
@@ -519,11 +524,7 @@ def make_parser() -> argparse.ArgumentParser:
         description="Record one training step of a preset model on a random batch under "
         "watch() and write an HTML page (one file, offline) that steps through its backward "
         "pass node by node.")
-    explore.add_argument("--model", choices=MODELS, default="mlp")
-    explore.add_argument("--hidden", type=int_list, default=[64])
-    explore.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    explore.add_argument("--dropout", type=fraction, default=None)
-    explore.add_argument("--positive", type=nonnegative(int), default=1)
+    _add_step_model_options(explore)
     explore.add_argument("--batch-size", type=positive(int), default=8,
                          help="small batches keep every value readable (default 8)")
     explore.add_argument("--seed", type=nonnegative(int), default=0)

@@ -233,6 +233,17 @@ def cross_entropy(input: Tensor, target: Any, weight: Tensor | None = None,
                           label_smoothing)
 
 
+def _check_probabilities(target: np.ndarray, shape: tuple[int, ...], ignore_index: int,
+                         fn: str) -> None:
+    """A probability target: the input's shape, and no ignore_index (as PyTorch)."""
+    if target.shape != shape:
+        raise ValueError(f"{fn}: probability target must have the input's shape {shape}, "
+                         f"got {target.shape} (class indices must be an integer array)")
+    if ignore_index != -100:
+        raise RuntimeError(f"{fn}: ignore_index is not supported for probability "
+                           "(floating point) targets")
+
+
 def _cross_entropy(logits: Tensor, target: Any, target_data: np.ndarray, weight: Any,
                    ignore_index: int, reduction: str, label_smoothing: Any) -> Tensor:
     fn = "cross_entropy"
@@ -240,13 +251,7 @@ def _cross_entropy(logits: Tensor, target: Any, target_data: np.ndarray, weight:
     classes = _input_classes(logits, fn)
     shape = logits._data.shape
     if target_data.dtype.kind == "f":
-        if target_data.shape != shape:
-            raise ValueError(f"{fn}: probability target must have the input's shape {shape}, "
-                             f"got {target_data.shape} (class indices must be an integer "
-                             "array)")
-        if ignore_index != -100:
-            raise RuntimeError(f"{fn}: ignore_index is not supported for probability "
-                               "(floating point) targets")
+        _check_probabilities(target_data, shape, ignore_index, fn)
         w = _class_weight(weight, classes, logits, fn, differentiable=True)
         probs = target if isinstance(target, Tensor) else _make(target_data, False)
         if probs.dtype != logits.dtype:

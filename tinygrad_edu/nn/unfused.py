@@ -260,13 +260,7 @@ def cross_entropy(logits: Tensor, target: Any, target_data: np.ndarray, weight: 
     shape = logits._data.shape
     class_dim = 0 if len(shape) == 1 else 1
     if target_data.dtype.kind == "f":
-        if target_data.shape != shape:
-            raise ValueError(f"{fn}: probability target must have the input's shape {shape}, "
-                             f"got {target_data.shape} (class indices must be an integer "
-                             "array)")
-        if ignore_index != -100:
-            raise RuntimeError(f"{fn}: ignore_index is not supported for probability "
-                               "(floating point) targets")
+        FL._check_probabilities(target_data, shape, ignore_index, fn)
         w = FL._class_weight(weight, classes, logits, fn, differentiable=True)
         probs = target if isinstance(target, Tensor) else _make(target_data, False)
         if probs.dtype != logits.dtype:

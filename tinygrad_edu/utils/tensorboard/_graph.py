@@ -36,9 +36,11 @@ from tensorboard.compat.proto.step_stats_pb2 import DeviceStepStats, StepStats
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.compat.proto.versions_pb2 import VersionDef
 
-from ...autograd import AccumulateGrad, Function, Node, enable_grad
+from ...autograd import AccumulateGrad, Function, enable_grad
 from ...autograd.graph import watch
 from ...tensor import Tensor
+from ...viz._layout import walk
+from ...viz.formulas import formula
 
 INPUT_OP = "IO Node"  # what PyTorch's graphs call inputs and outputs
 PARAMETER_OP = "Parameter"
@@ -70,31 +72,6 @@ def _setting_text(value: Any) -> str:
 def _attr_text(pairs: Mapping[str, Any]) -> str:
     """``{ grad_fn : LinearBackward0, dim : 1 }``: the style of PyTorch's ``attr``."""
     return "{ " + ", ".join(f"{k} : {v}" for k, v in pairs.items()) + " }" if pairs else "{}"
-
-
-def _first_doc_line(cls: type) -> str:
-    doc = (cls.__doc__ or "").strip()
-    return doc.splitlines()[0].strip().replace("``", "") if doc else ""
-
-
-def _walk(starts: Sequence[Node]) -> list[Node]:
-    """Every node leading to ``starts``, each once, inputs before the ops that use them (an
-    explicit stack: deep graphs do not hit the recursion limit)."""
-    order: list[Node] = []
-    seen: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(s, False) for s in reversed(starts)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((n, False) for n in reversed(node.next_nodes)
-                     if n is not None and id(n) not in seen)
-    return order
 
 
 def _flatten(value: Any) -> list[Any]:
@@ -288,7 +265,7 @@ def graph(model: Any, input_to_model: Any = None, verbose: bool = False
     ins = _Inputs(inputs, names, nodes)
     name_of: dict[int, str] = {}
     constants = _Constants(names, nodes)
-    for node in _walk([t._node for t in outputs if t._node is not None]):
+    for node in walk([t._node for t in outputs if t._node is not None], None, None):
         if isinstance(node, AccumulateGrad):
             name = ins.name_of_leaf(node) or _parameter_node(node, param_names, top, names,
                                                               nodes)
@@ -378,7 +355,7 @@ def _op_node(node: Function, module_paths: dict[int, str], top: str, names: _Nam
     settings = {"grad_fn": node.name()}
     settings.update({k: _setting_text(v) for k, v in getattr(node, "__dict__", {}).items()
                      if not k.startswith("_") and k != "recorded"})
-    derivative = _first_doc_line(type(node))
+    derivative = " ".join(formula(node).split())  # (the one the pictures show, one line)
     if derivative:
         settings["derivative"] = derivative
     recorded = getattr(node, "recorded", None)
