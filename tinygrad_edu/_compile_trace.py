@@ -4,12 +4,14 @@ backward pass and optimizer call, every module that ran, and anything it cannot 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._compile_kernels import Layout
 from .autograd import graph
 from .nn.module import Module
 from .tensor import Tensor
@@ -74,6 +76,7 @@ class Tracer:
         # cannot see (a comparison, argmax, a mask), so keeping it would freeze it
         self.constants: dict[int, Any] = {}
         self.value_guards: list[tuple[Callable[..., Any], np.ndarray, Any]] = []
+        self.gradients: dict[int, tuple[Any, Layout]] = {}  # id(node): the gradient it got
 
     def _refuse(self, reason: str) -> None:
         if self.reason is None:
@@ -84,6 +87,11 @@ class Tracer:
         if not self.calling:
             self.events.append(_Op(cls, dict(settings), tuple(inputs), result, ctx, record,
                                    getattr(ctx, "module_scope", None) if record else None))
+
+    def gradient(self, node: Any, grad: Any) -> None:
+        """The gradient a node received in the recorded backward (its kernel is written
+        for that layout)."""
+        self.gradients[id(node)] = (node, Layout.of(grad))
 
     def random(self, sample: Callable[..., np.ndarray], args: tuple[Any, ...],
                array: np.ndarray) -> None:
@@ -213,3 +221,42 @@ def _flatten(value: Any) -> list[Any]:
     if isinstance(value, dict):
         return [leaf for k in value for leaf in _flatten(value[k])]
     return [value]
+
+
+_NO_ARGUMENTS = {True: (True,), False: (False,)}
+
+
+def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Tensor]]:
+    """The cache key of a call (shapes, dtypes, requires_grad, other values, grad mode) and
+    its tensor arguments in order."""
+    if not args and not kwargs:
+        return _NO_ARGUMENTS[graph._grad_enabled], []
+    if not kwargs and all(type(a) is Tensor for a in args):  # the usual call: step(x, y)
+        key = (graph._grad_enabled, *[(a._data.shape, a._data.strides, a._data.dtype.str,
+                                       a._requires_grad) for a in args])
+        arrays = [id(a._data) for a in args]
+        if len(set(arrays)) != len(arrays):  # one tensor given twice: f(x, x) is another tape
+            key += (tuple(arrays.index(i) for i in arrays),)
+        return key, list(args)
+    tensors: list[Tensor] = []
+    parts: list[Any] = [graph._grad_enabled, "general"]
+    for leaf in _flatten((args, kwargs)):
+        if isinstance(leaf, Tensor):
+            tensors.append(leaf)
+            parts.append((leaf._data.shape, leaf._data.strides, leaf._data.dtype.str,
+                          leaf._requires_grad))
+        elif isinstance(leaf, np.ndarray):
+            parts.append(("array", id(leaf)))  # an array is read as a constant: its identity
+        elif isinstance(leaf, float):  # -0.0 == 0.0, but x * -0.0 is another tape
+            parts.append((float, leaf, math.copysign(1.0, leaf)))
+        else:
+            try:
+                hash(leaf)
+                parts.append((type(leaf), leaf))
+            except TypeError:
+                parts.append((type(leaf), id(leaf)))
+    parts.append(tuple(sorted(kwargs)))
+    arrays = [id(t._data) for t in tensors]
+    if len(set(arrays)) != len(arrays):
+        parts.append(tuple(arrays.index(i) for i in arrays))
+    return tuple(parts), tensors

@@ -19,7 +19,7 @@ A tracing JIT in four small pieces, the way tinygrad's ``TinyJit`` and ``jax.jit
    every call), a constant (a value that was the same in both traces), a random draw. Two traces
    are needed to tell a constant from a value computed where the tracer cannot see (NumPy on
    ``.data``, a draw from NumPy's own generator): that one differs between the calls.
-3. **The guards** (``_key`` and ``Tape.guards_hold``). A tape is valid for the shapes, dtypes
+3. **The guards** (``_key`` and ``guard_function``). A tape is valid for the shapes, dtypes
    and ``requires_grad`` of the tensor arguments, the values of the other arguments and the
    grad mode it was traced with (the cache key, at most ``MAX_TAPES`` tapes per function), and
    for the ``training`` flags of the modules that ran and the shapes of the outside tensors
@@ -39,7 +39,6 @@ tape as the list of calls it replays.
 from __future__ import annotations
 
 import functools
-import math
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
@@ -49,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from ._compile_codegen import _params_of, generate, guard_function
+from ._compile_kernels import Layout
 from ._compile_trace import (
     ARG_EDGE,
     ARRAY,
@@ -61,12 +61,11 @@ from ._compile_trace import (
     CannotReplay,
     Tracer,
     _Call,
-    _flatten,
+    _key,
     _Op,
     _Random,
     _run_traced,
     _same,
-    _settings_of,
     _short,
     _source_name,
 )
@@ -126,6 +125,8 @@ class Tape:
         self.entries = entries
         self.shapes = [a.shape for a in arrays]  # of each slot, as traced (and guarded)
         self.dtypes = [a.dtype for a in arrays]
+        self.layouts = [Layout.of(a) for a in arrays]
+        self.grad_layouts: dict[int, Layout] = {}  # op entry -> its node's incoming gradient
         self.output_slots = sorted({s for s in _output_slots(output)})
         self.source: str | None = None  # the straight-line function, when there is one
         self._fast: Callable[..., Any] | None = None
@@ -140,7 +141,7 @@ class Tape:
         owners = {id(o): o for e in entries if e.kind == "call"
                   for o in [getattr(e.call, "__self__", None)] if hasattr(o, "param_groups")}
         self.optimizers = [(o, _params_of(o)) for o in owners.values()]
-        self._guards = guard_function(self)
+        self._guards: Callable[[list[Tensor]], bool] = lambda args: False  # see _build
         self.n_ops = sum(e.kind == "op" for e in entries)
 
     def tensor_names(self) -> dict[int, str]:
@@ -170,40 +171,6 @@ class Tape:
             self.source, self._fast = generate(self, backward_orders)
         except NotImplementedError:  # a graph shape the straight-line form does not cover
             self.source, self._fast = None, None
-
-    def guards_hold(self) -> str | None:
-        """None if the tape may replay, else the guard that changed (the generated check,
-        then the loops below to name it)."""
-        if self._guards():
-            return None
-        for module, training, settings in self.modules:
-            if module.training is not training:
-                return f"{type(module).__name__}.training is now {module.training}"
-            if _settings_of(module) != settings:
-                return f"an attribute, hook or submodule of {type(module).__name__} changed"
-        for t, shape, dtype, requires_grad in self.outside:
-            if t._data.shape != shape or t._data.dtype != dtype:
-                return f"a tensor from outside changed to {t._data.shape} {t._data.dtype}"
-            if t._requires_grad is not requires_grad:
-                return "a tensor from outside changed its requires_grad"
-
-        for optimizer, params in self.optimizers:
-            if _params_of(optimizer) != params:
-                return f"the parameters of {type(optimizer).__name__} changed"
-        return "a guard"  # (cannot happen: the generated check and the loops agree)
-
-    def _array_of(self, source: tuple[int, Any], tensor_args: list[Tensor] | None) -> Any:
-        kind, what = source
-        if kind == SLOT:
-            if tensor_args is None:  # (guards_hold names a guard; the arguments are checked
-                return None  # by values_hold before each replay)
-            return tensor_args[self.arg_slots.index(what)]._data
-        return what._data
-
-    def values_hold(self, tensor_args: list[Tensor]) -> bool:
-        """The value guards (Python decisions on the arguments) give what they gave."""
-        return all(check(self._array_of(source, tensor_args)) == expected
-                   for check, source, expected in self.value_guards)
 
     def replay(self, tensor_args: list[Tensor]) -> Any:
         fast = self._fast
@@ -388,6 +355,9 @@ def _build(first: tuple[Any, Tracer, list[Tensor]], second: tuple[Any, Tracer, l
     tape = Tape(entries, len(names), arg_slots, output, list(outside.values()), modules, names,
                 arrays)
     tape.value_guards = guards
+    tape.grad_layouts = {op_entry_of[i]: layout for i, (_, layout) in t2.gradients.items()
+                         if i in op_entry_of}
+    tape._guards = guard_function(tape)
     tape.make_fast(orders)
     return tape
 
@@ -447,44 +417,6 @@ def _output_spec(out1: Any, out2: Any, slot_of: list[dict[int, int]],
 # ----------------------------------------------------------------------------- 3. the guards
 
 
-_NO_ARGUMENTS = {True: (True,), False: (False,)}
-
-
-def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Tensor]]:
-    """The cache key of a call (shapes, dtypes, requires_grad, other values, grad mode) and
-    its tensor arguments in order."""
-    if not args and not kwargs:
-        return _NO_ARGUMENTS[graph._grad_enabled], []
-    if not kwargs and all(type(a) is Tensor for a in args):  # the usual call: step(x, y)
-        key = (graph._grad_enabled, *[(a._data.shape, a._data.dtype.str, a._requires_grad)
-                                      for a in args])
-        arrays = [id(a._data) for a in args]
-        if len(set(arrays)) != len(arrays):  # one tensor given twice: f(x, x) is another tape
-            key += (tuple(arrays.index(i) for i in arrays),)
-        return key, list(args)
-    tensors: list[Tensor] = []
-    parts: list[Any] = [graph._grad_enabled, "general"]
-    for leaf in _flatten((args, kwargs)):
-        if isinstance(leaf, Tensor):
-            tensors.append(leaf)
-            parts.append((leaf._data.shape, leaf._data.dtype.str, leaf._requires_grad))
-        elif isinstance(leaf, np.ndarray):
-            parts.append(("array", id(leaf)))  # an array is read as a constant: its identity
-        elif isinstance(leaf, float):  # -0.0 == 0.0, but x * -0.0 is another tape
-            parts.append((float, leaf, math.copysign(1.0, leaf)))
-        else:
-            try:
-                hash(leaf)
-                parts.append((type(leaf), leaf))
-            except TypeError:
-                parts.append((type(leaf), id(leaf)))
-    parts.append(tuple(sorted(kwargs)))
-    arrays = [id(t._data) for t in tensors]
-    if len(set(arrays)) != len(arrays):
-        parts.append(tuple(arrays.index(i) for i in arrays))
-    return tuple(parts), tensors
-
-
 # ----------------------------------------------------------------------------- 4. the replay
 
 
@@ -520,7 +452,7 @@ class CompiledFunction:
         slot = self._tapes.get(key)
         if slot is not None:
             for tape in slot.tapes:  # (a train tape and an eval tape, say)
-                if tape._guards() and (not tape.value_guards or tape.values_hold(tensors)):
+                if tape._guards(tensors):
                     self.replay_count += 1
                     return tape.replay(tensors)
         if slot is None:

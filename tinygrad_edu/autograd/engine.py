@@ -280,6 +280,8 @@ def observe_backward(node: Function, grad: Any, input_grads: tuple[Any, ...],
         g if g is None or to is None or (type(g) is _ndarray and g.shape == to.out_shape)  # type: ignore[attr-defined]
         else fit(g, to, node) for to, g in zip(node.next_nodes, input_grads))  # noqa: B905
     fitted += (None,) * (len(node.next_nodes) - len(fitted))  # ops may leave trailing Nones out
+    if graph._tracer is not None:  # tg.compile writes kernels for the gradients' layouts
+        graph._tracer.gradient(node, grad)
     if graph._anomaly:
         check_gradients(node, grad, fitted)
     if graph._watching:

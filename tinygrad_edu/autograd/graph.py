@@ -45,6 +45,9 @@ _observed = False  # _anomaly, _watching or _tracer: the one flag apply() tests 
 # tg.compile's tracer while it records a call (compile.py); None otherwise. The library's
 # other hooks (Optimizer.step, Module.__call__, in-place methods, item()...) test it too.
 _tracer: Any = None
+# Bumped by every change of a Module's attributes, submodules, parameters, buffers or hooks:
+# tg.compile's guards check this one number before each replay rather than every module.
+module_changes = [0]
 # One clock ticks when a node is made and when a tensor is changed in place. A node's tick
 # orders the graph (inputs always have smaller ticks) and dates it (see ``bump_version``).
 _clock = itertools.count(1)

@@ -80,6 +80,12 @@ def _class_indices(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
 
 def _all_counted(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
                  ignore_index: int) -> bool:
+    """tg.compile's guard on class targets: every one in [0, C) (one max of the unsigned
+    view, as ``_target_mask``), else what ``_target_mask`` finds or raises."""
+    unsigned = _UNSIGNED.get(t.dtype)
+    if (unsigned is not None and t.shape == shape and t.size
+            and np.maximum.reduce(t.view(unsigned), axis=None) < classes):
+        return True
     return _target_mask(t, shape, classes, fn, ignore_index) is None
 
 

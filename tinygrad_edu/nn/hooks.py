@@ -38,6 +38,7 @@ def add_hook(module: Any, kind: str, hook: Hook) -> autograd.RemovableHandle:
         table = {}
         object.__setattr__(module, kind, table)
         object.__setattr__(module, "_has_hooks", True)
+        autograd.graph.module_changes[0] += 1
     handle = autograd.RemovableHandle(table)
     table[handle.id] = hook
     return handle

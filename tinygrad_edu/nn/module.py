@@ -23,6 +23,7 @@ import numpy as np
 from .. import autograd
 from .._tensor_convert import parse_to_args
 from ..autograd import RemovableHandle, no_grad
+from ..autograd.graph import module_changes as _module_changes
 from ..device import unavailable
 from ..tensor import Tensor
 from . import hooks
@@ -163,6 +164,7 @@ class Module:
             self.__dict__[name] = value
 
     def __setattr__(self, name: str, value: Any) -> None:
+        _module_changes[0] += 1
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -216,6 +218,7 @@ class Module:
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name: str) -> None:
+        _module_changes[0] += 1
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
@@ -242,6 +245,7 @@ class Module:
                              "values derived from parameters in forward()")
         self._parameters[name] = param
         self._mirror(name, param)
+        _module_changes[0] += 1
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add non-trainable state (running statistics, masks, step counters...) under
@@ -254,6 +258,7 @@ class Module:
                             f"'{name}' (Tensor or None required)")
         self._buffers[name] = tensor
         self._mirror(name, tensor)
+        _module_changes[0] += 1
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
@@ -358,6 +363,7 @@ class Module:
             raise ValueError("training mode is expected to be boolean")
         for module in self.modules():
             object.__setattr__(module, "training", mode)
+        _module_changes[0] += 1
         return self
 
     def eval(self: M) -> M:
