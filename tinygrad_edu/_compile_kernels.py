@@ -347,8 +347,9 @@ def optimizer_lines(optimizer: Any, group: dict[str, Any], const: Callable[[Any,
     lines = ["if group['momentum'] == 0 and group['weight_decay'] == 0 and "
              "not group['maximize']:", "    lr = group['lr']"]
     for p in group["params"]:
-        t, scratch = const(p, "T"), w.array(p._data.shape, p._data.dtype, "lr_times_grad")
-        lines.append(f"    if {t}._grad is not None: state[{t}]; multiply({t}._grad._data, lr, "
-                     f"out={scratch}); subtract({t}._data, {scratch}, out={t}._data); "
-                     f"stepped.append({t})")
+        # the parameter's memory order, as SGD's _scratch: lr g and theta -= ... stream
+        t, scratch = const(p, "T"), const(np.empty_like(p._data), "buf_lr_times_grad_")
+        update = (f"multiply({t}._grad._data, lr, out={scratch}); "
+                  f"subtract({t}._data, {scratch}, out={t}._data)")
+        lines.append(f"    if {t}._grad is not None: state[{t}]; {update}; stepped.append({t})")
     return [*lines, "else:", *[f"    {line}" for line in generic]]
