@@ -12,12 +12,11 @@ import warnings
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from layouts import LAYOUTS, in_layout
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import nn, optim
-
-from layouts import LAYOUTS, in_layout
 
 CALLS = 5
 
@@ -54,7 +53,8 @@ def _build(p):
     for a, b in zip(sizes, sizes[1:], strict=False):
         layer = nn.Linear(a, b, dtype=dtype)
         if p["weight_order"] == "C":
-            layer.weight = nn.Parameter(tg.tensor(np.ascontiguousarray(layer.weight.detach().numpy())))
+            row_major = np.ascontiguousarray(layer.weight.detach().numpy())
+            layer.weight = nn.Parameter(tg.tensor(row_major))
         layers.append(layer)
     act = {"relu": F.relu, "sigmoid": F.sigmoid, "none": lambda t: t}[p["activation"]]
     x = tg.from_numpy(in_layout(rng.standard_normal((rows, p["inputs"])).astype(dtype) * 2,

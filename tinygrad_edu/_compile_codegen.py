@@ -171,6 +171,7 @@ def guard_function(tape: Any) -> Any:
     parameter, buffer or hook change bumps it. An outside tensor's array is compared by
     identity, its shape, dtype and strides only when the array is another one."""
     consts: dict[str, Any] = {"params_of": _params_of, "changes": graph.module_changes,
+                              "_max_reduce": np.maximum.reduce,
                               "renew": _renew, "seen": [t._data for t, *_ in tape.outside],
                               "held": [graph.module_changes[0], None]}
     modules, hooks, terms = [], [], []
@@ -208,7 +209,10 @@ def guard_function(tape: Any) -> Any:
     for check, (kind, what), expected in tape.value_guards:  # Python decisions on values
         array = f"args[{tape.arg_slots.index(what)}]._data" if kind == SLOT else \
             f"{const(what)}._data"
-        terms.append(f"{const(check)}({array}) == {const(expected)}")
+        inline = getattr(check, "inline", None)  # the check as an expression, if it has one
+        term = inline(array, what._data, const) if inline is not None and expected is True \
+            and kind != SLOT else None
+        terms.append(term or f"{const(check)}({array}) == {const(expected)}")
     lines = ["def guards(args):"]
     if modules:
         lines += ["    if changes[0] != held[0]:",

@@ -19,7 +19,7 @@ accepted (PyTorch: int64 or uint8); ``binary_cross_entropy`` clips at ``eps`` (s
 
 from __future__ import annotations
 
-import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -73,20 +73,29 @@ def _class_indices(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
         if valid is not None:
             tracer.unsupported(f"{fn} with targets equal to ignore_index")
         else:
-            tracer.value_guard(functools.partial(_all_counted, shape=shape, classes=classes,
-                                                 fn=fn, ignore_index=ignore_index), t)
+            tracer.value_guard(_AllCounted(shape, classes, fn, ignore_index), t)
     return valid
 
 
-def _all_counted(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
-                 ignore_index: int) -> bool:
-    """tg.compile's guard on class targets: every one in [0, C) (one max of the unsigned
-    view, as ``_target_mask``), else what ``_target_mask`` finds or raises."""
-    unsigned = _UNSIGNED.get(t.dtype)
-    if (unsigned is not None and t.shape == shape and t.size
-            and np.maximum.reduce(t.view(unsigned), axis=None) < classes):
-        return True
-    return _target_mask(t, shape, classes, fn, ignore_index) is None
+class _AllCounted:
+    """tg.compile's guard on class targets: every one in [0, C), none ignored (a replay holds
+    only then; out-of-range targets raise as in eager)."""
+
+    def __init__(self, shape: tuple[int, ...], classes: int, fn: str, ignore_index: int) -> None:
+        self.shape, self.classes, self.fn, self.ignore_index = shape, classes, fn, ignore_index
+
+    def __call__(self, t: np.ndarray) -> bool:
+        return _target_mask(t, self.shape, self.classes, self.fn, self.ignore_index) is None
+
+    def inline(self, array: str, traced: np.ndarray, const: Callable[[Any], str]) -> str | None:
+        """The usual case as one expression for the generated guard (``traced``: the
+        targets as traced; their dtype and shape are guarded): the max of the unsigned view
+        (negative targets are huge there) is below C. Else the call decides (or raises)."""
+        unsigned = _UNSIGNED.get(traced.dtype)
+        if unsigned is None or traced.shape != self.shape or not traced.size:
+            return None
+        return (f"(_max_reduce({array}.view({const(unsigned)}), axis=None) < {self.classes} "
+                f"or {const(self)}({array}))")
 
 
 def _target_mask(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
