@@ -80,7 +80,8 @@ def generate(tape: Any, backward_orders: list[list[int]]) -> tuple[str, Any]:
             if i in chosen:
                 kernel = chosen[i](writer, [operand(k, w) for k, w in e.sources],
                                    [_layout(tape, k, w) for k, w in e.sources],
-                                   tape.layouts[e.out], e.settings, e.out in fresh)
+                                   tape.layouts[e.out], e.settings, e.out in fresh,
+                                   tape.grad_layouts.get(i))
                 names[e.out] = kernel.forward()
                 written[i] = kernel
                 continue

@@ -15,7 +15,9 @@ SGD's update, a kernel here writes the same work as lines of NumPy calls instead
   guarded), so each op costs its NumPy calls and almost nothing else.
 
 A kernel applies only to the case it states in ``fits`` (2-D inputs, matching dtypes, the
-layouts it was written for); anything else takes the op as it is. Measured on the benchmark
+layouts it was written for: its results are laid out as the op's, C order, so every array
+downstream is the same as in eager mode, layout included); anything else takes the op as it
+is. Measured on the benchmark
 models (``benchmarks/bench_step.py``): the XOR step (model E) 61 -> 45 us, softmax regression
 (A) 141 -> 120 us.
 """
@@ -117,10 +119,10 @@ class Kernel:
     op: type = object
 
     def __init__(self, w: Writer, ins: list[str], layouts: list[Layout], out: Layout,
-                 settings: dict[str, Any], fresh_out: bool) -> None:
+                 settings: dict[str, Any], fresh_out: bool, grad: Layout | None) -> None:
         self.w, self.layouts, self.out, self.settings = w, layouts, out, settings
         self.ins = [w.bind(e, "x") for e in ins]
-        self.fresh_out = fresh_out
+        self.fresh_out, self.grad = fresh_out, grad
 
     @staticmethod
     def fits(layouts: list[Layout], out: Layout, settings: dict[str, Any],
@@ -179,7 +181,12 @@ class LinearKernel(Kernel):
                 w.line(f"matmul({g}.T, {x}, out={grads[1]})")
         if len(need) > 2 and need[2]:
             grads[2] = w.local("db")
-            w.line(f"{grads[2]} = sum_columns({g})")
+            grad, rows = self.grad, lay[0].shape[0]
+            if grad is not None and grad.c and rows >= _SHORT:  # sum_columns: 1^T G
+                ones = w.const(_ones(rows, grad.dtype), "ones")
+                w.line(f"{grads[2]} = matmul({ones}, {g})")
+            else:
+                w.line(f"{grads[2]} = sum_columns({g})")
         return grads
 
 
@@ -193,7 +200,7 @@ class SigmoidKernel(Kernel):
              grad: Layout | None) -> bool:
         (x,) = layouts
         return (not settings and _float(x) and len(x.shape) > 0 and out.shape == x.shape
-                and (grad is None or (grad.shape == out.shape and grad.dtype == out.dtype)))
+                and x.c and (grad is None or (grad.shape == out.shape and grad.dtype == out.dtype)))
 
     def forward(self) -> str:
         w, (x,), shape, dtype = self.w, self.ins, self.out.shape, self.out.dtype
@@ -224,7 +231,7 @@ class ReLUKernel(Kernel):
              grad: Layout | None) -> bool:
         (x,) = layouts
         return (not settings and _float(x) and len(x.shape) > 0 and x.dtype.itemsize in _UNSIGNED
-                and (grad is None or (grad.shape == out.shape and grad.dtype == out.dtype)))
+                and x.c and (grad is None or (grad.shape == out.shape and grad.dtype == out.dtype)))
 
     def forward(self) -> str:
         (x,), lay = self.ins, self.out
@@ -326,8 +333,9 @@ class CrossEntropyKernel(Kernel):
         scale, ratio = w.local("scale"), w.array((n,), dtype, "ratio")
         grad = w.array((n, classes), dtype, "dlogits", fresh[0])
         w.line(f"{scale} = {g} / {n}; divide({scale}, {self.sums}, out={ratio})")
+        flat = f"{grad}.reshape(-1)" if fresh[0] else w.view(grad, lambda a: a.reshape(-1), "flat")
         w.line(f"multiply({self.e}, {w.view(ratio, lambda a: a[:, None], 'column')}, out={grad}); "
-               f"{grad}.reshape(-1)[{self.picks}] -= {scale}")
+               f"{flat}[{self.picks}] -= {scale}")
         return [grad, None]
 
 
