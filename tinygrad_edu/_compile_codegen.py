@@ -1,12 +1,14 @@
 """tg.compile's fast replay: a tape written out as one straight-line Python function.
 
 For a training step -- ops, one ``backward()`` from a scalar loss, the optimizer's calls -- the
-tape (``compile.Tape``) becomes the source of a function that calls each op's ``forward`` on
-NumPy arrays, then each node's ``array_backward`` in the engine's order (newest first), adding
-the gradients up in the order the engine adds them and handing the leaves theirs with the
-engine's own ``give_to_leaf``, then the optimizer. No Tensor, no graph walk, no dict of pending
-gradients: what is left is the NumPy work and one Python call per op. ``print(step.tape.source)``
-shows it. Same functions, same arrays, same order as eager: the results are bit-identical.
+tape (``compile.Tape``) becomes the source of a function that runs the forward ops, then each
+node's backward in the engine's order (newest first), adding the gradients up in the order the
+engine adds them and handing the leaves theirs as ``engine.give_to_leaf`` does, then the
+optimizer. An op with a kernel (``_compile_kernels``) is written out as its NumPy calls into
+buffers made once; any other op is called as it is (``forward``, ``array_backward``, with a
+fresh node object to hold what it saves). No Tensor, no graph walk, no dict of pending
+gradients: what is left is the NumPy work. ``print(step.tape.source)`` shows it. The same calls
+on the same arrays in the same order as eager: the results are bit-identical.
 """
 
 from __future__ import annotations

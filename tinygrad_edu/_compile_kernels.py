@@ -17,9 +17,9 @@ SGD's update, a kernel here writes the same work as lines of NumPy calls instead
 A kernel applies only to the case it states in ``fits`` (2-D inputs, matching dtypes, the
 layouts it was written for: its results are laid out as the op's, C order, so every array
 downstream is the same as in eager mode, layout included); anything else takes the op as it
-is. Measured on the benchmark
-models (``benchmarks/bench_step.py``): the XOR step (model E) 61 -> 45 us, softmax regression
-(A) 141 -> 120 us.
+is. Measured (the straight-line function alone, one thread): model E's step 61 -> 46 us,
+model A's 144 -> 124 us; with the guards, compiled / closed form went from 1.94 to 1.19 (E)
+and from 1.34 to 1.03-1.08 (A).
 """
 
 from __future__ import annotations

@@ -19,16 +19,23 @@ A tracing JIT in four small pieces, the way tinygrad's ``TinyJit`` and ``jax.jit
    every call), a constant (a value that was the same in both traces), a random draw. Two traces
    are needed to tell a constant from a value computed where the tracer cannot see (NumPy on
    ``.data``, a draw from NumPy's own generator): that one differs between the calls.
-3. **The guards** (``_key`` and ``guard_function``). A tape is valid for the shapes, dtypes
-   and ``requires_grad`` of the tensor arguments, the values of the other arguments and the
-   grad mode it was traced with (the cache key, at most ``MAX_TAPES`` tapes per function), and
-   for the ``training`` flags of the modules that ran and the shapes of the outside tensors
-   (checked on each call). A changed guard traces again.
-4. **The replay** (``Tape.replay``): the entries in order, as straight-line calls of each op's
-   ``forward`` on NumPy arrays -- no Tensors and no graph for the forward pass, one fresh node
-   per op for the backward pass, which the engine runs as in eager mode -- then the optimizer's
-   calls. The same functions on the same arrays in the same order: results are bit-identical to
-   eager, random ops draw fresh numbers from the library's RNG in the eager order.
+3. **The guards** (``_key`` and ``guard_function``). A tape is valid for the shapes, strides,
+   dtypes and ``requires_grad`` of the tensor arguments, the values of the other arguments and
+   the grad mode it was traced with (the cache key, at most ``MAX_TAPES`` tapes per function),
+   and, checked before each replay, for the modules that ran (their ``training`` flags,
+   attributes, hooks, submodules and parameters: looked at only when
+   ``autograd.graph.module_changes`` moved), the arrays of the outside tensors (the same
+   array, or one of the same shape, dtype and strides), the optimizers' parameters and the
+   Python decisions made on values (cross_entropy's targets). A changed guard traces again.
+4. **The replay**. A training step (ops, one ``backward()`` from a scalar, the optimizer)
+   becomes one straight-line Python function (``_compile_codegen``, ``tape.source``): the hot
+   ops (``Linear``, ``ReLU``, ``Sigmoid``, ``MSELoss``, ``CrossEntropy``) and plain SGD as the
+   NumPy calls they make, into buffers allocated once (``_compile_kernels``); any other op's
+   ``forward`` and ``array_backward`` called as they are; the gradients added up and handed to
+   ``.grad`` in the engine's order. No Tensor, no node, no graph walk. Any other tape replays
+   entry by entry (``Tape.replay``) with one fresh node per op, so a ``backward()`` outside
+   works. The same NumPy calls on the same arrays in the same order: results are bit-identical
+   to eager; random ops draw fresh numbers from the library's RNG in the eager order.
 
 What cannot be replayed falls back to eager for that function, with one warning naming the
 cause. Python side effects of ``fn`` other than the ones above (appending to a list, printing)
