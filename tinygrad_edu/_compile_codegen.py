@@ -27,6 +27,7 @@ from ._compile_trace import (
 )
 from .autograd import engine, graph
 from .autograd.graph import bump_versions
+from .nn._registry import Registry
 from .tensor import _make
 
 _new = object.__new__
@@ -177,32 +178,46 @@ def guard_function(tape: Any) -> Any:
                               "_max_reduce": np.maximum.reduce,
                               "renew": _renew, "seen": [t._data for t, *_ in tape.outside],
                               "held": [graph.module_changes[0], None]}
-    modules, hooks, terms = [], [], []
+    modules: list[str] = []  # checked when a module changed
+    always: list[str] = []  # checked on every call
+    terms: list[str] = []
 
     def const(value: Any) -> str:
         name = f"g{len(consts)}"
         consts[name] = value
         return name
 
-    for module, training, _ in tape.modules:  # the terms of _settings_of, written out
+    # the modules that ran, and those they contain that never run (a ModuleList, a ModuleDict)
+    reached = {id(m): (m, training) for m, training, _ in tape.modules}
+    for parent, *_ in tape.modules:
+        for m in parent.modules():
+            reached.setdefault(id(m), (m, m.training))
+    for module, training in reached.values():  # the terms of _settings_of, written out
         name = const(module)
         d = f"{name}.__dict__"
-        hooks.append(f"{name}.training is {training}")  # (the usual change: always checked)
+        always.append(f"{name}.training is {training}")  # (the usual change)
+        # a module whose registries do not count their changes (unpickled from an older
+        # version, say) is checked on every call
+        counted = all(type(vars(module).get(r)) is Registry
+                      for r in ("_parameters", "_buffers", "_modules"))
+        terms_of = modules if counted else always
+        terms_of.append(f"len({d}) == {len(vars(module))}")  # no attribute added or removed
         for key, value in vars(module).items():
             if isinstance(value, (bool, type(None))) and not key.startswith("_"):
-                modules.append(f"{d}.get({key!r}) is {value}")
+                terms_of.append(f"{d}.get({key!r}) is {value}")
             elif isinstance(value, (int, float, str)) and not key.startswith("_"):
-                modules.append(f"{d}.get({key!r}) == {const(value)} and "
-                               f"type({d}.get({key!r})) is {const(type(value))}")
-        modules.append(f"{d}.get('_has_hooks', False) is {bool(vars(module).get('_has_hooks'))}")
-        if vars(module).get("_has_hooks"):  # (a handle's remove() changes no attribute)
-            for h in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
-                hooks.append(f"len({d}.get({h!r}, ())) == {len(vars(module).get(h, ()))}")
-        for registry in ("_modules", "_parameters"):  # the same objects (is: no Tensor ==)
+                terms_of.append(f"{d}.get({key!r}) == {const(value)} and "
+                                f"type({d}.get({key!r})) is {const(type(value))}")
+        for h in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"):
+            table = vars(module).get(h)  # the same hooks, in order (a handle's remove() and
+            if table is not None:  # a new registration are counted changes of the table)
+                terms_of.append(f"len({d}.get({h!r}, ())) == {len(table)}")
+                terms_of += [f"{d}[{h!r}].get({k!r}) is {const(f)}" for k, f in table.items()]
+        for registry in ("_modules", "_parameters", "_buffers"):  # the same objects (is)
             entries = getattr(module, registry)
-            modules.append(f"len({name}.{registry}) == {len(entries)}")
-            modules += [f"{name}.{registry}.get({key!r}) is {const(value)}"
-                        for key, value in entries.items()]
+            terms_of.append(f"len({name}.{registry}) == {len(entries)}")
+            terms_of += [f"{name}.{registry}.get({key!r}) is {const(value)}"
+                         for key, value in entries.items()]
     for k, (t, _, _, requires_grad) in enumerate(tape.outside):
         name = const(t)
         terms.append(f"({name}._data is seen[{k}] or renew(seen, {k}, {name}._data, "
@@ -223,7 +238,7 @@ def guard_function(tape: Any) -> Any:
                   "            held[1] = changes[0]",
                   "            return False",
                   "        held[0] = changes[0]"]
-    lines.append("    return " + (" and ".join(hooks + terms) or "True"))
+    lines.append("    return " + (" and ".join(always + terms) or "True"))
     namespace = dict(consts)
     exec(compile("\n".join(lines) + "\n", "<tg.compile guards>", "exec"), namespace)  # noqa: S102
     return namespace["guards"]
@@ -303,7 +318,7 @@ def _backward(tape: Any, at: int, e: Any, order: list[int], shape_of: dict[int, 
             need = [k != NO_EDGE for k, _ in node.edges]
             grads = written[j].backward(g, need, [k == TENSOR_EDGE for k, _ in node.edges])
             for (kind, what), x in zip(node.edges, grads, strict=True):
-                if x is not None:
+                if x is not None and kind != NO_EDGE:
                     _hand_on(tape, kind, what, x, g, at, pending, known, maybe, const, writer)
         else:
             bw = const(node.cls.array_backward, f"{node.cls.__name__}_backward_")

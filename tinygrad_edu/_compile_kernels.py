@@ -279,13 +279,13 @@ class MSELossKernel(Kernel):
 
     def backward(self, g: str, need: list[bool], fresh: list[bool]) -> list[str | None]:
         w, lay = self.w, self.layouts[0]
-        da = w.array(lay.shape, lay.dtype, "dmse", fresh[0] or need[1])
+        da = w.array(lay.shape, lay.dtype, "dmse", fresh[0])  # (computed for db too)
         w.line(f"multiply({self.diff}, 2 * ({g} / {max(lay.size, 1)}), out={da})")
         db = None
         if need[1]:
             db = w.array(lay.shape, lay.dtype, "dmse_b", fresh[1])
             w.line(f"negative({da}, out={db})")
-        return [da, db]
+        return [da if need[0] else None, db]
 
 
 class CrossEntropyKernel(Kernel):
@@ -336,7 +336,7 @@ class CrossEntropyKernel(Kernel):
         flat = f"{grad}.reshape(-1)" if fresh[0] else w.view(grad, lambda a: a.reshape(-1), "flat")
         w.line(f"multiply({self.e}, {w.view(ratio, lambda a: a[:, None], 'column')}, out={grad}); "
                f"{flat}[{self.picks}] -= {scale}")
-        return [grad, None]
+        return [grad if need[0] else None, None]
 
 
 KERNELS: dict[type, type[Kernel]] = {k.op: k for k in (

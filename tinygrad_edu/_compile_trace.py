@@ -158,7 +158,7 @@ def _settings_of(module: Module) -> tuple[Any, ...]:
     hooks = tuple(len(vars(module).get(h, ())) for h in  # (not getattr: a missing attribute
                   ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks"))  # is slow to ask)
     parts = tuple(map(id, module._modules.values())) + tuple(map(id, module._parameters.values()))
-    return plain + hooks + parts
+    return plain + hooks + parts + tuple(map(id, module._buffers.values()))
 
 
 def _run_traced(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -356,8 +356,9 @@ def _build(first: tuple[Any, Tracer, list[Tensor]], second: tuple[Any, Tracer, l
         src = source(_make(a1, False), _make(a2, False), "a value a Python decision read")
         if src[0] not in (SLOT, OUTSIDE, ARRAY) or (src[0] == SLOT and src[1] not in arg_slots):
             raise CannotReplay("Python code decided on a value computed inside the function")
-        if src[0] == ARRAY:
-            src = (OUTSIDE, _make(src[1], False))
+        if src[0] == ARRAY:  # the array of a tensor from outside: guard that tensor's array
+            owner = next((t for t in outside.values() if t._data is src[1]), None)
+            src = (OUTSIDE, owner if owner is not None else _make(src[1], False))
         guards.append((check2, src, v2))
     tape = Tape(entries, len(names), arg_slots, output, list(outside.values()), modules, names,
                 arrays)
@@ -459,7 +460,11 @@ class CompiledFunction:
         slot = self._tapes.get(key)
         if slot is not None:
             for tape in slot.tapes:  # (a train tape and an eval tape, say)
-                if tape._guards(tensors):
+                try:
+                    holds = tape._guards(tensors)
+                except Exception:  # a value check raised (a bad target): eager raises it
+                    return self.fn(*args, **kwargs)  # where it would, after what runs first
+                if holds:
                     self.replay_count += 1
                     return tape.replay(tensors)
         if slot is None:

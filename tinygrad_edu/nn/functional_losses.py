@@ -92,10 +92,23 @@ class _AllCounted:
         targets as traced; their dtype and shape are guarded): the max of the unsigned view
         (negative targets are huge there) is below C. Else the call decides (or raises)."""
         unsigned = _UNSIGNED.get(traced.dtype)
-        if unsigned is None or traced.shape != self.shape or not traced.size:
+        if (unsigned is None or traced.shape != self.shape or not traced.size
+                or self.classes > np.iinfo(traced.dtype).max + 1
+                or 0 <= self.ignore_index < self.classes):  # (an ignored class: the call)
             return None
         return (f"(_max_reduce({array}.view({const(unsigned)}), axis=None) < {self.classes} "
                 f"or {const(self)}({array}))")
+
+
+def _out_of_range(t: np.ndarray, unsigned: Any, classes: int) -> bool:
+    """Some target outside [0, C): one max of the unsigned view (a negative target is huge
+    there), without the Python wrapper around the reduction; a signed type too narrow for
+    that (int8 and more than 128 classes: -57 reads 199) takes the min and the max."""
+    if unsigned is None:  # an unsigned type
+        return bool(np.maximum.reduce(t, axis=None) >= classes)
+    if classes <= np.iinfo(t.dtype).max + 1:
+        return bool(np.maximum.reduce(t.view(unsigned), axis=None) >= classes)
+    return bool(np.minimum.reduce(t, axis=None) < 0 or np.maximum.reduce(t, axis=None) >= classes)
 
 
 def _target_mask(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
@@ -106,9 +119,7 @@ def _target_mask(t: np.ndarray, shape: tuple[int, ...], classes: int, fn: str,
                            f"small unsigned integer) tensor, got dtype {t.dtype}")
     if t.shape != shape:
         raise ValueError(f"{fn}: class-index target must have shape {shape}, got {t.shape}")
-    # = t.max() on the unsigned view, without the Python wrapper around the reduction
-    if t.size and np.maximum.reduce(t if unsigned is None else t.view(unsigned),
-                                    axis=None) >= classes:
+    if t.size and _out_of_range(t, unsigned, classes):
         valid = t != ignore_index
         outside = valid & ((t < 0) | (t >= classes))
         if outside.any():

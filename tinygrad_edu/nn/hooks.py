@@ -25,6 +25,7 @@ from .. import autograd
 from ..creation import zeros
 from ..ops import shape as S
 from ..tensor import Tensor
+from ._registry import Registry
 
 Hook = Callable[..., Any]
 
@@ -35,7 +36,7 @@ def add_hook(module: Any, kind: str, hook: Hook) -> autograd.RemovableHandle:
         raise TypeError(f"{kind} hook must be callable, got {type(hook).__name__}")
     table = module.__dict__.get(kind)
     if table is None:
-        table = {}
+        table = Registry()  # (its changes are counted: adding or removing a hook is seen)
         object.__setattr__(module, kind, table)
         object.__setattr__(module, "_has_hooks", True)
         autograd.graph.module_changes[0] += 1

@@ -27,6 +27,7 @@ from ..autograd.graph import module_changes as _module_changes
 from ..device import unavailable
 from ..tensor import Tensor
 from . import hooks
+from ._registry import Registry
 
 __all__ = ["Module", "Parameter", "IncompatibleKeys"]
 
@@ -114,10 +115,10 @@ class Module:
     def __init__(self) -> None:
         # object.__setattr__: our own __setattr__ needs these dicts to exist already
         object.__setattr__(self, "training", True)
-        object.__setattr__(self, "_parameters", {})
-        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_parameters", Registry())  # (they count their changes)
+        object.__setattr__(self, "_buffers", Registry())
         object.__setattr__(self, "_non_persistent_buffers", set())
-        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_modules", Registry())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the "forward" method')
@@ -245,7 +246,6 @@ class Module:
                              "values derived from parameters in forward()")
         self._parameters[name] = param
         self._mirror(name, param)
-        _module_changes[0] += 1
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Add non-trainable state (running statistics, masks, step counters...) under
@@ -258,7 +258,6 @@ class Module:
                             f"'{name}' (Tensor or None required)")
         self._buffers[name] = tensor
         self._mirror(name, tensor)
-        _module_changes[0] += 1
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
