@@ -306,6 +306,7 @@ def _backward(tape: Any, at: int, e: Any, order: list[int], shape_of: dict[int, 
     shape, dtype = tape.shapes[root_slot], tape.dtypes[root_slot]
     one = engine.seed(_Root(np.zeros(shape, dtype)), None, False)  # d loss / d loss = 1
     lines.append(f"{pending[root_entry]} = {const(one, 'one')}")
+    writer.known[pending[root_entry]] = one  # a kernel may work with it as the constant it is
     for j in order:
         node, g = tape.entries[j], pending[j]
         if known[j] == _NO:  # nothing can reach it

@@ -74,6 +74,16 @@ class Writer:
         self._buffers: dict[str, np.ndarray] = {}
         self.indent = 0  # inside how many ifs the next line goes
         self.views: set[str] = set()  # results that are views of a buffer (base is not None)
+        self.known: dict[str, Any] = {}  # names whose value is known when the code is written
+
+    def scalar(self, g: str, compute: Callable[[Any], Any], hint: str) -> str:
+        """``compute(g)``, a scalar from the incoming gradient: worked out now, once, when
+        ``g`` is known (the seed 1 of a loss), else written to run on each call."""
+        if g in self.known:
+            return self.const(compute(self.known[g]), hint)
+        name = self.local(hint)
+        self.line(f"{name} = {self.const(compute, hint + '_of')}({g})")
+        return name
 
     def line(self, code: str) -> None:
         self.lines.append("    " * self.indent + code)
@@ -185,6 +195,8 @@ class LinearKernel(Kernel):
             if grad is not None and grad.c and rows >= _SHORT:  # sum_columns: 1^T G
                 ones = w.const(_ones(rows, grad.dtype), "ones")
                 w.line(f"{grads[2]} = matmul({ones}, {g})")
+            elif grad is not None and grad.c:  # sum_columns of a short G
+                w.line(f"{grads[2]} = add_reduce({g}, axis=0)")
             else:
                 w.line(f"{grads[2]} = sum_columns({g})")
         return grads
@@ -280,7 +292,9 @@ class MSELossKernel(Kernel):
     def backward(self, g: str, need: list[bool], fresh: list[bool]) -> list[str | None]:
         w, lay = self.w, self.layouts[0]
         da = w.array(lay.shape, lay.dtype, "dmse", fresh[0])  # (computed for db too)
-        w.line(f"multiply({self.diff}, 2 * ({g} / {max(lay.size, 1)}), out={da})")
+        size = max(lay.size, 1)
+        scale = w.scalar(g, lambda grad: 2 * (grad / size), "scale")  # reduction_scale
+        w.line(f"multiply({self.diff}, {scale}, out={da})")
         db = None
         if need[1]:
             db = w.array(lay.shape, lay.dtype, "dmse_b", fresh[1])
@@ -330,9 +344,9 @@ class CrossEntropyKernel(Kernel):
     def backward(self, g: str, need: list[bool], fresh: list[bool]) -> list[str | None]:
         w, lay = self.w, self.layouts[0]
         (n, classes), dtype = lay.shape, lay.dtype
-        scale, ratio = w.local("scale"), w.array((n,), dtype, "ratio")
+        scale, ratio = w.scalar(g, lambda grad: grad / n, "scale"), w.array((n,), dtype, "ratio")
         grad = w.array((n, classes), dtype, "dlogits", fresh[0])
-        w.line(f"{scale} = {g} / {n}; divide({scale}, {self.sums}, out={ratio})")
+        w.line(f"divide({scale}, {self.sums}, out={ratio})")
         flat = f"{grad}.reshape(-1)" if fresh[0] else w.view(grad, lambda a: a.reshape(-1), "flat")
         w.line(f"multiply({self.e}, {w.view(ratio, lambda a: a[:, None], 'column')}, out={grad}); "
                f"{flat}[{self.picks}] -= {scale}")
