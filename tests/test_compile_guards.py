@@ -110,7 +110,7 @@ def test_targets_changed_under_the_tape_are_checked_as_eager_checks_them():
     ignored target falls back to eager, an out-of-range one raises IndexError there and
     leaves `.grad` as eager leaves it (zero_grad has run)."""
     (ma, oa, _, ya, _), (mb, ob, _, yb, _), eager, compiled = _twins()
-    for call in range(4):
+    for _ in range(4):
         assert eager().detach().numpy().tobytes() == compiled().detach().numpy().tobytes()
     for y in (ya, yb):
         y.data = tg.tensor(np.array([0, 2, 3, 0, 2]))  # 3: out of range for 3 classes
