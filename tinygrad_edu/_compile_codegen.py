@@ -55,10 +55,15 @@ def generate(tape: Any, backward_orders: list[list[int]]) -> tuple[str, Any]:
     names = list(tape.names)  # a kernel's output is called by its buffer's name instead
     known = tape.tensor_names()
 
+    named: dict[tuple[int, str], str] = {}  # one name per object (and role): easier to read
+
     def const(value: Any, hint: str) -> str:
+        if (id(value), hint) in named:
+            return named[id(value), hint]
+        key = (id(value), hint)
         if hint == "T" and id(value) in known:  # a parameter or buffer: by its name
             hint = "p_" + "".join(c if c.isalnum() else "_" for c in known[id(value)]) + "_"
-        name = f"{hint}{len(consts)}"
+        name = named[key] = f"{hint}{len(consts)}"
         consts[name] = value
         return name
 

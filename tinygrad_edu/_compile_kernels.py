@@ -75,6 +75,7 @@ class Writer:
         self.indent = 0  # inside how many ifs the next line goes
         self.views: set[str] = set()  # results that are views of a buffer (base is not None)
         self.known: dict[str, Any] = {}  # names whose value is known when the code is written
+        self._bound: set[str] = set()
 
     def scalar(self, g: str, compute: Callable[[Any], Any], hint: str) -> str:
         """``compute(g)``, a scalar from the incoming gradient: worked out now, once, when
@@ -112,11 +113,15 @@ class Writer:
             return self.const(make(self._buffers[name]), hint)
         raise ValueError("internal: a view of a fresh array")
 
-    def bind(self, expr: str, hint: str) -> str:
-        """``expr`` (``T3._data``, say) read once into a local."""
+    def bind(self, expr: str) -> str:
+        """``expr`` (``p_fc1_weight_3._data``, say) read once into a local
+        (``p_fc1_weight_3_data``)."""
         if expr.isidentifier():
             return expr
-        name = self.local(hint)
+        name = expr.replace(".", "").replace("_data", "") + "_data"
+        if not name.isidentifier() or name in self._bound:
+            name = self.local("x")
+        self._bound.add(name)
         self.line(f"{name} = {expr}")
         return name
 
@@ -131,7 +136,7 @@ class Kernel:
     def __init__(self, w: Writer, ins: list[str], layouts: list[Layout], out: Layout,
                  settings: dict[str, Any], fresh_out: bool, grad: Layout | None) -> None:
         self.w, self.layouts, self.out, self.settings = w, layouts, out, settings
-        self.ins = [w.bind(e, "x") for e in ins]
+        self.ins = [w.bind(e) for e in ins]
         self.fresh_out, self.grad = fresh_out, grad
 
     @staticmethod
