@@ -149,3 +149,31 @@ def test_narrow_signed_targets_out_of_range_raise(dtype):
     logits = tg.zeros(2, 200 if dtype == np.int8 else 40000, requires_grad=True)
     with pytest.raises(IndexError, match="-57 is out of range"):
         F.cross_entropy(logits, tg.tensor(np.array([3, -57], dtype=dtype)))
+
+
+def test_an_array_argument_changed_in_place_traces_again():
+    """A NumPy argument is a value of the key (tg.tensor(w) copies it into the tape)."""
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((8, 3)).astype(np.float32))
+    y = tg.tensor(rng.integers(0, 2, 8))
+
+    def make():
+        tg.manual_seed(0)
+        m = nn.Linear(3, 2)
+        opt = optim.SGD(m.parameters(), lr=0.1)
+
+        def step(x, y, w):
+            opt.zero_grad()
+            loss = F.cross_entropy(m(x), y) * tg.tensor(w)
+            loss.backward()
+            opt.step()
+            return loss
+
+        return step
+
+    eager, compiled = make(), tg.compile(make())
+    w = np.array(1.0, np.float32)
+    for i in range(6):
+        w[...] = 1.0 if i < 4 else 1.0 + i
+        assert eager(x, y, w).item() == compiled(x, y, w).item()
+    assert compiled.replay_count == 2 and compiled.trace_count == 4

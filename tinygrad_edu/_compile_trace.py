@@ -246,7 +246,9 @@ def _key(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, list[Tenso
             parts.append((leaf._data.shape, leaf._data.strides, leaf._data.dtype.str,
                           leaf._requires_grad))
         elif isinstance(leaf, np.ndarray):
-            parts.append(("array", id(leaf)))  # an array is read as a constant: its identity
+            # an array may be read as a constant (tg.tensor(a) copies it): its value is part
+            # of the key, so a change in place traces again
+            parts.append(("array", leaf.shape, leaf.dtype.str, leaf.tobytes()))
         elif isinstance(leaf, float):  # -0.0 == 0.0, but x * -0.0 is another tape
             parts.append((float, leaf, math.copysign(1.0, leaf)))
         else:
