@@ -52,6 +52,7 @@ __all__ = [
 # so one max() checks both bounds of a class index.
 _UNSIGNED = {np.dtype(f"i{size}"): np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
 _SMALL_UNSIGNED = {np.dtype(f"u{size}") for size in (1, 2, 4)}  # uint64 is not PyTorch's
+_SIGNED_LIMIT = {dtype: 2 ** (8 * dtype.itemsize - 1) for dtype in _UNSIGNED}  # max + 1
 
 
 def _floating_input(x: Tensor, fn: str) -> None:
@@ -93,7 +94,7 @@ class _AllCounted:
         (negative targets are huge there) is below C. Else the call decides (or raises)."""
         unsigned = _UNSIGNED.get(traced.dtype)
         if (unsigned is None or traced.shape != self.shape or not traced.size
-                or self.classes > np.iinfo(traced.dtype).max + 1
+                or self.classes > _SIGNED_LIMIT[traced.dtype]
                 or 0 <= self.ignore_index < self.classes):  # (an ignored class: the call)
             return None
         return (f"(_max_reduce({array}.view({const(unsigned)}), axis=None) < {self.classes} "
@@ -106,7 +107,7 @@ def _out_of_range(t: np.ndarray, unsigned: Any, classes: int) -> bool:
     that (int8 and more than 128 classes: -57 reads 199) takes the min and the max."""
     if unsigned is None:  # an unsigned type
         return bool(np.maximum.reduce(t, axis=None) >= classes)
-    if classes <= np.iinfo(t.dtype).max + 1:
+    if classes <= _SIGNED_LIMIT[t.dtype]:
         return bool(np.maximum.reduce(t.view(unsigned), axis=None) >= classes)
     return bool(np.minimum.reduce(t, axis=None) < 0 or np.maximum.reduce(t, axis=None) >= classes)
 
