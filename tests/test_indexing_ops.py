@@ -196,3 +196,25 @@ def test_src_larger_than_index_gets_zero_gradient_beyond_it() -> None:
     expected = np.zeros((3, 4))
     expected[0, :2] = 1
     np.testing.assert_array_equal(src.grad.numpy(), expected)
+
+
+@pytest.mark.parametrize("reduce", ["amax", "amin"])
+@pytest.mark.parametrize("include_self", [False, True])
+def test_scatter_reduce_ties_share_the_gradient_as_torch(reduce: str, include_self: bool) -> None:
+    """Small integers, so that values tie often: x's own value counts among the ties where it
+    equals the result even when include_self=False leaves it out, as in PyTorch."""
+    rng = np.random.default_rng(1)
+    for _ in range(150):
+        n, m = int(rng.integers(1, 5)), int(rng.integers(1, 6))
+        x, src = rng.integers(-2, 3, n).astype(np.float64), rng.integers(-2, 3, m).astype(
+            np.float64)
+        index, weight = rng.integers(0, n, m), rng.standard_normal(n)
+        grads = []
+        for lib in (tg, torch):
+            a, b = lib.tensor(x, requires_grad=True), lib.tensor(src, requires_grad=True)
+            z = a.scatter_reduce(0, lib.tensor(index), b, reduce, include_self=include_self)
+            (z * lib.tensor(weight)).sum().backward()
+            grads.append((a.grad.numpy(), b.grad.numpy()))
+        (ours_x, ours_src), (torch_x, torch_src) = grads
+        np.testing.assert_allclose(ours_x, torch_x, rtol=0, atol=1e-15)
+        np.testing.assert_allclose(ours_src, torch_src, rtol=0, atol=1e-15)

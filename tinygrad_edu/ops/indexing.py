@@ -249,7 +249,8 @@ class ScatterReduce(Function):
     * sum:  dz/dx = 1 (0 if left out),  dz/dsrc[p] = 1
     * mean: z = (sum) / c;  dz/dx = 1 / c (0 if left out),  dz/dsrc[p] = 1 / c at index[p]
     * amax / amin: the gradient is shared evenly by the values equal to the result (as
-      PyTorch): dz/dv = [v == z] / (count of those values)
+      PyTorch): dz/dv = [v == z] / (count of those values); as in PyTorch, x's own value
+      counts among them where it equals z even when ``include_self=False`` left it out
     * prod: dz/dv = product of the other values combined (the product of the nonzero ones
       where v is the only zero); first derivatives only
 
@@ -292,10 +293,13 @@ class ScatterReduce(Function):
             share = grad / counts.astype(x.dtype)
             grad_x, grad_src = either.where(own, share, zero), gather(share, index, dim)
         elif reduce in ("amax", "amin"):
-            is_self = own & ((x == out) | (np.isnan(x) & np.isnan(out)))
+            equal_self = (x == out) | (np.isnan(x) & np.isnan(out))
+            is_self = own & equal_self
             is_src = (src == out[_grid(index, dim)]) | (np.isnan(src) & np.isnan(
                 out[_grid(index, dim)]))
-            ties = _scatter_sum(is_src.astype(np.int64), index, dim, x.shape) + is_self
+            # x's own value is counted among the ties even where include_self=False left it
+            # out (PyTorch's rule; the shares then add up to less than the incoming gradient)
+            ties = _scatter_sum(is_src.astype(np.int64), index, dim, x.shape) + equal_self
             share = grad / np.maximum(ties, 1).astype(x.dtype)
             grad_x = either.where(is_self, share, zero)
             grad_src = either.where(is_src, gather(share, index, dim), zero)
