@@ -172,9 +172,20 @@ def test_unary_edge_values(name: str) -> None:
 
 @pytest.mark.parametrize("eps", [None, 0.0, 0.1])
 def test_logit_outside_and_on_the_bounds(eps: float | None) -> None:
-    x = np.array([-0.5, 0.0, 0.05, 0.1, 0.5, 0.9, 1.0, 1.5])
+    x = np.array([-0.5, 0.0, 0.05, 0.1, 0.5, 0.9, 1.0, 1.5, np.nan, np.inf, -np.inf])
     compare(lambda t: t.logit(eps) * t if eps is not None else t.logit() * t, [x],
             second=True)
+
+
+@pytest.mark.parametrize("eps", [None, 0.0, 0.1])
+def test_logit_gradient_at_nan_and_inf_is_torchs(eps: float | None) -> None:
+    """NaN at a NaN input (with or without eps), 0 outside [eps, 1 - eps], NaN outside [0, 1]
+    without eps."""
+    x = np.array([np.nan, np.inf, -np.inf, 0.5, 0.0, 1.0, 0.05])
+    ours, ref = tg.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours.logit(eps).backward(tg.ones(7, dtype=tg.float64))
+    ref.logit(eps).backward(torch.ones(7, dtype=torch.float64))
+    np.testing.assert_array_equal(ours.grad.numpy(), ref.grad.numpy())
 
 
 def test_nan_to_num_options() -> None:

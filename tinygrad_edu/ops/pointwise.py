@@ -308,7 +308,8 @@ class Sinc(_OfInput):
 
 class Logit(Function):
     """z = ln(p / (1 - p)) with p = x clamped to [eps, 1 - eps] (no clamp if eps is None).
-    dz/dx = 1 / (x (1 - x)) inside [eps, 1 - eps]; outside: 0 (clamped), NaN (eps None)."""
+    dz/dx = 1 / (x (1 - x)) inside [eps, 1 - eps]; outside: 0 (clamped), NaN (eps None);
+    NaN at x = NaN either way, as PyTorch."""
 
     saved_from = (0,)
     differentiable_backward = True
@@ -327,7 +328,7 @@ class Logit(Function):
         x = ctx.saved[0]
         low = 0.0 if ctx.eps is None else ctx.eps
         values = value_of(x)  # the mask is a constant
-        inside = (values >= low) & (values <= 1 - low)
+        inside = ~((values < low) | (values > 1 - low))  # NaN is inside: its gradient is NaN
         outside = np.asarray(np.nan if ctx.eps is None else 0.0, grad.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             return where(inside, grad / (x * (1 - x)), outside)
