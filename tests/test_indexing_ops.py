@@ -201,13 +201,14 @@ def test_src_larger_than_index_gets_zero_gradient_beyond_it() -> None:
 @pytest.mark.parametrize("reduce", ["amax", "amin"])
 @pytest.mark.parametrize("include_self", [False, True])
 def test_scatter_reduce_ties_share_the_gradient_as_torch(reduce: str, include_self: bool) -> None:
-    """Small integers, so that values tie often: x's own value counts among the ties where it
-    equals the result even when include_self=False leaves it out, as in PyTorch."""
+    """Small integers, so that values tie often, and NaN: x's own value counts among the
+    ties where it equals the result even when include_self=False leaves it out, and a NaN
+    result gives NaN gradients, as in PyTorch."""
     rng = np.random.default_rng(1)
+    values = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, np.nan])
     for _ in range(150):
         n, m = int(rng.integers(1, 5)), int(rng.integers(1, 6))
-        x, src = rng.integers(-2, 3, n).astype(np.float64), rng.integers(-2, 3, m).astype(
-            np.float64)
+        x, src = rng.choice(values, n), rng.choice(values, m)
         index, weight = rng.integers(0, n, m), rng.standard_normal(n)
         grads = []
         for lib in (tg, torch):
@@ -216,5 +217,5 @@ def test_scatter_reduce_ties_share_the_gradient_as_torch(reduce: str, include_se
             (z * lib.tensor(weight)).sum().backward()
             grads.append((a.grad.numpy(), b.grad.numpy()))
         (ours_x, ours_src), (torch_x, torch_src) = grads
-        np.testing.assert_allclose(ours_x, torch_x, rtol=0, atol=1e-15)
-        np.testing.assert_allclose(ours_src, torch_src, rtol=0, atol=1e-15)
+        np.testing.assert_array_equal(ours_x, torch_x)  # (NaN where NaN)
+        np.testing.assert_array_equal(ours_src, torch_src)

@@ -250,7 +250,8 @@ class ScatterReduce(Function):
     * mean: z = (sum) / c;  dz/dx = 1 / c (0 if left out),  dz/dsrc[p] = 1 / c at index[p]
     * amax / amin: the gradient is shared evenly by the values equal to the result (as
       PyTorch): dz/dv = [v == z] / (count of those values); as in PyTorch, x's own value
-      counts among them where it equals z even when ``include_self=False`` left it out
+      counts among them where it equals z even when ``include_self=False`` left it out, and
+      a NaN result (equal to nothing) gives NaN
     * prod: dz/dv = product of the other values combined (the product of the nonzero ones
       where v is the only zero); first derivatives only
 
@@ -293,16 +294,17 @@ class ScatterReduce(Function):
             share = grad / counts.astype(x.dtype)
             grad_x, grad_src = either.where(own, share, zero), gather(share, index, dim)
         elif reduce in ("amax", "amin"):
-            equal_self = (x == out) | (np.isnan(x) & np.isnan(out))
-            is_self = own & equal_self
-            is_src = (src == out[_grid(index, dim)]) | (np.isnan(src) & np.isnan(
-                out[_grid(index, dim)]))
-            # x's own value is counted among the ties even where include_self=False left it
-            # out (PyTorch's rule; the shares then add up to less than the incoming gradient)
-            ties = _scatter_sum(is_src.astype(np.int64), index, dim, x.shape) + equal_self
-            share = grad / np.maximum(ties, 1).astype(x.dtype)
-            grad_x = either.where(is_self, share, zero)
-            grad_src = either.where(is_src, gather(share, index, dim), zero)
+            # PyTorch's rule, written as it computes it: x's own value is counted among the
+            # ties even where include_self=False left it out (the shares then add up to less
+            # than the incoming gradient), and a NaN result ties with nothing, so its
+            # gradient is 0 x (g / 0): NaN
+            equal_self = (x == out).astype(x.dtype)
+            is_src = (src == out[_grid(index, dim)]).astype(x.dtype)
+            ties = _scatter_sum(is_src, index, dim, x.shape) + equal_self
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = grad / ties
+                grad_x = either.where(own, share * equal_self, zero)
+                grad_src = gather(share, index, dim) * is_src
         else:
             if not either.is_array(grad):
                 raise NotImplementedError("scatter_reduce(reduce='prod'): only first "
