@@ -274,7 +274,8 @@ class ScatterReduce(Function):
                 out[grid] = src
             else:
                 out[reached] = 1 if reduce == "prod" else 0
-        _REDUCERS.get(reduce, np.add).at(out, grid, src)
+        with np.errstate(invalid="ignore"):  # (NaN into max/min: NaN, as PyTorch, quietly)
+            _REDUCERS.get(reduce, np.add).at(out, grid, src)
         counts = _scatter_sum(np.ones(index.shape, np.int64), index, dim, x.shape) + own
         if reduce == "mean":
             out = np.where(reached, out / counts if x.dtype.kind == "f" else out // counts,
