@@ -121,7 +121,7 @@ def test_compiled_kernels_are_bit_identical_to_the_ops(p):
                     _same(u, v)
     assert compiled.replay_count == CALLS - 2
     source = compiled.tape.source
-    assert source is not None and "out=buf_linear" in source or "linear_" in source
+    assert source is not None and ("out=buf_linear" in source or "linear_" in source)
     if p["momentum"] == 0:
         assert "subtract(" in source and "lr_times_grad" in source  # SGD written out
     if p["loss"] in ("ce", "both", "act_of_param"):
@@ -131,12 +131,17 @@ def test_compiled_kernels_are_bit_identical_to_the_ops(p):
         assert f"{name}_forward" not in source
 
 
+def _program(**changes):
+    """A fixed program: a two-layer ReLU net, cross-entropy, plain SGD, with ``changes``."""
+    return {"dtype": np.float32, "rows": 4, "inputs": 3, "hidden": 5, "classes": 3,
+            "x_layout": "C", "y_layout": "C", "weight_order": "F", "x_grad": False,
+            "activation": "relu", "two_layers": True, "loss": "ce", "zero_grad": True,
+            "momentum": 0.0, "seed": 0, **changes}
+
+
 def test_a_case_no_kernel_fits_takes_the_op_itself():
     """MSELoss on a strided target and SGD with momentum: the ops' own code, as exact."""
-    p = {"dtype": np.float32, "rows": 4, "inputs": 3, "hidden": 5, "classes": 3,
-         "x_layout": "C", "y_layout": "strided", "weight_order": "F", "x_grad": False,
-         "activation": "sigmoid", "two_layers": True, "loss": "mse", "zero_grad": True,
-         "momentum": 0.9, "seed": 1}
+    p = _program(y_layout="strided", activation="sigmoid", loss="mse", momentum=0.9, seed=1)
     params_a, x_a, eager = _build(p)
     params_b, x_b, step = _build(p)
     compiled = tg.compile(step)
@@ -151,10 +156,7 @@ def test_a_case_no_kernel_fits_takes_the_op_itself():
 def test_hyperparameters_and_a_new_batch_array_change_under_a_replay():
     """SGD's momentum switched on between calls leaves the written-out update; a batch whose
     array is replaced (``x.data = ...``) by one of another layout is a changed guard."""
-    p = {"dtype": np.float64, "rows": 6, "inputs": 4, "hidden": 7, "classes": 9,
-         "x_layout": "C", "y_layout": "C", "weight_order": "F", "x_grad": False,
-         "activation": "relu", "two_layers": True, "loss": "ce", "zero_grad": True,
-         "momentum": 0.0, "seed": 2}
+    p = _program(dtype=np.float64, rows=6, inputs=4, hidden=7, classes=9, seed=2)
     params_a, x_a, eager = _build(p)
     params_b, x_b, step = _build(p)
     compiled = tg.compile(step)

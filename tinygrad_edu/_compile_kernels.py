@@ -159,6 +159,18 @@ def _float(*layouts: Layout) -> bool:
         len({lay.dtype for lay in layouts}) == 1
 
 
+def _gradient_like(grad: Layout | None, out: Layout) -> bool:
+    """The gradient the backward received has the output's shape and dtype (or there is no
+    backward)."""
+    return grad is None or (grad.shape == out.shape and grad.dtype == out.dtype)
+
+
+def _elementwise(x: Layout, out: Layout, settings: dict[str, Any], grad: Layout | None) -> bool:
+    """A one-input op on a C-ordered float array: its result is laid out as the op's."""
+    return (not settings and _float(x) and len(x.shape) > 0 and x.c and out.shape == x.shape
+            and _gradient_like(grad, out))
+
+
 class LinearKernel(Kernel):
     """``Linear.forward``/``backward`` for 2-D x: x W^T + b; G W, G^T x, column sums."""
 
@@ -171,7 +183,7 @@ class LinearKernel(Kernel):
         return (len(layouts) in (2, 3) and not settings and len(x.shape) == 2 == len(weight.shape)
                 and _float(*layouts) and x.shape[1] == weight.shape[1]
                 and all(b.shape == weight.shape[:1] for b in layouts[2:])
-                and (grad is None or (grad.shape == out.shape and grad.dtype == out.dtype)))
+                and _gradient_like(grad, out))
 
     def forward(self) -> str:
         x, weight, *bias = self.ins
@@ -215,9 +227,7 @@ class SigmoidKernel(Kernel):
     @staticmethod
     def fits(layouts: list[Layout], out: Layout, settings: dict[str, Any],
              grad: Layout | None) -> bool:
-        (x,) = layouts
-        return (not settings and _float(x) and len(x.shape) > 0 and out.shape == x.shape
-                and x.c and (grad is None or (grad.shape == out.shape and grad.dtype == out.dtype)))
+        return _elementwise(layouts[0], out, settings, grad)
 
     def forward(self) -> str:
         w, (x,), shape, dtype = self.w, self.ins, self.out.shape, self.out.dtype
@@ -246,9 +256,8 @@ class ReLUKernel(Kernel):
     @staticmethod
     def fits(layouts: list[Layout], out: Layout, settings: dict[str, Any],
              grad: Layout | None) -> bool:
-        (x,) = layouts
-        return (not settings and _float(x) and len(x.shape) > 0 and x.dtype.itemsize in _UNSIGNED
-                and x.c and (grad is None or (grad.shape == out.shape and grad.dtype == out.dtype)))
+        return _elementwise(layouts[0], out, settings, grad) and \
+            layouts[0].dtype.itemsize in _UNSIGNED
 
     def forward(self) -> str:
         (x,), lay = self.ins, self.out
@@ -282,7 +291,7 @@ class MSELossKernel(Kernel):
              grad: Layout | None) -> bool:
         a, b = layouts
         return (settings == {"reduction": "mean"} and _float(a, b) and a.shape == b.shape
-                and a.c and b.c and (grad is None or (grad.shape == () and grad.dtype == a.dtype)))
+                and a.c and b.c and _gradient_like(grad, out))
 
     def forward(self) -> str:
         w, (a, b), lay = self.w, self.ins, self.layouts[0]
@@ -320,7 +329,7 @@ class CrossEntropyKernel(Kernel):
         return (settings == {"reduction": "mean"} and _float(logits) and len(logits.shape) == 2
                 and target.shape == logits.shape[:1]
                 and (target.dtype.kind == "i" or target.dtype.char in "BHI")
-                and (grad is None or (grad.shape == () and grad.dtype == logits.dtype)))
+                and _gradient_like(grad, out))
 
     def forward(self) -> str:
         w, (z, target), lay = self.w, self.ins, self.layouts[0]
